@@ -1,0 +1,3 @@
+//! Tradeseal command-line interface.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Local development network binary.
+
+fn main() {}

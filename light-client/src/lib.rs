@@ -1,0 +1,1 @@
+//! CometBFT light-client verification core (pure: no I/O, no clock, no async runtime).

@@ -1,0 +1,1 @@
+//! The trade registry application: authenticated state, transactions, certificates.
