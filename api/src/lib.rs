@@ -1,0 +1,1 @@
+//! Types shared by the UI and the app backend.

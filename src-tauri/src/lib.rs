@@ -1,0 +1,1 @@
+//! Tradeseal app.

@@ -1,0 +1,3 @@
+//! Tradeseal UI.
+
+fn main() {}
