@@ -1,1 +1,16 @@
-//! Types shared by the UI and the app backend.
+//! Types shared by the UI (wasm) and the app backend (native): one request and one response
+//! type per command, the settings and status models, and the one error every command returns.
+//!
+//! This crate knows neither Tauri nor Leptos. The wire format is serde's JSON; each command is
+//! a type implementing [`Command`], so the UI calls `invoke::<NodeStatusCmd>(&())` and the
+//! compiler checks the request and response types on both sides.
+
+mod command;
+mod error;
+mod settings;
+mod status;
+
+pub use command::{AppInfoCmd, Command, NodeStatusCmd, SettingsGetCmd, SettingsSetCmd, COMMANDS};
+pub use error::{ApiError, ErrorCode};
+pub use settings::{Language, Settings, Theme};
+pub use status::{AppInfo, NodeStatus};

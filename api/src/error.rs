@@ -1,0 +1,66 @@
+//! The one error every command returns: a stable machine code and a human message.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable error codes. The UI and integrators match on these, never on the message.
+/// Renaming or removing a variant is a breaking change (the JSON is pinned by tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request was malformed or a value was out of range.
+    InvalidRequest,
+    /// Reading or writing local storage failed; nothing was changed.
+    Storage,
+    /// The backend could not be reached (e.g. the UI runs outside the app).
+    Unavailable,
+    /// A bug: the message says what happened.
+    Internal,
+}
+
+/// An error as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message} ({code:?})")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_is_pinned() {
+        let err = ApiError::new(ErrorCode::Storage, "disk full");
+        assert_eq!(
+            serde_json::to_string(&err).unwrap(),
+            r#"{"code":"storage","message":"disk full"}"#
+        );
+        for (code, text) in [
+            (ErrorCode::InvalidRequest, "\"invalid_request\""),
+            (ErrorCode::Storage, "\"storage\""),
+            (ErrorCode::Unavailable, "\"unavailable\""),
+            (ErrorCode::Internal, "\"internal\""),
+        ] {
+            assert_eq!(serde_json::to_string(&code).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn unknown_code_is_rejected() {
+        assert!(serde_json::from_str::<ApiError>(r#"{"code":"nope","message":""}"#).is_err());
+    }
+}
