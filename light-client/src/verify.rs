@@ -1,0 +1,567 @@
+//! Light-block verification: commit checks and header-chain (adjacent and skipping)
+//! verification with a verdict a bisection scheduler can drive.
+
+mod commit;
+mod signature;
+
+use core::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{TrustLevel, DEFAULT_MAX_CLOCK_DRIFT, DEFAULT_TRUSTING_PERIOD};
+use crate::types::{
+    Address, ChainId, Hash, Header, Height, LightBlock, SignedHeader, Time, ValidatorSet,
+    BLOCK_PROTOCOL, MAX_CHAIN_ID_LEN,
+};
+use commit::{validate_commit_structure, CommitTally, Lookup};
+use signature::KeyCache;
+
+pub use signature::verify_each_and_batch;
+
+/// Verification parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Share of the trusted set that must sign a skipped-to header (default 1/3).
+    pub trust_level: TrustLevel,
+    /// How long a trusted header may be used (default 21 days).
+    pub trusting_period: Duration,
+    /// How far in the future of `now` a header time may be (default 10 s).
+    pub max_clock_drift: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            trust_level: TrustLevel::ONE_THIRD,
+            trusting_period: DEFAULT_TRUSTING_PERIOD,
+            max_clock_drift: DEFAULT_MAX_CLOCK_DRIFT,
+        }
+    }
+}
+
+/// Voting power counted in a commit against one validator set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VotingPowerTally {
+    /// Total voting power of the set.
+    pub total: u64,
+    /// Power of the set's validators counted with valid signatures (counting stops once the
+    /// threshold is exceeded).
+    pub tallied: u64,
+    /// The power that must be exceeded.
+    pub needed: u64,
+}
+
+/// Why a light block is invalid. Every variant names what was compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerificationError {
+    /// The header fails basic validation.
+    #[error("invalid header: {reason}")]
+    InvalidHeader {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The validator set does not hash to the header's `validators_hash`.
+    #[error("validator set hash {actual} does not match header validators_hash {expected}")]
+    ValidatorSetMismatch {
+        /// The header's `validators_hash`.
+        expected: Hash,
+        /// The hash of the given set.
+        actual: Hash,
+    },
+    /// The next validator set does not hash to the header's `next_validators_hash`.
+    #[error(
+        "next validator set hash {actual} does not match header next_validators_hash {expected}"
+    )]
+    NextValidatorSetMismatch {
+        /// The header's `next_validators_hash`.
+        expected: Hash,
+        /// The hash of the given set.
+        actual: Hash,
+    },
+    /// A validator's address is not derived from its public key.
+    #[error("validator {index} address {address} is not derived from its public key")]
+    ValidatorAddressMismatch {
+        /// Index in the set.
+        index: usize,
+        /// The address given.
+        address: Address,
+    },
+    /// The commit is for another height.
+    #[error("commit height {commit} differs from header height {header}")]
+    CommitHeightMismatch {
+        /// Header height.
+        header: Height,
+        /// Commit height.
+        commit: Height,
+    },
+    /// The commit signs another block.
+    #[error("commit is for block {commit_block}, header hashes to {header_hash}")]
+    HeaderCommitMismatch {
+        /// The header's hash.
+        header_hash: Hash,
+        /// The commit's block id hash.
+        commit_block: Hash,
+    },
+    /// The commit has no present vote.
+    #[error("commit has no signatures")]
+    NoSignatures,
+    /// The commit and the validator set have different sizes.
+    #[error("commit has {signatures} signatures for {validators} validators")]
+    SignatureCountMismatch {
+        /// Number of commit entries.
+        signatures: usize,
+        /// Number of validators.
+        validators: usize,
+    },
+    /// A commit entry is malformed.
+    #[error("commit signature {index}: {reason}")]
+    MalformedCommitSig {
+        /// Index in the commit.
+        index: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A vote's address is not the validator at its index.
+    #[error("commit signature {index} is from {actual}, expected validator {expected}")]
+    SignerMismatch {
+        /// Index in the commit.
+        index: usize,
+        /// The validator at that index.
+        expected: Address,
+        /// The vote's address.
+        actual: Address,
+    },
+    /// The same trusted validator signed twice.
+    #[error("validator {address} voted twice (signatures {first} and {second})")]
+    DuplicateVote {
+        /// The validator.
+        address: Address,
+        /// First commit index.
+        first: usize,
+        /// Second commit index.
+        second: usize,
+    },
+    /// A counted signature does not verify (ZIP-215 ed25519).
+    #[error("invalid signature {index} from validator {validator}")]
+    InvalidSignature {
+        /// Index in the commit.
+        index: usize,
+        /// The validator whose key was used.
+        validator: Address,
+    },
+    /// Voting power does not fit in 64 bits.
+    #[error("voting power overflow")]
+    VotingPowerOverflow,
+    /// Not more than 2/3 of the header's own validator set signed.
+    #[error("insufficient voting power signed: {} of {}, more than {} needed", tally.tallied, tally.total, tally.needed)]
+    InsufficientSignatures {
+        /// The tally.
+        tally: VotingPowerTally,
+    },
+    /// The trusted header is older than the trusting period.
+    #[error("trusted header expired at {expires_at} (now {now})")]
+    TrustedHeaderExpired {
+        /// When trust ended.
+        expires_at: Time,
+        /// The current time given.
+        now: Time,
+    },
+    /// The header time is too far in the future.
+    #[error("header time {header_time} is after now {now} plus clock drift {max_clock_drift:?}")]
+    HeaderFromFuture {
+        /// The header's time.
+        header_time: Time,
+        /// The current time given.
+        now: Time,
+        /// Allowed drift.
+        max_clock_drift: Duration,
+    },
+    /// The untrusted header is not later than the trusted one.
+    #[error("header time {untrusted} is not after trusted header time {trusted}")]
+    NonMonotonicTime {
+        /// Untrusted header time.
+        untrusted: Time,
+        /// Trusted header time.
+        trusted: Time,
+    },
+    /// The untrusted header is not higher than the trusted one.
+    #[error("header height {untrusted} is not above trusted height {trusted}")]
+    NonIncreasingHeight {
+        /// Untrusted height.
+        untrusted: Height,
+        /// Trusted height.
+        trusted: Height,
+    },
+    /// The chain ids differ.
+    #[error("chain id {actual:?} differs from trusted chain id {expected:?}")]
+    ChainIdMismatch {
+        /// Trusted chain id.
+        expected: ChainId,
+        /// Untrusted chain id.
+        actual: ChainId,
+    },
+    /// For adjacent headers: the new `validators_hash` is not the trusted `next_validators_hash`.
+    #[error("validators_hash {actual} differs from trusted next_validators_hash {expected}")]
+    AdjacentValidatorsMismatch {
+        /// Trusted `next_validators_hash`.
+        expected: Hash,
+        /// Untrusted `validators_hash`.
+        actual: Hash,
+    },
+    /// The trusted state has no next validator set to verify against.
+    #[error("trusted block has no next validator set")]
+    MissingTrustedNextValidators,
+}
+
+impl VerificationError {
+    /// A stable snake_case code for each variant (for JSON output and UIs).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VerificationError::InvalidHeader { .. } => "invalid_header",
+            VerificationError::ValidatorSetMismatch { .. } => "validator_set_mismatch",
+            VerificationError::NextValidatorSetMismatch { .. } => "next_validator_set_mismatch",
+            VerificationError::ValidatorAddressMismatch { .. } => "validator_address_mismatch",
+            VerificationError::CommitHeightMismatch { .. } => "commit_height_mismatch",
+            VerificationError::HeaderCommitMismatch { .. } => "header_commit_mismatch",
+            VerificationError::NoSignatures => "no_signatures",
+            VerificationError::SignatureCountMismatch { .. } => "signature_count_mismatch",
+            VerificationError::MalformedCommitSig { .. } => "malformed_commit_sig",
+            VerificationError::SignerMismatch { .. } => "signer_mismatch",
+            VerificationError::DuplicateVote { .. } => "duplicate_vote",
+            VerificationError::InvalidSignature { .. } => "invalid_signature",
+            VerificationError::VotingPowerOverflow => "voting_power_overflow",
+            VerificationError::InsufficientSignatures { .. } => "insufficient_signatures",
+            VerificationError::TrustedHeaderExpired { .. } => "trusted_header_expired",
+            VerificationError::HeaderFromFuture { .. } => "header_from_future",
+            VerificationError::NonMonotonicTime { .. } => "non_monotonic_time",
+            VerificationError::NonIncreasingHeight { .. } => "non_increasing_height",
+            VerificationError::ChainIdMismatch { .. } => "chain_id_mismatch",
+            VerificationError::AdjacentValidatorsMismatch { .. } => "adjacent_validators_mismatch",
+            VerificationError::MissingTrustedNextValidators => "missing_trusted_next_validators",
+        }
+    }
+}
+
+/// The outcome of verifying an untrusted light block from a trusted state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The block is verified; it may become the new trusted state.
+    Success,
+    /// The block is well formed but the trusted set's signers do not reach the trust level:
+    /// verify an intermediate height first (bisection).
+    NotEnoughTrust(VotingPowerTally),
+    /// The block is invalid (or the trusted state is unusable); the reason says why.
+    Invalid(VerificationError),
+}
+
+impl Verdict {
+    /// `"success"`, `"not_enough_trust"` or `"invalid"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Verdict::Success => "success",
+            Verdict::NotEnoughTrust(_) => "not_enough_trust",
+            Verdict::Invalid(_) => "invalid",
+        }
+    }
+}
+
+/// The trusted state verification starts from: a verified header and the validator set of
+/// the next height (which signs the next header).
+#[derive(Clone, Copy, Debug)]
+pub struct TrustedState<'a> {
+    /// The trusted header.
+    pub header: &'a Header,
+    /// The validator set whose hash is `header.next_validators_hash`.
+    pub next_validators: &'a ValidatorSet,
+}
+
+impl<'a> TrustedState<'a> {
+    /// The trusted state of a verified light block (see
+    /// [`LightBlock::trusted_next_validators`]), or `None` without a usable next set.
+    pub fn from_light_block(block: &'a LightBlock) -> Option<TrustedState<'a>> {
+        Some(TrustedState {
+            header: &block.signed_header.header,
+            next_validators: block.trusted_next_validators()?,
+        })
+    }
+}
+
+macro_rules! check {
+    ($e:expr) => {
+        if let Err(e) = $e {
+            return Verdict::Invalid(e);
+        }
+    };
+}
+
+/// Header checks of CometBFT's `Header.ValidateBasic` that types do not already enforce.
+fn validate_header(header: &Header) -> Result<(), VerificationError> {
+    let fail = |reason: String| Err(VerificationError::InvalidHeader { reason });
+    if header.version.block != BLOCK_PROTOCOL {
+        return fail(format!(
+            "block protocol {} (expected {BLOCK_PROTOCOL})",
+            header.version.block
+        ));
+    }
+    if header.chain_id.as_str().len() > MAX_CHAIN_ID_LEN {
+        return fail(format!("chain id longer than {MAX_CHAIN_ID_LEN} bytes"));
+    }
+    let height = header.height.value();
+    if height == 0 || height > i64::MAX as u64 {
+        return fail(format!("height {height} is not a positive int64"));
+    }
+    Ok(())
+}
+
+fn validate_set_addresses(set: &ValidatorSet) -> Result<(), VerificationError> {
+    for (index, v) in set.validators().iter().enumerate() {
+        if v.pub_key.address() != v.address {
+            return Err(VerificationError::ValidatorAddressMismatch {
+                index,
+                address: v.address,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a light block on its own: header basics, validator-set hashes, that the commit is
+/// for this header, and the commit's shape against the block's validator set. Signatures are
+/// not checked here.
+pub fn validate_light_block(block: &LightBlock) -> Result<(), VerificationError> {
+    let header = &block.signed_header.header;
+    validate_header(header)?;
+    let actual = block.validators.hash();
+    if actual != header.validators_hash {
+        return Err(VerificationError::ValidatorSetMismatch {
+            expected: header.validators_hash,
+            actual,
+        });
+    }
+    validate_set_addresses(&block.validators)?;
+    if let Some(next) = &block.next_validators {
+        let actual = next.hash();
+        if actual != header.next_validators_hash {
+            return Err(VerificationError::NextValidatorSetMismatch {
+                expected: header.next_validators_hash,
+                actual,
+            });
+        }
+        validate_set_addresses(next)?;
+    }
+    validate_signed_header(&block.signed_header, &block.validators)
+}
+
+fn validate_signed_header(
+    signed_header: &SignedHeader,
+    validators: &ValidatorSet,
+) -> Result<(), VerificationError> {
+    let header = &signed_header.header;
+    let commit = &signed_header.commit;
+    if commit.height != header.height {
+        return Err(VerificationError::CommitHeightMismatch {
+            header: header.height,
+            commit: commit.height,
+        });
+    }
+    let header_hash = header.hash();
+    if header_hash != commit.block_id.hash {
+        return Err(VerificationError::HeaderCommitMismatch {
+            header_hash,
+            commit_block: commit.block_id.hash,
+        });
+    }
+    validate_commit_structure(commit, validators)
+}
+
+/// The light-client verifier. Pure: every input, including the current time, is a parameter.
+///
+/// It keeps decoded validator keys between calls (keys of an unchanged validator set are
+/// decoded once), so reuse one `Verifier` for a chain of headers.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    keys: KeyCache,
+}
+
+impl Verifier {
+    /// A verifier with an empty key cache.
+    pub fn new() -> Verifier {
+        Verifier::default()
+    }
+
+    /// Number of decoded keys held.
+    pub fn cached_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Checks that more than 2/3 of `validators` (the header's own set, matched by index)
+    /// signed the header with valid signatures, after the structural checks of
+    /// [`validate_light_block`] on the signed header (commit height, block id, shape).
+    pub fn verify_commit(
+        &mut self,
+        signed_header: &SignedHeader,
+        validators: &ValidatorSet,
+    ) -> Result<VotingPowerTally, VerificationError> {
+        validate_signed_header(signed_header, validators)?;
+        let mut tally = CommitTally::new(signed_header);
+        self.two_thirds(&mut tally, validators)
+    }
+
+    /// Checks that more than `trust_level` of `validators` (any set, matched by address)
+    /// signed the header. `Ok(Err(tally))` when the signatures are valid but not enough.
+    pub fn verify_commit_trusting(
+        &mut self,
+        signed_header: &SignedHeader,
+        validators: &ValidatorSet,
+        trust_level: TrustLevel,
+    ) -> Result<Result<VotingPowerTally, VotingPowerTally>, VerificationError> {
+        let mut tally = CommitTally::new(signed_header);
+        self.trusting(&mut tally, validators, trust_level)
+    }
+
+    fn two_thirds(
+        &mut self,
+        tally: &mut CommitTally<'_>,
+        validators: &ValidatorSet,
+    ) -> Result<VotingPowerTally, VerificationError> {
+        let total = validators.total_voting_power();
+        let needed = TrustLevel::TWO_THIRDS.power_needed(total);
+        let tallied = tally.tally(&mut self.keys, validators, Lookup::ByIndex, needed)?;
+        let result = VotingPowerTally {
+            total,
+            tallied,
+            needed,
+        };
+        if tallied > needed {
+            Ok(result)
+        } else {
+            Err(VerificationError::InsufficientSignatures { tally: result })
+        }
+    }
+
+    fn trusting(
+        &mut self,
+        tally: &mut CommitTally<'_>,
+        validators: &ValidatorSet,
+        trust_level: TrustLevel,
+    ) -> Result<Result<VotingPowerTally, VotingPowerTally>, VerificationError> {
+        let total = validators.total_voting_power();
+        let needed = trust_level.power_needed(total);
+        let tallied = tally.tally(&mut self.keys, validators, Lookup::ByAddress, needed)?;
+        let result = VotingPowerTally {
+            total,
+            tallied,
+            needed,
+        };
+        Ok(if tallied > needed {
+            Ok(result)
+        } else {
+            Err(result)
+        })
+    }
+
+    /// Verifies `untrusted` from `trusted` at time `now`, as CometBFT's light client does:
+    ///
+    /// 1. the untrusted block on its own ([`validate_light_block`]);
+    /// 2. against the trusted state: the trusted header is within the trusting period, the
+    ///    new header is later, on the same chain, and either the next height with
+    ///    `validators_hash` equal to the trusted `next_validators_hash` (adjacent) or higher
+    ///    (skipping);
+    /// 3. the new header is not from the future (beyond `max_clock_drift`);
+    /// 4. signatures: when skipping, more than `trust_level` of the trusted next validator
+    ///    set must have signed (else [`Verdict::NotEnoughTrust`]); in every case more than 2/3
+    ///    of the new block's own set. A signature checked for the first tally is not checked
+    ///    again for the second.
+    pub fn verify_update_header(
+        &mut self,
+        untrusted: &LightBlock,
+        trusted: TrustedState<'_>,
+        options: &Options,
+        now: Time,
+    ) -> Verdict {
+        check!(validate_light_block(untrusted));
+
+        let header = &untrusted.signed_header.header;
+        let trusted_header = trusted.header;
+        let trusted_next_hash = trusted.next_validators.hash();
+        if trusted_next_hash != trusted_header.next_validators_hash {
+            return Verdict::Invalid(VerificationError::NextValidatorSetMismatch {
+                expected: trusted_header.next_validators_hash,
+                actual: trusted_next_hash,
+            });
+        }
+        match trusted_header.time.checked_add(options.trusting_period) {
+            Some(expires_at) if expires_at > now => {}
+            expired => {
+                return Verdict::Invalid(VerificationError::TrustedHeaderExpired {
+                    expires_at: expired.unwrap_or(trusted_header.time),
+                    now,
+                })
+            }
+        }
+        if header.time <= trusted_header.time {
+            return Verdict::Invalid(VerificationError::NonMonotonicTime {
+                untrusted: header.time,
+                trusted: trusted_header.time,
+            });
+        }
+        if header.chain_id != trusted_header.chain_id {
+            return Verdict::Invalid(VerificationError::ChainIdMismatch {
+                expected: trusted_header.chain_id.clone(),
+                actual: header.chain_id.clone(),
+            });
+        }
+        let adjacent = trusted_header.height.increment() == Some(header.height);
+        if adjacent {
+            if header.validators_hash != trusted_header.next_validators_hash {
+                return Verdict::Invalid(VerificationError::AdjacentValidatorsMismatch {
+                    expected: trusted_header.next_validators_hash,
+                    actual: header.validators_hash,
+                });
+            }
+        } else if header.height <= trusted_header.height {
+            return Verdict::Invalid(VerificationError::NonIncreasingHeight {
+                untrusted: header.height,
+                trusted: trusted_header.height,
+            });
+        }
+        // A limit past year 9999 is no limit: every representable header time is below it.
+        if let Some(limit) = now.checked_add(options.max_clock_drift) {
+            if header.time >= limit {
+                return Verdict::Invalid(VerificationError::HeaderFromFuture {
+                    header_time: header.time,
+                    now,
+                    max_clock_drift: options.max_clock_drift,
+                });
+            }
+        }
+
+        let mut tally = CommitTally::new(&untrusted.signed_header);
+        if !adjacent {
+            match self.trusting(&mut tally, trusted.next_validators, options.trust_level) {
+                Err(e) => return Verdict::Invalid(e),
+                Ok(Err(t)) => return Verdict::NotEnoughTrust(t),
+                Ok(Ok(_)) => {}
+            }
+        }
+        match self.two_thirds(&mut tally, &untrusted.validators) {
+            Ok(_) => Verdict::Success,
+            Err(e) => Verdict::Invalid(e),
+        }
+    }
+}
+
+/// Verifies `untrusted` from the trusted light block `trusted` with a fresh [`Verifier`]
+/// (see [`Verifier::verify_update_header`]). The trusted block's next validator set is its
+/// `next_validators`, or its own set when its header says the set does not change.
+pub fn verify(
+    untrusted: &LightBlock,
+    trusted: &LightBlock,
+    options: &Options,
+    now: Time,
+) -> Verdict {
+    match TrustedState::from_light_block(trusted) {
+        Some(state) => Verifier::new().verify_update_header(untrusted, state, options, now),
+        None => Verdict::Invalid(VerificationError::MissingTrustedNextValidators),
+    }
+}

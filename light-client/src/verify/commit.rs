@@ -1,0 +1,186 @@
+//! Commit checks: structure against the signing set, and voting-power tallies over verified
+//! signatures, sharing verified signatures between the trusted and the untrusted set.
+
+use super::signature::{first_invalid, KeyCache, SigCheck};
+use super::VerificationError;
+use crate::types::{BlockIdFlag, Commit, PublicKey, SignedHeader, ValidatorSet};
+use crate::vote::CommitSignBytes;
+
+/// How commit signatures are matched to validators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Signature `i` belongs to validator `i` (the commit's own validator set).
+    ByIndex,
+    /// Signatures are matched by address; unknown signers are skipped (another set).
+    ByAddress,
+}
+
+/// Checks the commit's shape against the validator set that produced it: one entry per
+/// validator, at least one vote, every present vote carrying an address and a signature, and
+/// each present vote's address equal to the validator at its index.
+pub(crate) fn validate_commit_structure(
+    commit: &Commit,
+    validators: &ValidatorSet,
+) -> Result<(), VerificationError> {
+    if commit.signatures.is_empty()
+        || commit
+            .signatures
+            .iter()
+            .all(|s| s.block_id_flag == BlockIdFlag::Absent)
+    {
+        return Err(VerificationError::NoSignatures);
+    }
+    if commit.signatures.len() != validators.len() {
+        return Err(VerificationError::SignatureCountMismatch {
+            signatures: commit.signatures.len(),
+            validators: validators.len(),
+        });
+    }
+    for (index, (sig, val)) in commit
+        .signatures
+        .iter()
+        .zip(validators.validators())
+        .enumerate()
+    {
+        match sig.block_id_flag {
+            BlockIdFlag::Absent => {
+                if sig.validator_address.is_some() || sig.signature.is_some() {
+                    return Err(VerificationError::MalformedCommitSig {
+                        index,
+                        reason: "absent vote with an address or a signature",
+                    });
+                }
+            }
+            BlockIdFlag::Commit | BlockIdFlag::Nil => {
+                let Some(address) = sig.validator_address else {
+                    return Err(VerificationError::MalformedCommitSig {
+                        index,
+                        reason: "vote without a validator address",
+                    });
+                };
+                if sig.signature.is_none() {
+                    return Err(VerificationError::MalformedCommitSig {
+                        index,
+                        reason: "vote without a signature",
+                    });
+                }
+                if address != val.address {
+                    return Err(VerificationError::SignerMismatch {
+                        index,
+                        expected: val.address,
+                        actual: address,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tallies verified voting power of one commit, possibly against several validator sets.
+/// Remembers which signature verified under which key, so no signature is checked twice.
+pub(crate) struct CommitTally<'a> {
+    commit: &'a Commit,
+    sign_bytes: CommitSignBytes,
+    verified: Vec<Option<PublicKey>>,
+}
+
+impl<'a> CommitTally<'a> {
+    pub(crate) fn new(signed_header: &'a SignedHeader) -> Self {
+        let commit = &signed_header.commit;
+        CommitTally {
+            commit,
+            sign_bytes: CommitSignBytes::for_commit(&signed_header.header.chain_id, commit),
+            verified: vec![None; commit.signatures.len()],
+        }
+    }
+
+    /// Voting power of `validators` that signed the committed block, with valid signatures,
+    /// counting votes in commit order and stopping as soon as the tally exceeds `needed`.
+    ///
+    /// Verdicts are those of CometBFT's single verification: an invalid signature met before
+    /// the tally exceeds `needed` is an error; signatures after that point are not checked.
+    /// Nil and absent votes are ignored. With [`Lookup::ByAddress`], unknown signers are
+    /// skipped and a validator signing twice is an error.
+    pub(crate) fn tally(
+        &mut self,
+        keys: &mut KeyCache,
+        validators: &ValidatorSet,
+        lookup: Lookup,
+        needed: u64,
+    ) -> Result<u64, VerificationError> {
+        let mut tallied: u64 = 0;
+        let mut pending: Vec<(usize, SigCheck<'_>)> = Vec::new();
+        let mut seen: Vec<Option<usize>> = match lookup {
+            Lookup::ByIndex => Vec::new(),
+            Lookup::ByAddress => vec![None; validators.len()],
+        };
+        let commit: &'a Commit = self.commit;
+        for (index, sig) in commit.signatures.iter().enumerate() {
+            if sig.block_id_flag != BlockIdFlag::Commit {
+                continue;
+            }
+            let validator = match lookup {
+                Lookup::ByIndex => validators.validators().get(index).ok_or(
+                    VerificationError::SignatureCountMismatch {
+                        signatures: commit.signatures.len(),
+                        validators: validators.len(),
+                    },
+                )?,
+                Lookup::ByAddress => {
+                    let Some(address) = &sig.validator_address else {
+                        continue;
+                    };
+                    let Some((vi, v)) = validators.find(address) else {
+                        continue;
+                    };
+                    if let Some(first) = seen[vi] {
+                        return Err(VerificationError::DuplicateVote {
+                            address: *address,
+                            first,
+                            second: index,
+                        });
+                    }
+                    seen[vi] = Some(index);
+                    v
+                }
+            };
+            let Some(signature) = &sig.signature else {
+                return Err(VerificationError::MalformedCommitSig {
+                    index,
+                    reason: "vote without a signature",
+                });
+            };
+            if self.verified[index] != Some(validator.pub_key) {
+                pending.push((
+                    index,
+                    SigCheck {
+                        key: &validator.pub_key,
+                        signature,
+                        message: self.sign_bytes.for_timestamp(sig.timestamp),
+                    },
+                ));
+            }
+            tallied = tallied
+                .checked_add(validator.voting_power)
+                .ok_or(VerificationError::VotingPowerOverflow)?;
+            if tallied > needed {
+                break;
+            }
+        }
+        let (indices, checks): (Vec<usize>, Vec<SigCheck<'_>>) = pending.into_iter().unzip();
+        let bad = first_invalid(keys, &checks);
+        let verified_until = bad.unwrap_or(checks.len());
+        for (idx, check) in indices.iter().zip(&checks).take(verified_until) {
+            self.verified[*idx] = Some(*check.key);
+        }
+        if let Some(pos) = bad {
+            let index = indices[pos];
+            return Err(VerificationError::InvalidSignature {
+                index,
+                validator: checks[pos].key.address(),
+            });
+        }
+        Ok(tallied)
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the light-client crate against data made by other projects.
+
+mod celestia;
+mod ed25519;
+mod json;
+mod model_based;
+mod support;
