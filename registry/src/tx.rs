@@ -1,0 +1,398 @@
+//! The signed transaction envelope, its messages, and helpers that build and sign each kind.
+//!
+//! Encoding (all [`crate::codec`] rules):
+//! `version:u8(=1) | chain_id:str(≤50) | signer:[32] | sequence:u64 | message | signature:[64]`.
+//! The signature is ed25519 (checked with `verify_strict`) over
+//! [`TX_SIGN_DOMAIN`] followed by every byte before the signature.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::codec::{Canonical, DecodeError, Reader, Writer};
+use crate::state::{
+    GovAction, InspectionOutcome, RevocationReason, MAX_LOCATION_LEN, MAX_NOTE_LEN,
+};
+use crate::types::{CertId, CertificateKind, IssuerId, PublicKey};
+
+/// Domain separation prefix of transaction sign bytes.
+pub const TX_SIGN_DOMAIN: &[u8] = b"tradeseal/tx/v1\0";
+/// Envelope format version.
+pub const TX_VERSION: u8 = 1;
+/// Longest accepted transaction, in bytes.
+pub const MAX_TX_BYTES: usize = 16 * 1024;
+/// Longest chain id, in bytes (CometBFT's limit).
+pub const MAX_CHAIN_ID_LEN: usize = 50;
+
+/// A transaction message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Message {
+    /// A governance member proposes an action and approves it (tag 1).
+    Propose {
+        /// The action.
+        action: GovAction,
+        /// Approvals are accepted while block time < this (unix seconds).
+        expires_at: u64,
+    },
+    /// Another governance member approves an open proposal (tag 2).
+    Approve {
+        /// The proposal number.
+        proposal: u64,
+    },
+    /// An issuer registers a certificate it signed (tag 3).
+    IssueCertificate(IssueCertificate),
+    /// An issuer revokes one of its certificates (tag 4).
+    RevokeCertificate {
+        /// The certificate; its issuer must be the signer's issuer.
+        cert: CertId,
+        /// Why.
+        reason: RevocationReason,
+        /// Note (at most 256 bytes).
+        note: String,
+    },
+    /// An agency's inspector records an inspection (tag 5).
+    RecordInspection(RecordInspection),
+}
+
+/// The body of [`Message::IssueCertificate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueCertificate {
+    /// The certificate id; its issuer must be the signer's issuer.
+    pub cert: CertId,
+    /// Its kind.
+    pub kind: CertificateKind,
+    /// [`crate::Certificate::content_hash`].
+    pub content_hash: [u8; 32],
+    /// SHA-256 of the document (PDF), if any.
+    pub document_hash: Option<[u8; 32]>,
+    /// Issue time stated in the certificate.
+    pub issued_at: u64,
+    /// Expiry stated in the certificate.
+    pub expires_at: u64,
+}
+
+/// The body of [`Message::RecordInspection`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInspection {
+    /// The certificate inspected.
+    pub cert: CertId,
+    /// The inspector's agency; must be the signer's issuer.
+    pub agency: IssuerId,
+    /// Where.
+    pub location: String,
+    /// Outcome.
+    pub outcome: InspectionOutcome,
+    /// Notes.
+    pub notes: String,
+    /// When (unix seconds).
+    pub inspected_at: u64,
+}
+
+impl Canonical for Message {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            Self::Propose { action, expires_at } => {
+                w.u8(1);
+                action.encode_to(w);
+                w.u64(*expires_at);
+            }
+            Self::Approve { proposal } => {
+                w.u8(2).u64(*proposal);
+            }
+            Self::IssueCertificate(m) => {
+                w.u8(3);
+                m.cert.encode_to(w);
+                m.kind.encode_to(w);
+                w.raw(&m.content_hash);
+                w.opt(m.document_hash.as_ref(), |w, h| {
+                    w.raw(h);
+                });
+                w.u64(m.issued_at).u64(m.expires_at);
+            }
+            Self::RevokeCertificate { cert, reason, note } => {
+                w.u8(4);
+                cert.encode_to(w);
+                w.u8(*reason as u8).str(note);
+            }
+            Self::RecordInspection(m) => {
+                w.u8(5);
+                m.cert.encode_to(w);
+                m.agency.encode_to(w);
+                w.str(&m.location)
+                    .u8(m.outcome as u8)
+                    .str(&m.notes)
+                    .u64(m.inspected_at);
+            }
+        }
+    }
+
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8("message")? {
+            1 => Ok(Self::Propose {
+                action: GovAction::decode_from(r)?,
+                expires_at: r.u64("propose.expires_at")?,
+            }),
+            2 => Ok(Self::Approve {
+                proposal: r.u64("approve.proposal")?,
+            }),
+            3 => {
+                let cert = CertId::decode_from(r)?;
+                let kind = CertificateKind::decode_from(r)?;
+                let content_hash = r.array("issue.content_hash")?;
+                let document_hash = if r.flag("issue.document_hash")? {
+                    Some(r.array("issue.document_hash")?)
+                } else {
+                    None
+                };
+                Ok(Self::IssueCertificate(IssueCertificate {
+                    cert,
+                    kind,
+                    content_hash,
+                    document_hash,
+                    issued_at: r.u64("issue.issued_at")?,
+                    expires_at: r.u64("issue.expires_at")?,
+                }))
+            }
+            4 => Ok(Self::RevokeCertificate {
+                cert: CertId::decode_from(r)?,
+                reason: RevocationReason::from_code(r.u8("revoke.reason")?)?,
+                note: r.str("revoke.note", MAX_NOTE_LEN)?,
+            }),
+            5 => Ok(Self::RecordInspection(RecordInspection {
+                cert: CertId::decode_from(r)?,
+                agency: IssuerId::decode_from(r)?,
+                location: r.str("inspection.location", MAX_LOCATION_LEN)?,
+                outcome: InspectionOutcome::from_code(r.u8("inspection.outcome")?)?,
+                notes: r.str("inspection.notes", MAX_NOTE_LEN)?,
+                inspected_at: r.u64("inspection.inspected_at")?,
+            })),
+            v => Err(DecodeError::InvalidTag {
+                field: "message",
+                value: u64::from(v),
+            }),
+        }
+    }
+}
+
+/// The unsigned part of a transaction: what the signer sees and signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxBody {
+    /// The chain this transaction is for.
+    pub chain_id: String,
+    /// The signer's public key.
+    pub signer: PublicKey,
+    /// Greater than the signer's last accepted sequence (the first is ≥ 1).
+    pub sequence: u64,
+    /// What to do.
+    pub message: Message,
+}
+
+impl TxBody {
+    fn encode_unsigned(&self, w: &mut Writer) {
+        w.u8(TX_VERSION).str(&self.chain_id);
+        self.signer.encode_to(w);
+        w.u64(self.sequence);
+        self.message.encode_to(w);
+    }
+
+    /// The bytes the signer signs: [`TX_SIGN_DOMAIN`] then the unsigned encoding.
+    pub fn sign_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.raw(TX_SIGN_DOMAIN);
+        self.encode_unsigned(&mut w);
+        w.into_bytes()
+    }
+
+    /// Signs with `key`, whose public key must be `self.signer` (else the chain rejects it).
+    pub fn sign(self, key: &SigningKey) -> Tx {
+        let signature = key.sign(&self.sign_bytes()).to_bytes();
+        Tx {
+            body: self,
+            signature,
+        }
+    }
+}
+
+/// A signed transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tx {
+    /// What was signed.
+    pub body: TxBody,
+    /// ed25519 signature over [`TxBody::sign_bytes`].
+    pub signature: [u8; 64],
+}
+
+impl Tx {
+    /// Checks the signature with `verify_strict` against the signer key.
+    pub fn verify_signature(&self) -> bool {
+        let Ok(vk) = VerifyingKey::from_bytes(self.body.signer.as_bytes()) else {
+            return false;
+        };
+        let sig = Signature::from_bytes(&self.signature);
+        vk.verify_strict(&self.body.sign_bytes(), &sig).is_ok()
+    }
+
+    /// Decodes a transaction (size limit, version and canonical encoding checked; the
+    /// signature is not checked here).
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(DecodeError::TooLong {
+                field: "tx",
+                len: bytes.len(),
+                max: MAX_TX_BYTES,
+            });
+        }
+        Self::from_bytes(bytes)
+    }
+
+    /// SHA-256 of the encoded transaction (the CometBFT transaction hash).
+    pub fn hash(bytes: &[u8]) -> [u8; 32] {
+        Sha256::digest(bytes).into()
+    }
+}
+
+impl Canonical for Tx {
+    fn encode_to(&self, w: &mut Writer) {
+        self.body.encode_unsigned(w);
+        w.raw(&self.signature);
+    }
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let version = r.u8("tx.version")?;
+        if version != TX_VERSION {
+            return Err(DecodeError::InvalidTag {
+                field: "tx.version",
+                value: u64::from(version),
+            });
+        }
+        let chain_id = r.str("tx.chain_id", MAX_CHAIN_ID_LEN)?;
+        let signer = PublicKey::decode_from(r)?;
+        let sequence = r.u64("tx.sequence")?;
+        let message = Message::decode_from(r)?;
+        let signature = r.array("tx.signature")?;
+        Ok(Self {
+            body: TxBody {
+                chain_id,
+                signer,
+                sequence,
+                message,
+            },
+            signature,
+        })
+    }
+}
+
+/// Builds and signs transactions for one key on one chain (used by the local network's
+/// seeder, the CLI and tests).
+#[derive(Debug)]
+pub struct TxBuilder<'a> {
+    chain_id: &'a str,
+    key: &'a SigningKey,
+}
+
+impl<'a> TxBuilder<'a> {
+    /// A builder signing with `key` for `chain_id`.
+    pub fn new(chain_id: &'a str, key: &'a SigningKey) -> Self {
+        Self { chain_id, key }
+    }
+
+    /// The signer's public key.
+    pub fn signer(&self) -> PublicKey {
+        PublicKey::from(&self.key.verifying_key())
+    }
+
+    /// Signs any message with the given sequence; returns the encoded transaction.
+    pub fn build(&self, sequence: u64, message: Message) -> Vec<u8> {
+        TxBody {
+            chain_id: self.chain_id.to_owned(),
+            signer: self.signer(),
+            sequence,
+            message,
+        }
+        .sign(self.key)
+        .to_bytes()
+    }
+
+    /// A governance proposal (the proposer's approval included).
+    pub fn propose(&self, sequence: u64, action: GovAction, expires_at: u64) -> Vec<u8> {
+        self.build(sequence, Message::Propose { action, expires_at })
+    }
+
+    /// A governance approval.
+    pub fn approve(&self, sequence: u64, proposal: u64) -> Vec<u8> {
+        self.build(sequence, Message::Approve { proposal })
+    }
+
+    /// Registers a certificate from its signed form.
+    pub fn issue(&self, sequence: u64, cert: &crate::Certificate) -> Vec<u8> {
+        self.build(
+            sequence,
+            Message::IssueCertificate(IssueCertificate::from(cert)),
+        )
+    }
+
+    /// Revokes a certificate.
+    pub fn revoke(
+        &self,
+        sequence: u64,
+        cert: CertId,
+        reason: RevocationReason,
+        note: &str,
+    ) -> Vec<u8> {
+        self.build(
+            sequence,
+            Message::RevokeCertificate {
+                cert,
+                reason,
+                note: note.to_owned(),
+            },
+        )
+    }
+
+    /// Records an inspection.
+    pub fn record_inspection(&self, sequence: u64, inspection: RecordInspection) -> Vec<u8> {
+        self.build(sequence, Message::RecordInspection(inspection))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    #[test]
+    fn sign_encode_decode_verify() {
+        let k = key(1);
+        let b = TxBuilder::new("tradeseal-test", &k);
+        let bytes = b.approve(3, 9);
+        let tx = Tx::decode(&bytes).unwrap();
+        assert_eq!(tx.body.sequence, 3);
+        assert_eq!(tx.body.message, Message::Approve { proposal: 9 });
+        assert!(tx.verify_signature());
+        assert_eq!(tx.to_bytes(), bytes);
+
+        let mut tampered = bytes.clone();
+        let seq_at = 1 + 2 + "tradeseal-test".len() + 32 + 7;
+        tampered[seq_at] ^= 1;
+        assert!(!Tx::decode(&tampered).unwrap().verify_signature());
+
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert_eq!(
+            Tx::decode(&extra),
+            Err(DecodeError::TrailingBytes { count: 1 })
+        );
+        assert!(Tx::decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(Tx::decode(&vec![1; MAX_TX_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn sign_bytes_are_domain_separated() {
+        let k = key(2);
+        let tx = Tx::decode(&TxBuilder::new("c", &k).approve(1, 1)).unwrap();
+        assert!(tx.body.sign_bytes().starts_with(TX_SIGN_DOMAIN));
+    }
+}
