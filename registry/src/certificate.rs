@@ -220,7 +220,7 @@ impl Certificate {
         h.finalize().into()
     }
 
-    /// The bytes an issuer signs: [`CERT_SIGN_DOMAIN`], the chain id (`u16` length + UTF-8),
+    /// The bytes an issuer signs: [`CERT_SIGN_DOMAIN`], the chain id (`u8` length + UTF-8),
     /// then the canonical encoding. Binding the chain id keeps a test network's certificates
     /// from verifying on another network.
     pub fn sign_bytes(&self, chain_id: &str) -> Vec<u8> {
@@ -344,7 +344,7 @@ impl From<&Certificate> for IssueCertificate {
 }
 
 /// A typical certificate for examples and tests: a Kenyan phytosanitary certificate for cut
-/// roses to the Netherlands, issued by `KE-KEPHIS`, 311 bytes signed.
+/// roses to the Netherlands, issued by `KE-KEPHIS`, 371 bytes signed.
 pub fn sample_certificate(serial: Serial, issued_at: u64) -> Certificate {
     let country = |s| Country::new(s).expect("constant country code is valid");
     Certificate {

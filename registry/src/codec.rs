@@ -1,8 +1,8 @@
 //! The canonical binary encoding shared by transactions, certificates and state values.
 //!
 //! Every value has exactly one encoding: integers are fixed-width big-endian, booleans and
-//! option tags are one byte that must be 0 or 1, strings are UTF-8 with a big-endian `u16`
-//! byte length, lists carry a `u8` count. Decoding checks every length against the bytes that
+//! option tags are one byte that must be 0 or 1, strings are UTF-8 with a `u8` byte length
+//! (so at most 255 bytes), lists carry a `u8` count. Decoding checks every length against the bytes that
 //! remain before it allocates, so no input can make it allocate more than its own size, and a
 //! value must consume its input exactly (no trailing bytes).
 
@@ -108,17 +108,17 @@ impl Writer {
         self
     }
 
-    /// Appends a `u16` length then the bytes. Callers keep lengths under their field limit,
-    /// which is always far below `u16::MAX`; longer input is cut at `u16::MAX` bytes (the
-    /// decoder's limit check then rejects it).
+    /// Appends a `u8` length then the bytes. Callers keep lengths under their field limit
+    /// (at most 255); longer input is cut at 255 bytes, which the field's validation or the
+    /// decoder's limit check then rejects.
     pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
-        let len = v.len().min(usize::from(u16::MAX));
-        self.u16(len as u16);
+        let len = v.len().min(usize::from(u8::MAX));
+        self.u8(len as u8);
         self.buf.extend_from_slice(&v[..len]);
         self
     }
 
-    /// Appends a string as its UTF-8 bytes with a `u16` length.
+    /// Appends a string as its UTF-8 bytes with a `u8` length.
     pub fn str(&mut self, v: &str) -> &mut Self {
         self.bytes(v.as_bytes())
     }
@@ -208,16 +208,16 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array(field)?))
     }
 
-    /// Reads a `u16`-length byte string of at most `max` bytes.
+    /// Reads a `u8`-length byte string of at most `max` bytes.
     pub fn bytes(&mut self, field: &'static str, max: usize) -> Result<&'a [u8], DecodeError> {
-        let len = usize::from(self.u16(field)?);
+        let len = usize::from(self.u8(field)?);
         if len > max {
             return Err(DecodeError::TooLong { field, len, max });
         }
         self.take(field, len)
     }
 
-    /// Reads a `u16`-length UTF-8 string of at most `max` bytes.
+    /// Reads a `u8`-length UTF-8 string of at most `max` bytes.
     pub fn str(&mut self, field: &'static str, max: usize) -> Result<String, DecodeError> {
         let bytes = self.bytes(field, max)?;
         std::str::from_utf8(bytes)
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_precisely() {
-        let mut r = Reader::new(&[0, 5, b'a']);
+        let mut r = Reader::new(&[5, b'a']);
         assert_eq!(
             r.str("name", 10),
             Err(DecodeError::Truncated {
@@ -310,7 +310,7 @@ mod tests {
                 remaining: 1
             })
         );
-        let mut r = Reader::new(&[0, 11]);
+        let mut r = Reader::new(&[11]);
         assert_eq!(
             r.str("name", 10),
             Err(DecodeError::TooLong {
@@ -327,7 +327,7 @@ mod tests {
                 value: 2
             })
         );
-        let mut r = Reader::new(&[0, 2, 0xff, 0xfe]);
+        let mut r = Reader::new(&[2, 0xff, 0xfe]);
         assert_eq!(r.str("s", 10), Err(DecodeError::InvalidUtf8 { field: "s" }));
         let r = Reader::new(&[1]);
         assert_eq!(r.finish(), Err(DecodeError::TrailingBytes { count: 1 }));

@@ -15,7 +15,7 @@ pub const MAX_ISSUER_KEYS: usize = 8;
 /// Most governance keys.
 pub const MAX_GOVERNANCE_KEYS: usize = 32;
 /// Longest free-text reason or note, in bytes.
-pub const MAX_NOTE_LEN: usize = 256;
+pub const MAX_NOTE_LEN: usize = 255;
 /// Longest inspection location, in bytes.
 pub const MAX_LOCATION_LEN: usize = 64;
 
@@ -287,7 +287,7 @@ pub enum Revoker {
 pub struct Revocation {
     /// Why.
     pub reason: RevocationReason,
-    /// Free text (at most 256 bytes).
+    /// Free text (at most 255 bytes).
     pub note: String,
     /// Height of the revoking block.
     pub height: u64,
@@ -523,7 +523,7 @@ pub struct InspectionRecord {
     pub location: String,
     /// The outcome.
     pub outcome: InspectionOutcome,
-    /// Notes (at most 256 bytes).
+    /// Notes (at most 255 bytes).
     pub notes: String,
     /// When the inspection took place (unix seconds; may be well before the block when
     /// recorded offline).
@@ -571,21 +571,21 @@ pub enum GovAction {
     SuspendIssuer {
         /// The issuer.
         id: IssuerId,
-        /// Why (at most 256 bytes).
+        /// Why (at most 255 bytes).
         reason: String,
     },
     /// Make a suspended issuer active again (tag 3).
     ReinstateIssuer {
         /// The issuer.
         id: IssuerId,
-        /// Why (at most 256 bytes).
+        /// Why (at most 255 bytes).
         reason: String,
     },
     /// Remove an active or suspended issuer for good (tag 4).
     RemoveIssuer {
         /// The issuer.
         id: IssuerId,
-        /// Why (at most 256 bytes).
+        /// Why (at most 255 bytes).
         reason: String,
     },
     /// Revoke any issuer's certificate (tag 5).
@@ -594,7 +594,7 @@ pub enum GovAction {
         cert: CertId,
         /// Why.
         reason: RevocationReason,
-        /// Note (at most 256 bytes).
+        /// Note (at most 255 bytes).
         note: String,
     },
 }

@@ -48,7 +48,7 @@ pub enum Message {
         cert: CertId,
         /// Why.
         reason: RevocationReason,
-        /// Note (at most 256 bytes).
+        /// Note (at most 255 bytes).
         note: String,
     },
     /// An agency's inspector records an inspection (tag 5).
@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(tx.to_bytes(), bytes);
 
         let mut tampered = bytes.clone();
-        let seq_at = 1 + 2 + "tradeseal-test".len() + 32 + 7;
+        let seq_at = 1 + 1 + "tradeseal-test".len() + 32 + 7;
         tampered[seq_at] ^= 1;
         assert!(!Tx::decode(&tampered).unwrap().verify_signature());
 

@@ -66,10 +66,10 @@ fn app_hash_is_pinned() {
     let hashes = scenario();
     assert_eq!(
         hex::encode(hashes[0]),
-        "3ecad2440a5b2df94fcce57a7ea5f66fb4d3c484a8e0a65489045f92d84ea2ea"
+        "e82a32fc36f912ca3996547ee94df46caec325b158e4a8aaf5083d808c2883b4"
     );
     assert_eq!(
         hex::encode(hashes[10]),
-        "63cc82fe4ecaaf6ebead822b340cdec91421d88ebe6acbac753053d3dd343958"
+        "66fb24fff737eb739f2809dda82947bbc91215bc8eae30ff5768be793ef79954"
     );
 }

@@ -4,4 +4,5 @@ mod support;
 
 mod determinism;
 mod proofs;
+mod qr;
 mod rules;
