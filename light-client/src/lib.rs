@@ -18,6 +18,8 @@ pub mod merkle;
 mod proto;
 pub mod rpc;
 mod serde_helpers;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 pub mod types;
 pub mod verify;
 pub mod vote;

@@ -394,6 +394,11 @@ impl Verifier {
         self.keys.len()
     }
 
+    /// Number of signatures verified so far (each at most once per commit).
+    pub fn signatures_checked(&self) -> u64 {
+        self.keys.signatures_checked
+    }
+
     /// Checks that more than 2/3 of `validators` (the header's own set, matched by index)
     /// signed the header with valid signatures, after the structural checks of
     /// [`validate_light_block`] on the signed header (commit height, block id, shape).
@@ -563,5 +568,171 @@ pub fn verify(
     match TrustedState::from_light_block(trusted) {
         Some(state) => Verifier::new().verify_update_header(untrusted, state, options, now),
         None => Verdict::Invalid(VerificationError::MissingTrustedNextValidators),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::{light_block, validators, BlockSpec, TestValidator};
+    use crate::types::{BlockIdFlag, CommitSig};
+
+    fn t(secs: i64) -> Time {
+        Time::from_unix(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn verify_at(untrusted: &LightBlock, trusted: &LightBlock) -> (Verdict, Verifier) {
+        let mut v = Verifier::new();
+        let state = TrustedState::from_light_block(trusted).unwrap();
+        let verdict = v.verify_update_header(untrusted, state, &Options::default(), t(1000));
+        (verdict, v)
+    }
+
+    #[test]
+    fn skipping_reuses_signatures_checked_for_the_trusted_set() {
+        let vals = validators("v", 6, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &vals));
+        let untrusted = light_block(&BlockSpec::new("c", 5, t(50), &vals));
+        let (verdict, v) = verify_at(&untrusted, &trusted);
+        assert_eq!(verdict, Verdict::Success);
+        // 1/3 of 60 needs 3 signers (30 > 20); 2/3 needs 5 (50 > 40): 5 distinct checks.
+        assert_eq!(v.signatures_checked(), 5);
+        assert_eq!(v.cached_keys(), 5);
+    }
+
+    #[test]
+    fn nil_and_absent_votes_do_not_count() {
+        let vals = validators("v", 4, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &vals));
+        let mut spec = BlockSpec::new("c", 2, t(5), &vals);
+        spec.nil = &[0];
+        let ok = light_block(&spec);
+        assert_eq!(verify_at(&ok, &trusted).0, Verdict::Success);
+        spec.absent = &[1];
+        let short = light_block(&spec);
+        let (verdict, _) = verify_at(&short, &trusted);
+        assert!(
+            matches!(verdict, Verdict::Invalid(VerificationError::InsufficientSignatures { tally }) if tally.tallied == 20 && tally.needed == 26),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn not_enough_trust_when_the_set_changed_too_much() {
+        let old = validators("old", 4, 10);
+        let mut new = validators("new", 3, 10);
+        new.push(old[0].clone());
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &old));
+        let untrusted = light_block(&BlockSpec::new("c", 3, t(10), &new));
+        let (verdict, _) = verify_at(&untrusted, &trusted);
+        assert_eq!(
+            verdict,
+            Verdict::NotEnoughTrust(VotingPowerTally {
+                total: 40,
+                tallied: 10,
+                needed: 13
+            })
+        );
+    }
+
+    #[test]
+    fn duplicate_trusted_signer_is_invalid_and_unknown_signers_are_skipped() {
+        let old = validators("old", 3, 10);
+        let mut new = old.clone();
+        new.push(TestValidator::new("stranger", 10));
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &old));
+        let untrusted = light_block(&BlockSpec::new("c", 3, t(10), &new));
+        assert_eq!(verify_at(&untrusted, &trusted).0, Verdict::Success);
+
+        // The same trusted validator appearing twice in the commit.
+        let mut dup = untrusted;
+        let sigs = &mut dup.signed_header.commit.signatures;
+        let first = sigs
+            .iter()
+            .position(|s| s.block_id_flag == BlockIdFlag::Commit)
+            .unwrap();
+        let copy: CommitSig = sigs[first].clone();
+        let other = sigs.len() - 1 - first.min(sigs.len() - 1);
+        let target = if other == first { first + 1 } else { other };
+        sigs[target] = copy;
+        let mut v = Verifier::new();
+        let state = TrustedState::from_light_block(&trusted).unwrap();
+        let tally = v.verify_commit_trusting(
+            &dup.signed_header,
+            state.next_validators,
+            TrustLevel::new(1, 1).unwrap(),
+        );
+        assert!(
+            matches!(tally, Err(VerificationError::DuplicateVote { .. })),
+            "{tally:?}"
+        );
+    }
+
+    #[test]
+    fn structural_errors_are_reported() {
+        let vals = validators("v", 4, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &vals));
+        let good = light_block(&BlockSpec::new("c", 2, t(5), &vals));
+
+        let mut b = good.clone();
+        b.signed_header.commit.signatures.pop();
+        assert!(matches!(
+            verify_at(&b, &trusted).0,
+            Verdict::Invalid(VerificationError::SignatureCountMismatch { .. })
+        ));
+
+        let mut b = good.clone();
+        b.signed_header.commit.signatures.swap(0, 1);
+        assert!(matches!(
+            verify_at(&b, &trusted).0,
+            Verdict::Invalid(VerificationError::SignerMismatch { .. })
+        ));
+
+        let mut b = good.clone();
+        b.signed_header.commit.height = Height(3);
+        assert!(matches!(
+            verify_at(&b, &trusted).0,
+            Verdict::Invalid(VerificationError::CommitHeightMismatch { .. })
+        ));
+
+        let mut b = good.clone();
+        for s in &mut b.signed_header.commit.signatures {
+            *s = CommitSig::absent();
+        }
+        assert!(matches!(
+            verify_at(&b, &trusted).0,
+            Verdict::Invalid(VerificationError::NoSignatures)
+        ));
+
+        let older = light_block(&BlockSpec::new("c", 2, t(0), &vals));
+        assert!(matches!(
+            verify_at(&older, &trusted).0,
+            Verdict::Invalid(VerificationError::NonMonotonicTime { .. })
+        ));
+
+        let same_height = light_block(&BlockSpec::new("c", 1, t(3), &vals));
+        assert!(matches!(
+            verify_at(&same_height, &trusted).0,
+            Verdict::Invalid(VerificationError::NonIncreasingHeight { .. })
+        ));
+
+        let mut b = good;
+        b.validators = crate::test_utils::validator_set(&validators("w", 4, 10));
+        assert!(matches!(
+            verify_at(&b, &trusted).0,
+            Verdict::Invalid(VerificationError::ValidatorSetMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn adjacent_blocks_must_continue_the_trusted_next_set() {
+        let a = validators("a", 4, 10);
+        let b = validators("b", 4, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &a));
+        let untrusted = light_block(&BlockSpec::new("c", 2, t(5), &b));
+        assert!(matches!(
+            verify_at(&untrusted, &trusted).0,
+            Verdict::Invalid(VerificationError::AdjacentValidatorsMismatch { .. })
+        ));
     }
 }

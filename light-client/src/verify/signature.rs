@@ -1,19 +1,39 @@
 //! ZIP-215 ed25519 signature checks for validator votes: single and batch verification that
-//! always agree, and a cache of decoded validator keys.
+//! always agree, over a cache of decompressed validator keys.
+//!
+//! Single verification is `ed25519-consensus` (`VerificationKey::verify`, the rules CometBFT
+//! uses). Batch verification checks the same cofactored equation for a random linear
+//! combination of the signatures, `[8]([-Σ z·s]B + Σ [z]R + Σ [z·k]A) = 0`, with the curve
+//! arithmetic `ed25519-consensus` itself uses, but over validator keys decompressed once and
+//! kept. A batch that fails is re-checked one signature at a time, so the verdict is always
+//! exactly that of single verification.
 
 use std::collections::HashMap;
 
-use ed25519_consensus::{batch, Signature as EdSignature, VerificationKey, VerificationKeyBytes};
-use rand_core::{CryptoRng, RngCore};
+use curve25519_dalek_ng::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek_ng::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek_ng::scalar::Scalar;
+use curve25519_dalek_ng::traits::{IsIdentity, VartimeMultiscalarMul};
+use ed25519_consensus::{Signature as EdSignature, VerificationKey};
 use sha2::{Digest, Sha512};
 
 use crate::types::{PublicKey, Signature};
 
-/// Decoded (decompressed) validator keys, kept across blocks: validator sets change rarely, so
-/// the same keys are checked again and again.
+/// A validator key decoded once: the point for batch equations and the `ed25519-consensus`
+/// key for single verification.
+#[derive(Clone, Copy)]
+struct DecodedKey {
+    point: EdwardsPoint,
+    key: VerificationKey,
+}
+
+/// Decompressed validator keys, kept across blocks: validator sets change rarely, so the same
+/// keys are checked block after block. Bounded: cleared when it grows past a limit.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    keys: HashMap<[u8; 32], Option<VerificationKey>>,
+    keys: HashMap<[u8; 32], Option<DecodedKey>>,
+    /// Signatures handed to [`first_invalid`] so far (each counted once, batch or single).
+    pub(crate) signatures_checked: u64,
 }
 
 impl std::fmt::Debug for KeyCache {
@@ -24,20 +44,27 @@ impl std::fmt::Debug for KeyCache {
     }
 }
 
-/// Keys beyond this many are dropped (all at once) so the cache stays bounded.
+/// When the cache holds this many keys and a new one comes, it is emptied first.
 const KEY_CACHE_LIMIT: usize = 4096;
 
 impl KeyCache {
-    /// The decoded key, or `None` if the bytes are not a curve point (every signature under
-    /// such a key is invalid).
-    pub(crate) fn get(&mut self, key: &PublicKey) -> Option<VerificationKey> {
-        if self.keys.len() >= KEY_CACHE_LIMIT && !self.keys.contains_key(key.as_bytes()) {
+    /// The decoded key, or `None` if the bytes are not a curve point (then every signature
+    /// under the key is invalid, as in `ed25519-consensus`).
+    fn get(&mut self, key: &PublicKey) -> Option<DecodedKey> {
+        if let Some(found) = self.keys.get(key.as_bytes()) {
+            return *found;
+        }
+        if self.keys.len() >= KEY_CACHE_LIMIT {
             self.keys.clear();
         }
-        *self
-            .keys
-            .entry(*key.as_bytes())
-            .or_insert_with(|| VerificationKey::try_from(*key.as_bytes()).ok())
+        let decoded = VerificationKey::try_from(*key.as_bytes())
+            .ok()
+            .and_then(|vk| {
+                let point = CompressedEdwardsY(*key.as_bytes()).decompress()?;
+                Some(DecodedKey { point, key: vk })
+            });
+        self.keys.insert(*key.as_bytes(), decoded);
+        decoded
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -52,116 +79,118 @@ pub(crate) struct SigCheck<'a> {
     pub(crate) message: Vec<u8>,
 }
 
-/// Verifies one signature with the ZIP-215 rules of `ed25519-consensus`.
+/// Verifies one signature with `ed25519-consensus` (ZIP-215 rules).
 pub(crate) fn verify_single(cache: &mut KeyCache, check: &SigCheck<'_>) -> bool {
     let Some(sig) = check.signature.to_array() else {
         return false;
     };
     match cache.get(check.key) {
-        Some(vk) => vk.verify(&EdSignature::from(sig), &check.message).is_ok(),
+        Some(decoded) => decoded
+            .key
+            .verify(&EdSignature::from(sig), &check.message)
+            .is_ok(),
         None => false,
     }
 }
 
-/// Verifies all `checks`; returns the position of the first invalid one, in order, or `None`
-/// when all are valid.
-///
-/// Two or more signatures go through `ed25519-consensus`'s batch verifier (same ZIP-215
-/// rules). If the batch fails, every signature is checked singly in order, so the answer is
-/// always exactly that of single verification.
+/// Verifies all `checks`; returns the position of the first invalid one (in order), or `None`
+/// when all are valid. Two or more go through the batch equation first; if it fails, each is
+/// checked singly, so the answer is always that of single verification.
 pub(crate) fn first_invalid(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> Option<usize> {
-    if checks.len() >= 2 && batch_ok(checks) {
+    cache.signatures_checked += checks.len() as u64;
+    if checks.len() >= 2 && batch_holds(cache, checks) {
         return None;
     }
     checks.iter().position(|c| !verify_single(cache, c))
 }
 
-fn batch_ok(checks: &[SigCheck<'_>]) -> bool {
-    let mut verifier = batch::Verifier::new();
-    let mut transcript = Sha512::new();
-    transcript.update(b"tradeseal light-client batch v1");
+/// The batch equation over `checks`; `false` if any input cannot even be decoded.
+fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
+    let mut coefficients = Coefficients::new(checks);
+    let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * checks.len() + 1);
+    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(2 * checks.len() + 1);
+    scalars.push(Scalar::zero());
+    points.push(ED25519_BASEPOINT_POINT);
+    let mut b_coefficient = Scalar::zero();
     for c in checks {
         let Some(sig) = c.signature.to_array() else {
             return false;
         };
-        transcript.update(c.key.as_bytes());
-        transcript.update(sig);
-        transcript.update((c.message.len() as u64).to_le_bytes());
-        transcript.update(&c.message);
-        verifier.queue((
-            VerificationKeyBytes::from(*c.key.as_bytes()),
-            EdSignature::from(sig),
-            &c.message[..],
-        ));
+        let Some(decoded) = cache.get(c.key) else {
+            return false;
+        };
+        let mut r_bytes = [0u8; 32];
+        r_bytes.copy_from_slice(&sig[..32]);
+        let mut s_bytes = [0u8; 32];
+        s_bytes.copy_from_slice(&sig[32..]);
+        let Some(r) = CompressedEdwardsY(r_bytes).decompress() else {
+            return false;
+        };
+        let Some(s) = Scalar::from_canonical_bytes(s_bytes) else {
+            return false;
+        };
+        let k = challenge(&r_bytes, c.key.as_bytes(), &c.message);
+        let z = coefficients.next();
+        b_coefficient -= z * s;
+        scalars.push(z);
+        points.push(r);
+        scalars.push(z * k);
+        points.push(decoded.point);
     }
-    verifier
-        .verify(TranscriptRng::new(transcript.finalize().into()))
-        .is_ok()
+    scalars[0] = b_coefficient;
+    EdwardsPoint::vartime_multiscalar_mul(&scalars, &points)
+        .mul_by_cofactor()
+        .is_identity()
 }
 
-/// The batch verifier's random coefficients, derived from a hash of everything in the batch
-/// (keys, signatures, messages), so verification is deterministic and needs no entropy source.
-/// An attacker must fix every input before the coefficients exist, as with fresh randomness.
-struct TranscriptRng {
+/// `k = SHA-512(R || A || M) mod l`, over the encodings as given (ZIP-215).
+fn challenge(r_bytes: &[u8; 32], a_bytes: &[u8; 32], message: &[u8]) -> Scalar {
+    let mut h = Sha512::new();
+    h.update(r_bytes);
+    h.update(a_bytes);
+    h.update(message);
+    Scalar::from_bytes_mod_order_wide(&h.finalize().into())
+}
+
+/// The batch's random 128-bit coefficients, derived from a hash of everything in the batch
+/// (keys, signatures, messages): deterministic and needing no entropy source, while an
+/// attacker must fix every input before the coefficients exist, as with fresh randomness.
+struct Coefficients {
     seed: [u8; 64],
     counter: u64,
-    block: [u8; 64],
-    used: usize,
 }
 
-impl TranscriptRng {
-    fn new(seed: [u8; 64]) -> Self {
-        TranscriptRng {
-            seed,
+impl Coefficients {
+    fn new(checks: &[SigCheck<'_>]) -> Self {
+        let mut t = Sha512::new();
+        t.update(b"tradeseal light-client batch coefficients v1");
+        for c in checks {
+            t.update(c.key.as_bytes());
+            t.update((c.signature.as_bytes().len() as u64).to_le_bytes());
+            t.update(c.signature.as_bytes());
+            t.update((c.message.len() as u64).to_le_bytes());
+            t.update(&c.message);
+        }
+        Coefficients {
+            seed: t.finalize().into(),
             counter: 0,
-            block: [0; 64],
-            used: 64,
         }
     }
 
-    fn refill(&mut self) {
+    fn next(&mut self) -> Scalar {
         let mut h = Sha512::new();
         h.update(self.seed);
         h.update(self.counter.to_le_bytes());
-        self.block = h.finalize().into();
         self.counter += 1;
-        self.used = 0;
+        let out = h.finalize();
+        let mut z = [0u8; 16];
+        z.copy_from_slice(&out[..16]);
+        Scalar::from(u128::from_le_bytes(z))
     }
 }
 
-impl RngCore for TranscriptRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut b = [0u8; 4];
-        self.fill_bytes(&mut b);
-        u32::from_le_bytes(b)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut b = [0u8; 8];
-        self.fill_bytes(&mut b);
-        u64::from_le_bytes(b)
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for byte in dest {
-            if self.used == self.block.len() {
-                self.refill();
-            }
-            *byte = self.block[self.used];
-            self.used += 1;
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for TranscriptRng {}
-
-/// Single and batch verification of arbitrary (key, signature, message) triples, for tests and
-/// benchmarks: `(single verdicts, batch verdict)`.
+/// Single and batch verification of arbitrary (key, signature, message) triples with this
+/// crate's verifier: `(one verdict per triple, batch verdict)`. For tests and benchmarks.
 pub fn verify_each_and_batch(items: &[(PublicKey, Signature, Vec<u8>)]) -> (Vec<bool>, bool) {
     let mut cache = KeyCache::default();
     let checks: Vec<SigCheck<'_>> = items
@@ -176,6 +205,6 @@ pub fn verify_each_and_batch(items: &[(PublicKey, Signature, Vec<u8>)]) -> (Vec<
         .iter()
         .map(|c| verify_single(&mut cache, c))
         .collect();
-    let batch = !checks.is_empty() && batch_ok(&checks);
+    let batch = !checks.is_empty() && batch_holds(&mut cache, &checks);
     (single, batch)
 }
