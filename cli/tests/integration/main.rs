@@ -1,0 +1,3 @@
+//! Integration tests of the `tradeseal-cli` binary.
+
+mod verify_header;
