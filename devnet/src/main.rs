@@ -1,3 +1,214 @@
-//! Local development network binary.
+//! The `devnet` command: starts a local Tradeseal network and runs until Ctrl-C.
 
-fn main() {}
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand};
+use devnet::{AppKind, Behaviour, Devnet, DevnetConfig};
+
+/// Local development network for Tradeseal (DEVELOPMENT ONLY: all keys derive from a public
+/// seed).
+#[derive(Debug, Parser)]
+#[command(name = "devnet", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    start: StartArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct StartArgs {
+    /// Number of validators (1-150).
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Voting power of each validator.
+    #[arg(long, default_value_t = 10)]
+    validator_power: i64,
+    /// Number of full nodes serving RPC.
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// Time between blocks in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    block_ms: u64,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// RPC port of node 0 (node i uses port + i); 0 for ephemeral ports.
+    #[arg(long, default_value_t = 26657)]
+    port: u16,
+    /// Admin server port; 0 for an ephemeral port.
+    #[arg(long, default_value_t = 26650)]
+    admin_port: u16,
+    /// Data directory (chain database, chain config, dev keys, QR codes).
+    #[arg(long, default_value = "target/devnet")]
+    data_dir: PathBuf,
+    /// Keep everything in memory and write no files.
+    #[arg(long, conflicts_with = "fresh")]
+    in_memory: bool,
+    /// Delete the stored chain and start a new one.
+    #[arg(long)]
+    fresh: bool,
+    /// Chain id.
+    #[arg(long, default_value = devnet::DEFAULT_CHAIN_ID)]
+    chain_id: String,
+    /// Seed of every development key.
+    #[arg(long, default_value = devnet::DEFAULT_SEED)]
+    seed: String,
+    /// Misbehaviour of a node at start: INDEX=MODE, MODE one of honest, fork[:H], lunatic[:H],
+    /// lie-value, lie-proof, stale[:H], timeout, garbage. Repeatable.
+    #[arg(long = "node-mode", value_name = "INDEX=MODE")]
+    node_modes: Vec<String>,
+    /// Run the key-value test application instead of the registry.
+    #[arg(long)]
+    kv_app: bool,
+    /// Do not write the sample issuers and certificates.
+    #[arg(long)]
+    no_samples: bool,
+    /// Trusting period written in the chain config, in days.
+    #[arg(long, default_value_t = 14)]
+    trusting_period_days: u64,
+    /// Largest RPC request body in bytes.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_body_bytes: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Change a running network's validator set: KEY_INDEX=POWER (power 0 removes).
+    SetValidator {
+        /// Admin URL of the running network.
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        admin: String,
+        /// KEY_INDEX=POWER, repeatable.
+        #[arg(required = true)]
+        updates: Vec<String>,
+    },
+    /// Change a running node's behaviour: INDEX=MODE.
+    SetMode {
+        /// Admin URL of the running network.
+        #[arg(long, default_value = "http://127.0.0.1:26650")]
+        admin: String,
+        /// INDEX=MODE.
+        mode: String,
+    },
+}
+
+fn parse_pair(s: &str) -> anyhow::Result<(&str, &str)> {
+    s.split_once('=')
+        .with_context(|| format!("expected X=Y, got {s:?}"))
+}
+
+fn config(args: StartArgs) -> anyhow::Result<DevnetConfig> {
+    let mut behaviours = Vec::new();
+    for m in &args.node_modes {
+        let (i, mode) = parse_pair(m)?;
+        let i: usize = i
+            .parse()
+            .with_context(|| format!("bad node index in {m:?}"))?;
+        behaviours.push((i, mode.parse::<Behaviour>()?));
+    }
+    Ok(DevnetConfig {
+        chain_id: args.chain_id,
+        seed: args.seed,
+        validators: args.validators,
+        validator_power: args.validator_power,
+        nodes: args.nodes,
+        block_interval: Duration::from_millis(args.block_ms.max(10)),
+        host: args.host,
+        rpc_port: args.port,
+        admin_port: args.admin_port,
+        data_dir: if args.in_memory {
+            None
+        } else {
+            Some(args.data_dir)
+        },
+        fresh: args.fresh,
+        behaviours,
+        max_body_bytes: args.max_body_bytes,
+        trusting_period: Duration::from_secs(args.trusting_period_days.max(1) * 24 * 3600),
+        app: if args.kv_app {
+            AppKind::Kv
+        } else {
+            AppKind::Registry {
+                seed_samples: !args.no_samples,
+            }
+        },
+        ..DevnetConfig::default()
+    })
+}
+
+async fn post(url: &str, body: serde_json::Value) -> anyhow::Result<()> {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    if !status.is_success() {
+        bail!("{status}: {text}");
+    }
+    println!("{text}");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::SetValidator { admin, updates }) => {
+            let mut list = Vec::new();
+            for u in &updates {
+                let (k, p) = parse_pair(u)?;
+                list.push(serde_json::json!({ "key_index": k.parse::<u32>()?, "power": p.parse::<i64>()? }));
+            }
+            post(
+                &format!("{admin}/validators"),
+                serde_json::json!({ "updates": list }),
+            )
+            .await
+        }
+        Some(Command::SetMode { admin, mode }) => {
+            let (i, m) = parse_pair(&mode)?;
+            let b: Behaviour = m.parse()?;
+            post(
+                &format!("{admin}/nodes/{i}/behaviour"),
+                serde_json::to_value(b)?,
+            )
+            .await
+        }
+        None => {
+            let net = Devnet::start(config(cli.start)?).await?;
+            println!("chain id   {}", net.chain().chain_id());
+            for (i, url) in net.rpc_urls().iter().enumerate() {
+                println!("node {i}     {url}");
+            }
+            println!("admin      {}", net.admin_url());
+            if let Some(f) = net.files() {
+                println!("config     {}", f.chain_config.display());
+                println!(
+                    "dev keys   {} (DEVELOPMENT KEYS — never use on a real network)",
+                    f.dev_keys.display()
+                );
+                if let Some(c) = &f.certificates {
+                    println!("samples    {} ({} QR codes)", c.display(), f.qr_codes.len());
+                }
+            }
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
+            println!("stopping");
+            net.shutdown().await;
+            Ok(())
+        }
+    }
+}

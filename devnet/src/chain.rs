@@ -1,0 +1,522 @@
+//! The canonical chain: block production (mempool → application → sealed, signed block),
+//! validator-set changes, the transaction index, persistence and replay on restart.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::app::{Application, Query, QueryResponse, TxResult};
+use crate::block::{seal, BlockId, BlockRecord, Commit, Draft, Validator, ValidatorSet};
+use crate::keys::{KeyRole, ValidatorKey};
+use crate::store::{Store, StoreError};
+use crate::timestamp::Timestamp;
+
+/// Most validators a set may have (the wallet is tested up to this size).
+pub const MAX_VALIDATORS: usize = 150;
+/// Highest voting power of one validator (CometBFT caps the total at `i64::MAX / 8`).
+pub const MAX_POWER: i64 = 1 << 40;
+
+/// Errors of the chain.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The application failed to execute a block.
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
+    /// Persistence failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Replaying stored blocks gave another app hash than the one stored.
+    #[error("replay of block {height} gave app hash {got}, the stored chain has {stored}")]
+    ReplayMismatch {
+        /// The block height.
+        height: u64,
+        /// App hash computed now.
+        got: String,
+        /// App hash stored.
+        stored: String,
+    },
+    /// The stored chain is not the one configured (other chain id or seed).
+    #[error("the data directory holds chain {stored:?}, not {configured:?}: start with --fresh")]
+    OtherChain {
+        /// Stored chain id / seed fingerprint.
+        stored: String,
+        /// Configured chain id / seed fingerprint.
+        configured: String,
+    },
+    /// A requested validator-set change is not allowed.
+    #[error("invalid validator update: {0}")]
+    InvalidValidatorUpdate(String),
+    /// An internal lock was poisoned by a panic elsewhere.
+    #[error("internal state lock poisoned")]
+    Poisoned,
+}
+
+/// Why a transaction was not accepted into the mempool (besides a non-zero CheckTx code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolError {
+    /// The same bytes are already queued or committed.
+    #[error("tx already exists in cache")]
+    Duplicate,
+    /// The mempool is full.
+    #[error("mempool is full: {0} transactions")]
+    Full(usize),
+    /// The transaction is larger than allowed.
+    #[error("tx too large: {size} bytes, max {max}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Chain parameters.
+#[derive(Debug, Clone)]
+pub struct ChainParams {
+    /// Chain id.
+    pub chain_id: String,
+    /// Seed all development keys are derived from.
+    pub seed: String,
+    /// Voting power of each genesis validator, one entry per validator (key index = position).
+    pub genesis_powers: Vec<i64>,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+    /// Most transactions waiting in the mempool.
+    pub mempool_limit: usize,
+    /// Largest transaction accepted, bytes.
+    pub max_tx_bytes: usize,
+}
+
+/// Where a committed transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    /// Block height.
+    pub height: u64,
+    /// Index in the block.
+    pub index: u32,
+}
+
+/// Committed blocks and the tx index.
+#[derive(Debug, Default)]
+pub struct Blocks {
+    records: Vec<Arc<BlockRecord>>,
+    tx_index: HashMap<[u8; 32], TxLocation>,
+}
+
+impl Blocks {
+    /// The latest height (0 before the first block).
+    pub fn latest_height(&self) -> u64 {
+        u64::try_from(self.records.len()).unwrap_or(u64::MAX)
+    }
+
+    /// The block at `height`.
+    pub fn get(&self, height: u64) -> Option<&Arc<BlockRecord>> {
+        let i = usize::try_from(height.checked_sub(1)?).ok()?;
+        self.records.get(i)
+    }
+
+    /// The latest block.
+    pub fn latest(&self) -> Option<&Arc<BlockRecord>> {
+        self.records.last()
+    }
+
+    /// Where the transaction with this hash was committed.
+    pub fn find_tx(&self, hash: &[u8; 32]) -> Option<TxLocation> {
+        self.tx_index.get(hash).copied()
+    }
+
+    fn push(&mut self, record: Arc<BlockRecord>) {
+        for (i, tx) in record.txs.iter().enumerate() {
+            let loc = TxLocation {
+                height: record.height(),
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+            };
+            self.tx_index.insert(tx_hash(tx), loc);
+        }
+        self.records.push(record);
+    }
+}
+
+/// The SHA-256 hash of a transaction (its id in `tx` and `broadcast_tx_*`).
+pub fn tx_hash(tx: &[u8]) -> [u8; 32] {
+    Sha256::digest(tx).into()
+}
+
+#[derive(Debug, Default)]
+struct Mempool {
+    queue: VecDeque<([u8; 32], Vec<u8>)>,
+    hashes: HashSet<[u8; 32]>,
+}
+
+/// Derived validator keys, cached (derivation is deterministic from the seed).
+#[derive(Debug)]
+pub struct KeyRing {
+    seed: String,
+    cache: Mutex<HashMap<(bool, u32), ValidatorKey>>,
+}
+
+impl KeyRing {
+    /// A key ring for `seed`.
+    pub fn new(seed: &str) -> Self {
+        Self {
+            seed: seed.to_string(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Key `index` of the real validators (`lunatic = false`) or of the made-up set.
+    pub fn key(&self, lunatic: bool, index: u32) -> ValidatorKey {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry((lunatic, index))
+            .or_insert_with(|| {
+                let role = if lunatic {
+                    KeyRole::LunaticValidator
+                } else {
+                    KeyRole::Validator
+                };
+                ValidatorKey::derive(&self.seed, role, index)
+            })
+            .clone()
+    }
+
+    /// The signing key of `validator`.
+    pub fn key_for(&self, validator: &Validator) -> Option<ValidatorKey> {
+        Some(self.key(validator.lunatic, validator.key_index))
+    }
+}
+
+/// The canonical chain, shared by the block producer and every full node.
+pub struct Chain {
+    params: ChainParams,
+    keys: KeyRing,
+    blocks: RwLock<Blocks>,
+    app: Mutex<Box<dyn Application>>,
+    mempool: Mutex<Mempool>,
+    pending_updates: Mutex<BTreeMap<u32, i64>>,
+    genesis_validators: Arc<ValidatorSet>,
+    genesis_app_hash: Vec<u8>,
+    store: Mutex<Option<Store>>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("chain_id", &self.params.chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, ChainError> {
+    m.lock().map_err(|_| ChainError::Poisoned)
+}
+
+impl Chain {
+    /// Opens the chain: a new one, or the one in `store`, whose blocks are replayed through
+    /// `app` and checked against their stored app hashes.
+    pub fn open(
+        params: ChainParams,
+        app: Box<dyn Application>,
+        store: Option<Store>,
+    ) -> Result<Self, ChainError> {
+        let keys = KeyRing::new(&params.seed);
+        let genesis: Vec<Validator> = params
+            .genesis_powers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Validator::from_key(
+                    &keys.key(false, u32::try_from(i).unwrap_or(u32::MAX)),
+                    *p,
+                    false,
+                )
+            })
+            .collect();
+        let genesis_validators = Arc::new(ValidatorSet::new(genesis));
+        let genesis_app_hash = app.genesis_app_hash();
+        let chain = Self {
+            keys,
+            blocks: RwLock::new(Blocks::default()),
+            app: Mutex::new(app),
+            mempool: Mutex::new(Mempool::default()),
+            pending_updates: Mutex::new(BTreeMap::new()),
+            genesis_validators,
+            genesis_app_hash,
+            store: Mutex::new(None),
+            params,
+        };
+        if let Some(store) = store {
+            let fingerprint = chain.fingerprint();
+            match store.meta("chain")? {
+                Some(stored) if stored != fingerprint => {
+                    return Err(ChainError::OtherChain {
+                        stored,
+                        configured: fingerprint,
+                    })
+                }
+                Some(_) => chain.replay(&store)?,
+                None => store.set_meta("chain", &fingerprint)?,
+            }
+            *lock(&chain.store)? = Some(store);
+        }
+        Ok(chain)
+    }
+
+    fn fingerprint(&self) -> String {
+        let seed = hex::encode(&Sha256::digest(self.params.seed.as_bytes())[..8]);
+        format!("{} seed:{seed}", self.params.chain_id)
+    }
+
+    fn replay(&self, store: &Store) -> Result<(), ChainError> {
+        let records = store.load_blocks()?;
+        let mut app = lock(&self.app)?;
+        let mut blocks = self.blocks.write().map_err(|_| ChainError::Poisoned)?;
+        for record in records {
+            let outcome = app.finalize_block(record.height(), record.header.time(), &record.txs)?;
+            if outcome.app_hash != record.app_hash_after {
+                return Err(ChainError::ReplayMismatch {
+                    height: record.height(),
+                    got: hex::encode_upper(&outcome.app_hash),
+                    stored: hex::encode_upper(&record.app_hash_after),
+                });
+            }
+            blocks.push(Arc::new(record));
+        }
+        Ok(())
+    }
+
+    /// The chain parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.params.chain_id
+    }
+
+    /// The validator keys.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Read access to the committed blocks.
+    pub fn blocks(&self) -> RwLockReadGuard<'_, Blocks> {
+        self.blocks
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The latest height.
+    pub fn latest_height(&self) -> u64 {
+        self.blocks().latest_height()
+    }
+
+    /// The validator set of `height` (committed heights, and latest + 1).
+    pub fn validators_at(&self, height: u64) -> Option<Arc<ValidatorSet>> {
+        let blocks = self.blocks();
+        if let Some(b) = blocks.get(height) {
+            return Some(b.validators.clone());
+        }
+        if height == blocks.latest_height() + 1 {
+            return Some(match blocks.latest() {
+                Some(b) => b.next_validators.clone(),
+                None => self.genesis_validators.clone(),
+            });
+        }
+        None
+    }
+
+    /// Answers a query from the application.
+    pub fn query(&self, query: &Query) -> Result<QueryResponse, ChainError> {
+        Ok(lock(&self.app)?.query(query))
+    }
+
+    /// Checks a transaction and queues it. `Ok` carries the CheckTx result (queued only when its
+    /// code is 0).
+    pub fn submit_tx(&self, tx: Vec<u8>) -> Result<TxResult, MempoolError> {
+        if tx.len() > self.params.max_tx_bytes {
+            return Err(MempoolError::TooLarge {
+                size: tx.len(),
+                max: self.params.max_tx_bytes,
+            });
+        }
+        let hash = tx_hash(&tx);
+        if self.blocks().find_tx(&hash).is_some() {
+            return Err(MempoolError::Duplicate);
+        }
+        // Lock order everywhere: app, then mempool.
+        let mut app = self
+            .app
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = self
+            .mempool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.hashes.contains(&hash) {
+            return Err(MempoolError::Duplicate);
+        }
+        if pool.queue.len() >= self.params.mempool_limit {
+            return Err(MempoolError::Full(pool.queue.len()));
+        }
+        let result = app.check_tx(&tx);
+        if result.code == 0 {
+            pool.hashes.insert(hash);
+            pool.queue.push_back((hash, tx));
+        }
+        Ok(result)
+    }
+
+    /// Number of transactions waiting.
+    pub fn mempool_size(&self) -> usize {
+        self.mempool.lock().map(|p| p.queue.len()).unwrap_or(0)
+    }
+
+    /// Queues a validator-set change: `power` 0 removes validator key `key_index`, otherwise it
+    /// is added or its power set. Changes queued before block H is made are in H's
+    /// `next_validators_hash` and take effect at H + 1.
+    pub fn update_validator(&self, key_index: u32, power: i64) -> Result<(), ChainError> {
+        if !(0..=MAX_POWER).contains(&power) {
+            return Err(ChainError::InvalidValidatorUpdate(format!(
+                "power must be between 0 and {MAX_POWER}, got {power}"
+            )));
+        }
+        let current = self
+            .validators_at(self.latest_height() + 1)
+            .unwrap_or_else(|| self.genesis_validators.clone());
+        let mut pending = lock(&self.pending_updates)?;
+        let mut next = pending.clone();
+        next.insert(key_index, power);
+        let result = apply_updates(&current, &next, &self.keys);
+        if result.validators().is_empty() {
+            return Err(ChainError::InvalidValidatorUpdate(
+                "the set would be empty".into(),
+            ));
+        }
+        if result.validators().len() > MAX_VALIDATORS {
+            return Err(ChainError::InvalidValidatorUpdate(format!(
+                "the set would have more than {MAX_VALIDATORS} validators"
+            )));
+        }
+        *pending = next;
+        Ok(())
+    }
+
+    /// Makes the next block at wall-clock time `now`: executes the queued transactions, seals the
+    /// header, has the validators sign it, stores it.
+    pub fn produce_block(&self, now: Timestamp) -> Result<Arc<BlockRecord>, ChainError> {
+        let mut app = lock(&self.app)?;
+        let (latest, height) = {
+            let blocks = self.blocks();
+            (blocks.latest().cloned(), blocks.latest_height() + 1)
+        };
+        let txs: Vec<Vec<u8>> = {
+            let mut pool = lock(&self.mempool)?;
+            let n = pool.queue.len().min(self.params.max_block_txs);
+            pool.queue.drain(..n).map(|(_, tx)| tx).collect()
+        };
+        let time = match &latest {
+            Some(b) if now <= b.header.time() => b.header.time().plus_millis(1),
+            _ => now,
+        };
+        let outcome = app.finalize_block(height, time, &txs)?;
+        let validators = latest.as_ref().map_or_else(
+            || self.genesis_validators.clone(),
+            |b| b.next_validators.clone(),
+        );
+        let next_validators = {
+            let mut pending = lock(&self.pending_updates)?;
+            if pending.is_empty() {
+                validators.clone()
+            } else {
+                let set = Arc::new(apply_updates(&validators, &pending, &self.keys));
+                pending.clear();
+                set
+            }
+        };
+        let draft = Draft {
+            chain_id: self.params.chain_id.clone(),
+            app_version: app.app_version(),
+            height,
+            time,
+            last: latest
+                .as_ref()
+                .map(|b| (b.block_id.clone(), b.commit.clone())),
+            txs,
+            validators,
+            next_validators,
+            app_hash: latest.as_ref().map_or_else(
+                || self.genesis_app_hash.clone(),
+                |b| b.app_hash_after.clone(),
+            ),
+            last_results: latest
+                .as_ref()
+                .map(|b| b.tx_results.clone())
+                .unwrap_or_default(),
+        };
+        let (header, block_id, commit) = seal(&draft, &|v| self.keys.key_for(v));
+        let record = Arc::new(BlockRecord {
+            header,
+            block_id,
+            commit,
+            validators: draft.validators,
+            next_validators: draft.next_validators,
+            txs: draft.txs,
+            tx_results: outcome.tx_results,
+            app_hash_after: outcome.app_hash,
+        });
+        if let Some(store) = lock(&self.store)?.as_ref() {
+            store.save_block(&record)?;
+        }
+        self.blocks
+            .write()
+            .map_err(|_| ChainError::Poisoned)?
+            .push(record.clone());
+        // Re-check what is still queued against the new state (CometBFT's recheck).
+        let mut pool = lock(&self.mempool)?;
+        let queued: Vec<_> = pool.queue.drain(..).collect();
+        pool.hashes.clear();
+        for (hash, tx) in queued {
+            if app.check_tx(&tx).code == 0 {
+                pool.hashes.insert(hash);
+                pool.queue.push_back((hash, tx));
+            }
+        }
+        Ok(record)
+    }
+
+    /// The id and commit of the block at `height`.
+    pub fn commit_at(&self, height: u64) -> Option<(BlockId, Commit)> {
+        self.blocks()
+            .get(height)
+            .map(|b| (b.block_id.clone(), b.commit.clone()))
+    }
+}
+
+fn apply_updates(
+    current: &ValidatorSet,
+    updates: &BTreeMap<u32, i64>,
+    keys: &KeyRing,
+) -> ValidatorSet {
+    let mut by_index: BTreeMap<u32, Validator> = current
+        .validators()
+        .iter()
+        .map(|v| (v.key_index, v.clone()))
+        .collect();
+    for (index, power) in updates {
+        if *power == 0 {
+            by_index.remove(index);
+        } else {
+            by_index.insert(
+                *index,
+                Validator::from_key(&keys.key(false, *index), *power, false),
+            );
+        }
+    }
+    ValidatorSet::new(by_index.into_values().collect())
+}

@@ -1,0 +1,53 @@
+//! Tradeseal's local development network: validators with real ed25519 keys signing real
+//! CometBFT commits, full nodes serving the CometBFT JSON-RPC endpoints on loopback, the
+//! registry application with ICS-23 proofs, persistence, seeding, and misbehaving nodes for
+//! testing the wallet's defences. DEVELOPMENT ONLY: every key derives from a public seed.
+//!
+//! - [`Devnet::start`] runs a whole network in-process (tests start it on port 0).
+//! - [`DevnetConfig`]: sizes, timing, ports, data directory, behaviours.
+//! - [`Behaviour`]: what a full node does (honest, fork, lunatic, lies, stale, timeout,
+//!   garbage).
+//! - [`Application`]: the trait the chain drives; [`RegistryApp`] and [`KvApp`] implement it.
+
+mod app;
+mod behaviour;
+mod block;
+mod chain;
+mod config;
+mod consensus;
+mod hexser;
+mod keys;
+mod network;
+mod output;
+mod registry_app;
+mod rpc;
+mod store;
+mod timestamp;
+
+pub use app::{
+    AppError, Application, BlockOutcome, Event, KvApp, ProofOp, Query, QueryResponse, TxResult,
+};
+pub use behaviour::{Behaviour, ParseBehaviourError};
+pub use block::{BlockId, BlockRecord, Commit, CommitSig, Header, Validator, ValidatorSet};
+pub use chain::{
+    tx_hash, Blocks, Chain, ChainError, ChainParams, MempoolError, TxLocation, MAX_VALIDATORS,
+};
+pub use config::{AppKind, DevnetConfig, DEFAULT_CHAIN_ID, DEFAULT_SEED};
+pub use keys::{dev_signing_key, KeyRole, ValidatorKey, DEV_KEY_WARNING};
+pub use network::{Devnet, DevnetError};
+pub use output::{
+    qr_payload, qr_png, OutputError, OutputFiles, CERTIFICATES_FILE, CHAIN_CONFIG_FILE, DB_FILE,
+    DEV_KEYS_FILE, QR_DIR,
+};
+pub use registry_app::{
+    RegistryApp, SampleCertificate, SampleIssuer, SampleStatus, Samples, SeedError,
+};
+pub use rpc::jsonrpc::RpcError;
+pub use rpc::{COMETBFT_VERSION, METHODS};
+pub use store::{Store, StoreError};
+pub use timestamp::Timestamp;
+
+/// Conversions of the network's blocks into the `light-client` crate's types (to verify them).
+pub mod lc {
+    pub use crate::consensus::{block_id, commit, header, signed_header, validator_set};
+}

@@ -1,0 +1,486 @@
+//! The registry application behind the network's [`Application`] trait, and the sample data
+//! a development network is seeded with: governance, three issuers, certificates (some
+//! revoked, some expired), all signed with development keys.
+
+use ed25519_dalek::SigningKey;
+use registry::state::{GovAction, Governance, IssuerSpec, RevocationReason};
+use registry::{
+    CertId, Certificate, CertificateKind, Country, Genesis, Goods, IssuerId, KindSet, Party,
+    Registry, RegistryConfig, Serial, SignedCertificate, TxBuilder,
+};
+use sha2::{Digest as _, Sha256};
+
+use crate::app::{
+    AppError, Application, BlockOutcome, Event, ProofOp, Query, QueryResponse, TxResult,
+};
+use crate::chain::Chain;
+use crate::keys::{dev_signing_key, KeyRole};
+use crate::timestamp::Timestamp;
+
+/// Genesis time of every development chain (2026-01-01T00:00:00Z): fixed, so that a restarted
+/// network rebuilds the same genesis state.
+pub const GENESIS_TIME: u64 = 1_767_225_600;
+/// Number of governance keys; [`GOVERNANCE_THRESHOLD`] of them must approve.
+pub const GOVERNANCE_KEYS: u32 = 3;
+/// Approvals needed for a governance action.
+pub const GOVERNANCE_THRESHOLD: u8 = 2;
+/// Sample certificates per issuer.
+pub const CERTS_PER_ISSUER: usize = 24;
+/// State versions kept queryable with proofs.
+pub const RETAIN_VERSIONS: u64 = 10_000;
+
+const DAY: u64 = 24 * 3600;
+
+/// Errors while seeding.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// A sample value is invalid (a bug in the samples).
+    #[error("invalid sample data: {0}")]
+    Invalid(String),
+    /// A seed transaction was rejected.
+    #[error("seed transaction rejected ({what}): code {code}: {log}")]
+    Rejected {
+        /// Which transaction.
+        what: String,
+        /// Its code.
+        code: u32,
+        /// The reason.
+        log: String,
+    },
+    /// The chain failed.
+    #[error(transparent)]
+    Chain(#[from] crate::chain::ChainError),
+}
+
+fn invalid(e: impl std::fmt::Display) -> SeedError {
+    SeedError::Invalid(e.to_string())
+}
+
+/// The governance of a development chain (keys derived from `seed`).
+pub fn governance_keys(seed: &str) -> Vec<SigningKey> {
+    (0..GOVERNANCE_KEYS)
+        .map(|i| dev_signing_key(seed, KeyRole::Governance, i))
+        .collect()
+}
+
+/// The genesis of a development chain: governance only; issuers are registered by
+/// governance transactions in the first blocks.
+pub fn genesis(chain_id: &str, seed: &str) -> Genesis {
+    Genesis {
+        chain_id: chain_id.to_string(),
+        genesis_time: GENESIS_TIME,
+        governance: Governance {
+            threshold: GOVERNANCE_THRESHOLD,
+            keys: governance_keys(seed)
+                .iter()
+                .map(|k| registry::PublicKey::from(&k.verifying_key()))
+                .collect(),
+        },
+        issuers: Vec::new(),
+    }
+}
+
+/// The registry as the chain's application.
+#[derive(Debug)]
+pub struct RegistryApp {
+    inner: Result<Registry, String>,
+}
+
+impl RegistryApp {
+    /// A registry at the development genesis.
+    pub fn new(chain_id: &str, seed: &str) -> Self {
+        let config = RegistryConfig {
+            retain_versions: Some(RETAIN_VERSIONS),
+        };
+        Self {
+            inner: Registry::with_config(&genesis(chain_id, seed), config)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The registry (for in-process inspection).
+    pub fn registry(&self) -> Option<&Registry> {
+        self.inner.as_ref().ok()
+    }
+}
+
+fn tx_result(r: registry::TxResult) -> TxResult {
+    TxResult {
+        code: r.code,
+        log: r.log,
+        codespace: if r.code == 0 {
+            String::new()
+        } else {
+            "registry".into()
+        },
+        events: r
+            .events
+            .into_iter()
+            .map(|e| Event {
+                kind: e.kind,
+                attributes: e.attributes,
+            })
+            .collect(),
+        ..TxResult::default()
+    }
+}
+
+impl Application for RegistryApp {
+    fn genesis_app_hash(&self) -> Vec<u8> {
+        self.inner
+            .as_ref()
+            .map(|r| r.app_hash_at(0).unwrap_or_default().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn check_tx(&mut self, tx: &[u8]) -> TxResult {
+        match &self.inner {
+            Ok(r) => tx_result(r.check_tx(tx)),
+            Err(e) => TxResult {
+                code: 99,
+                log: e.clone(),
+                ..TxResult::default()
+            },
+        }
+    }
+
+    fn finalize_block(
+        &mut self,
+        height: u64,
+        time: Timestamp,
+        txs: &[Vec<u8>],
+    ) -> Result<BlockOutcome, AppError> {
+        let registry = self.inner.as_mut().map_err(|e| AppError {
+            height,
+            reason: e.clone(),
+        })?;
+        let secs = u64::try_from(time.secs).unwrap_or(0);
+        let out = registry
+            .execute_block(height, secs, txs)
+            .map_err(|e| AppError {
+                height,
+                reason: e.to_string(),
+            })?;
+        Ok(BlockOutcome {
+            tx_results: out.tx_results.into_iter().map(tx_result).collect(),
+            app_hash: out.app_hash.to_vec(),
+        })
+    }
+
+    fn query(&self, q: &Query) -> QueryResponse {
+        let Ok(registry) = &self.inner else {
+            return QueryResponse {
+                code: 99,
+                log: "registry failed at genesis".into(),
+                ..QueryResponse::default()
+            };
+        };
+        let r = registry.query(&q.path, &q.data, Some(q.height), q.prove);
+        let found = r.value.is_some();
+        QueryResponse {
+            code: r.code,
+            log: if r.code == 0 {
+                if found { "exists" } else { "does not exist" }.to_string()
+            } else {
+                r.log
+            },
+            key: r.key,
+            value: r.value.unwrap_or_default(),
+            proof_ops: r.proof.map(|p| {
+                vec![ProofOp {
+                    kind: p.kind,
+                    key: p.key,
+                    data: p.data,
+                }]
+            }),
+            height: r.height,
+            codespace: if r.code == 0 {
+                String::new()
+            } else {
+                "registry".into()
+            },
+            ..QueryResponse::default()
+        }
+    }
+}
+
+/// What a sample certificate's state on the chain is meant to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleStatus {
+    /// Registered, current.
+    Valid,
+    /// Registered, then revoked by its issuer.
+    Revoked,
+    /// Registered with an expiry in the past.
+    Expired,
+}
+
+/// A sample issuer and its development key.
+#[derive(Debug, Clone)]
+pub struct SampleIssuer {
+    /// What governance registers.
+    pub spec: IssuerSpec,
+    /// Its signing key.
+    pub key: SigningKey,
+}
+
+/// A sample certificate, signed by its issuer.
+#[derive(Debug, Clone)]
+pub struct SampleCertificate {
+    /// The signed certificate (what the QR code carries).
+    pub signed: SignedCertificate,
+    /// Its intended state.
+    pub status: SampleStatus,
+}
+
+/// All sample data of a development chain.
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// Chain id the signatures are bound to.
+    pub chain_id: String,
+    /// Governance keys.
+    pub governance: Vec<SigningKey>,
+    /// Issuers.
+    pub issuers: Vec<SampleIssuer>,
+    /// Certificates.
+    pub certificates: Vec<SampleCertificate>,
+}
+
+struct IssuerTemplate {
+    id: &'static str,
+    name: &'static str,
+    country: &'static str,
+    kinds: &'static [CertificateKind],
+    prefix: &'static str,
+}
+
+const ISSUERS: [IssuerTemplate; 3] = [
+    IssuerTemplate {
+        id: "KE-KNCCI",
+        name: "Kenya National Chamber of Commerce and Industry (devnet sample)",
+        country: "KE",
+        kinds: &[CertificateKind::CertificateOfOrigin],
+        prefix: "CO",
+    },
+    IssuerTemplate {
+        id: "KE-KEPHIS",
+        name: "Kenya Plant Health Inspectorate Service (devnet sample)",
+        country: "KE",
+        kinds: &[CertificateKind::Phytosanitary, CertificateKind::Fumigation],
+        prefix: "PH",
+    },
+    IssuerTemplate {
+        id: "KE-TRADE-LIC",
+        name: "Import and Export Licensing Office (devnet sample)",
+        country: "KE",
+        kinds: &[
+            CertificateKind::ImportLicence,
+            CertificateKind::ExportLicence,
+            CertificateKind::Permit,
+        ],
+        prefix: "LIC",
+    },
+];
+
+const EXPORTERS: [(&str, &str); 4] = [
+    ("Rift Valley Roses Ltd", "P051234567X"),
+    ("Mombasa Coffee Traders Ltd", "P051987654Q"),
+    ("Naivasha Fresh Produce Ltd", "P052223344M"),
+    ("Thika Tea Exporters Ltd", "P053334455K"),
+];
+const IMPORTERS: [(&str, &str, &str); 4] = [
+    ("Aalsmeer Flower Imports B.V.", "NL", "NL823456789B01"),
+    ("Hamburg Kaffee Import GmbH", "DE", "DE812345678"),
+    ("Dubai Fresh Foods LLC", "AE", "100234567800003"),
+    ("London Tea Merchants Ltd", "GB", "GB123456789"),
+];
+const GOODS: [(&str, &str, &str, &str); 4] = [
+    ("Fresh cut roses (Rosa spp.)", "060311", "9600", "KGM"),
+    ("Green coffee beans, not roasted", "090111", "18000", "KGM"),
+    ("Fresh avocados (Hass)", "080440", "12500", "KGM"),
+    ("Black tea, fermented, in bulk", "090240", "20000", "KGM"),
+];
+
+/// Builds the sample data. `base_time` (unix seconds; the time of block 1) anchors every
+/// date, so the same chain always gets the same samples.
+pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Samples, SeedError> {
+    let now = u64::try_from(base_time.secs)
+        .unwrap_or(GENESIS_TIME)
+        .max(GENESIS_TIME);
+    let mut issuers = Vec::new();
+    let mut certificates = Vec::new();
+    for (i, t) in ISSUERS.iter().enumerate() {
+        let key = dev_signing_key(seed, KeyRole::Issuer, u32::try_from(i).unwrap_or(0));
+        let country = Country::new(t.country).map_err(invalid)?;
+        let spec = IssuerSpec {
+            id: IssuerId::new(t.id).map_err(invalid)?,
+            legal_name: t.name.to_string(),
+            country,
+            keys: vec![registry::PublicKey::from(&key.verifying_key())],
+            kinds: KindSet::of(t.kinds),
+            valid_from: GENESIS_TIME - 3 * 365 * DAY,
+            valid_until: GENESIS_TIME + 10 * 365 * DAY,
+        };
+        for n in 0..CERTS_PER_ISSUER {
+            let status = match n % 6 {
+                2 => SampleStatus::Revoked,
+                4 => SampleStatus::Expired,
+                _ => SampleStatus::Valid,
+            };
+            let n64 = u64::try_from(n).unwrap_or(0);
+            let (issued_at, expires_at) = match status {
+                SampleStatus::Expired => (now - 400 * DAY + n64 * DAY, now - 30 * DAY + n64 * 3600),
+                _ => (now - (n64 + 1) * 3600, now + 180 * DAY),
+            };
+            let (exporter, exporter_id) = EXPORTERS[n % EXPORTERS.len()];
+            let (importer, importer_country, importer_id) = IMPORTERS[n % IMPORTERS.len()];
+            let (goods, hs, qty, unit) = GOODS[n % GOODS.len()];
+            let kind = t.kinds[n % t.kinds.len()];
+            let serial = format!("{}-2026-{:04}", t.prefix, n + 1);
+            let destination = Country::new(importer_country).map_err(invalid)?;
+            let certificate = Certificate {
+                kind,
+                id: CertId::new(
+                    spec.id.clone(),
+                    Serial::new(serial.clone()).map_err(invalid)?,
+                ),
+                exporter: Party {
+                    name: exporter.into(),
+                    country,
+                    identifier: Some(exporter_id.into()),
+                },
+                importer: Party {
+                    name: importer.into(),
+                    country: destination,
+                    identifier: Some(importer_id.into()),
+                },
+                goods: Goods {
+                    description: goods.into(),
+                    hs_code: hs.into(),
+                    quantity: qty.into(),
+                    unit: unit.into(),
+                },
+                origin: country,
+                destination,
+                issued_at,
+                expires_at,
+                transport: Some(format!("Sea MSC-{} MBA-RTM", 100 + n)),
+                invoice: Some(format!("INV-2026-{:05}", 1000 + n)),
+                remarks: None,
+                document_hash: Some(
+                    Sha256::digest(format!("devnet sample document {serial}")).into(),
+                ),
+            };
+            certificate.validate().map_err(invalid)?;
+            certificates.push(SampleCertificate {
+                signed: certificate.sign(chain_id, &key),
+                status,
+            });
+        }
+        issuers.push(SampleIssuer { spec, key });
+    }
+    Ok(Samples {
+        chain_id: chain_id.to_string(),
+        governance: governance_keys(seed),
+        issuers,
+        certificates,
+    })
+}
+
+fn submit_all(chain: &Chain, txs: Vec<(String, Vec<u8>)>) -> Result<(), SeedError> {
+    for (what, tx) in txs {
+        let r = chain.submit_tx(tx).map_err(|e| SeedError::Rejected {
+            what: what.clone(),
+            code: 0,
+            log: e.to_string(),
+        })?;
+        if r.code != 0 {
+            return Err(SeedError::Rejected {
+                what,
+                code: r.code,
+                log: r.log,
+            });
+        }
+    }
+    let block = chain.produce_block(Timestamp::now())?;
+    if let Some((i, r)) = block
+        .tx_results
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.code != 0)
+    {
+        return Err(SeedError::Rejected {
+            what: format!("tx {i} of block {}", block.height()),
+            code: r.code,
+            log: r.log.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Writes the samples on the chain, one block per phase (each phase's transactions need the
+/// previous phase committed to pass CheckTx): governance proposals, approvals, certificates,
+/// revocations.
+pub fn submit_samples(chain: &Chain, samples: &Samples) -> Result<(), SeedError> {
+    let chain_id = samples.chain_id.as_str();
+    let [proposer, approver, ..] = samples.governance.as_slice() else {
+        return Err(SeedError::Invalid("need two governance keys".into()));
+    };
+    let expires = u64::try_from(Timestamp::now().secs).unwrap_or(GENESIS_TIME) + 7 * DAY;
+    let p = TxBuilder::new(chain_id, proposer);
+    let proposals = samples
+        .issuers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let seq = u64::try_from(i).unwrap_or(0) + 1;
+            (
+                format!("propose {}", s.spec.id),
+                p.propose(seq, GovAction::RegisterIssuer(s.spec.clone()), expires),
+            )
+        })
+        .collect();
+    submit_all(chain, proposals)?;
+    let a = TxBuilder::new(chain_id, approver);
+    let approvals = (0..samples.issuers.len())
+        .map(|i| {
+            let id = u64::try_from(i).unwrap_or(0);
+            (format!("approve proposal {id}"), a.approve(id + 1, id))
+        })
+        .collect();
+    submit_all(chain, approvals)?;
+    let mut issues = Vec::new();
+    let mut revokes = Vec::new();
+    for issuer in &samples.issuers {
+        let b = TxBuilder::new(chain_id, &issuer.key);
+        let mine: Vec<_> = samples
+            .certificates
+            .iter()
+            .filter(|c| c.signed.certificate.id.issuer == issuer.spec.id)
+            .collect();
+        let mut seq = 0;
+        for c in &mine {
+            seq += 1;
+            issues.push((
+                format!("issue {}", c.signed.certificate.id),
+                b.issue(seq, &c.signed.certificate),
+            ));
+        }
+        for c in mine.iter().filter(|c| c.status == SampleStatus::Revoked) {
+            seq += 1;
+            revokes.push((
+                format!("revoke {}", c.signed.certificate.id),
+                b.revoke(
+                    seq,
+                    c.signed.certificate.id.clone(),
+                    RevocationReason::Cancelled,
+                    "shipment cancelled (devnet sample)",
+                ),
+            ));
+        }
+    }
+    submit_all(chain, issues)?;
+    submit_all(chain, revokes)?;
+    Ok(())
+}

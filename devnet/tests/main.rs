@@ -1,0 +1,10 @@
+//! Integration tests of the local network: each starts a network on loopback (port 0) and
+//! talks to it over HTTP as the wallet does.
+
+mod bad_input;
+mod misbehaviour;
+mod persistence;
+mod registry;
+mod rpc_shapes;
+mod support;
+mod verification;
