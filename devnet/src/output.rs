@@ -102,15 +102,23 @@ pub fn chain_config(
     Ok(cfg)
 }
 
-/// The bytes a sample certificate's QR code carries.
-pub fn qr_payload(cert: &SampleCertificate) -> Vec<u8> {
-    registry::Canonical::to_bytes(&cert.signed)
+/// The text a sample certificate's QR code carries (the registry's `TS1:` payload).
+pub fn qr_payload(cert: &SampleCertificate) -> Result<String, String> {
+    registry::qr::encode(&cert.signed).map_err(|e| e.to_string())
 }
 
-/// A QR code PNG (error correction M, 8 pixels per module, quiet zone included).
+/// Largest QR version phones read reliably from paper (the protocol's limit).
+pub const MAX_QR_VERSION: i16 = 15;
+
+/// A QR code PNG (error correction M, at most version 15, 8 pixels per module, quiet zone
+/// included).
 pub fn qr_png(payload: &[u8]) -> Result<Vec<u8>, String> {
     let code =
         QrCode::with_error_correction_level(payload, EcLevel::M).map_err(|e| e.to_string())?;
+    match code.version() {
+        qrcode::Version::Normal(v) if v <= MAX_QR_VERSION => {}
+        other => return Err(format!("QR version {other:?} exceeds {MAX_QR_VERSION}")),
+    }
     let img = code
         .render::<image::Luma<u8>>()
         .module_dimensions(8, 8)
@@ -199,8 +207,11 @@ pub fn write_files(
         for c in &s.certificates {
             let cert = &c.signed.certificate;
             let id = cert.id.to_string();
-            let payload = qr_payload(c);
-            let png = qr_png(&payload).map_err(|reason| OutputError::Qr {
+            let payload = qr_payload(c).map_err(|reason| OutputError::Qr {
+                id: id.clone(),
+                reason,
+            })?;
+            let png = qr_png(payload.as_bytes()).map_err(|reason| OutputError::Qr {
                 id: id.clone(),
                 reason,
             })?;
@@ -219,7 +230,7 @@ pub fn write_files(
                 "expires_at": cert.expires_at,
                 "content_hash": hex::encode(cert.content_hash()),
                 "qr_png": format!("{QR_DIR}/{file}"),
-                "qr_payload_hex": hex::encode(&payload),
+                "qr_text": payload,
                 "query_key": format!("/store/cert/{}/{}", cert.id.issuer.as_str(), cert.id.serial.as_str()),
             }));
             out.qr_codes.push(path);

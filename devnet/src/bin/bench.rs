@@ -1,2 +1,168 @@
-//! Benchmark placeholder replaced below.
-fn main() {}
+//! End-to-end throughput of the local network: signed registry transactions broadcast over
+//! JSON-RPC (`broadcast_tx_sync`) until committed in signed blocks. Run with `--release`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use base64::Engine as _;
+use clap::Parser;
+use devnet::{tx_hash, AppKind, Devnet, DevnetConfig};
+use registry::{Serial, TxBuilder};
+use tokio::sync::Semaphore;
+
+/// Measures transactions per second from broadcast to commit.
+#[derive(Debug, Parser)]
+#[command(name = "devnet-bench")]
+struct Args {
+    /// Transactions to send.
+    #[arg(long, default_value_t = 5000)]
+    txs: usize,
+    /// Block interval in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    block_ms: u64,
+    /// Validators signing each block.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Concurrent broadcasts in flight.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Most transactions per block.
+    #[arg(long, default_value_t = 5000)]
+    max_block_txs: usize,
+    /// Use the key-value test app instead of the registry (network overhead alone).
+    #[arg(long)]
+    kv: bool,
+}
+
+fn build_txs(net: &Devnet, args: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
+    if args.kv {
+        return Ok((0..args.txs)
+            .map(|i| format!("key{i}=value{i}").into_bytes())
+            .collect());
+    }
+    let samples = net.samples().context("registry samples")?;
+    let mut txs = Vec::with_capacity(args.txs);
+    let mut seq = vec![1_000u64; samples.issuers.len()];
+    for i in 0..args.txs {
+        let which = i % samples.issuers.len();
+        let issuer = &samples.issuers[which];
+        let template = samples
+            .certificates
+            .iter()
+            .find(|c| c.signed.certificate.id.issuer == issuer.spec.id)
+            .context("a sample certificate")?;
+        let mut cert = template.signed.certificate.clone();
+        cert.id.serial = Serial::new(format!("BENCH-{i}"))?;
+        seq[which] += 1;
+        txs.push(TxBuilder::new(&samples.chain_id, &issuer.key).issue(seq[which], &cert));
+    }
+    Ok(txs)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = DevnetConfig {
+        validators: args.validators,
+        block_interval: Duration::from_millis(args.block_ms),
+        max_block_txs: args.max_block_txs,
+        app: if args.kv {
+            AppKind::Kv
+        } else {
+            AppKind::Registry { seed_samples: true }
+        },
+        ..DevnetConfig::for_tests()
+    };
+    let net = Devnet::start(config).await?;
+    let txs = build_txs(&net, &args)?;
+    let hashes: Vec<[u8; 32]> = txs.iter().map(|t| tx_hash(t)).collect();
+    let start_height = net.chain().latest_height();
+    let client = reqwest::Client::new();
+    let sem = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let urls = net.rpc_urls().to_vec();
+
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(txs.len());
+    for (i, tx) in txs.into_iter().enumerate() {
+        let permit = sem.clone().acquire_owned().await?;
+        let client = client.clone();
+        let url = urls[i % urls.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let body = serde_json::json!({
+                "jsonrpc": "2.0", "id": i, "method": "broadcast_tx_sync",
+                "params": { "tx": base64::engine::general_purpose::STANDARD.encode(&tx) }
+            });
+            let r: serde_json::Value = client.post(&url).json(&body).send().await?.json().await?;
+            drop(permit);
+            anyhow::Ok(r["result"]["code"].as_u64() == Some(0))
+        }));
+    }
+    let mut accepted = 0usize;
+    for t in tasks {
+        if t.await?? {
+            accepted += 1;
+        }
+    }
+    let broadcast_done = started.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let committed = {
+            let blocks = net.chain().blocks();
+            hashes
+                .iter()
+                .filter(|h| blocks.find_tx(h).is_some())
+                .count()
+        };
+        if committed >= accepted {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {committed} of {accepted} transactions committed in time");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    let end_height = net.chain().latest_height();
+    let (ok, failed) = {
+        let blocks = net.chain().blocks();
+        let mut ok = 0;
+        let mut failed = 0;
+        for h in &hashes {
+            if let Some(loc) = blocks.find_tx(h) {
+                let code = blocks
+                    .get(loc.height)
+                    .and_then(|b| b.tx_results.get(loc.index as usize))
+                    .map(|r| r.code);
+                if code == Some(0) {
+                    ok += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+        }
+        (ok, failed)
+    };
+    println!(
+        "app={} validators={} nodes={} block_ms={} concurrency={}",
+        if args.kv { "kv" } else { "registry" },
+        args.validators,
+        urls.len(),
+        args.block_ms,
+        args.concurrency
+    );
+    println!(
+        "sent {} accepted by CheckTx {accepted}, committed ok {ok}, failed in DeliverTx {failed}",
+        hashes.len()
+    );
+    println!(
+        "broadcast {:.2} s ({:.0} tx/s accepted), broadcast->committed {:.2} s over {} blocks: {:.0} tx/s end to end",
+        broadcast_done.as_secs_f64(),
+        accepted as f64 / broadcast_done.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        end_height - start_height,
+        ok as f64 / elapsed.as_secs_f64()
+    );
+    net.shutdown().await;
+    Ok(())
+}
