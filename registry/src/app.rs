@@ -103,6 +103,27 @@ impl TxResult {
     }
 }
 
+/// A block being executed: its writes so far and the results of its transactions.
+#[derive(Debug)]
+pub struct PendingBlock {
+    height: u64,
+    time: u64,
+    writes: BTreeMap<Vec<u8>, Vec<u8>>,
+    tx_results: Vec<TxResult>,
+}
+
+impl PendingBlock {
+    /// The block height.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Results of the transactions delivered so far.
+    pub fn tx_results(&self) -> &[TxResult] {
+        &self.tx_results
+    }
+}
+
 /// The result of executing and committing a block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockOutcome {
@@ -311,12 +332,25 @@ impl Registry {
     /// Executes block `height` at block time `time` (unix seconds) and commits it: state
     /// version `height`, whose root is returned as the app hash for header `height + 1`.
     /// Rejected transactions change nothing. `height` must be the last height + 1.
+    ///
+    /// Same as [`Registry::begin_block`], [`Registry::deliver_tx`] for each transaction, then
+    /// [`Registry::commit_block`].
     pub fn execute_block(
         &mut self,
         height: u64,
         time: u64,
         txs: &[Vec<u8>],
     ) -> Result<BlockOutcome, BlockError> {
+        let mut block = self.begin_block(height, time)?;
+        for tx in txs {
+            self.deliver_tx(&mut block, tx);
+        }
+        self.commit_block(block)
+    }
+
+    /// Starts block `height` at block time `time`; fails unless `height` is the last height
+    /// + 1 and `time` is not before the last block time.
+    pub fn begin_block(&self, height: u64, time: u64) -> Result<PendingBlock, BlockError> {
         if height != self.version + 1 {
             return Err(BlockError::WrongHeight {
                 expected: self.version + 1,
@@ -329,21 +363,47 @@ impl Registry {
                 got: time,
             });
         }
-        let mut block: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        let mut tx_results = Vec::with_capacity(txs.len());
-        for tx in txs {
-            let mut exec = Exec::new(self, &block, height, time);
-            let outcome = exec.apply(tx);
-            if outcome.is_ok() {
+        Ok(PendingBlock {
+            height,
+            time,
+            writes: BTreeMap::new(),
+            tx_results: Vec::new(),
+        })
+    }
+
+    /// Executes one transaction of a pending block; its result is also kept in the block.
+    /// Nothing is visible to queries before [`Registry::commit_block`].
+    pub fn deliver_tx(&self, block: &mut PendingBlock, tx: &[u8]) -> TxResult {
+        let mut exec = Exec::new(self, &block.writes, block.height, block.time);
+        let result = match exec.apply(tx) {
+            Ok(()) => {
                 let Exec { writes, events, .. } = exec;
-                block.extend(writes);
-                tx_results.push(TxResult::from_outcome(tx, Ok(events)));
-            } else {
-                tx_results.push(TxResult::from_outcome(tx, outcome.map(|()| Vec::new())));
+                block.writes.extend(writes);
+                TxResult::from_outcome(tx, Ok(events))
             }
+            Err(e) => TxResult::from_outcome(tx, Err(e)),
+        };
+        block.tx_results.push(result.clone());
+        result
+    }
+
+    /// Commits a pending block: writes `meta/block`, computes the new root (state version
+    /// `height`), prunes versions beyond the retention window.
+    pub fn commit_block(&mut self, block: PendingBlock) -> Result<BlockOutcome, BlockError> {
+        let PendingBlock {
+            height,
+            time,
+            mut writes,
+            tx_results,
+        } = block;
+        if height != self.version + 1 {
+            return Err(BlockError::WrongHeight {
+                expected: self.version + 1,
+                got: height,
+            });
         }
-        block.insert(keys::BLOCK.to_vec(), BlockMeta { height, time }.to_bytes());
-        let app_hash = self.commit(block, height).map_err(BlockError::Tree)?;
+        writes.insert(keys::BLOCK.to_vec(), BlockMeta { height, time }.to_bytes());
+        let app_hash = self.commit(writes, height).map_err(BlockError::Tree)?;
         self.last_time = time;
         Ok(BlockOutcome {
             height,

@@ -372,7 +372,7 @@ pub fn sample_certificate(serial: Serial, issued_at: u64) -> Certificate {
         origin: country("KE"),
         destination: country("NL"),
         issued_at,
-        expires_at: issued_at + 14 * 24 * 3600,
+        expires_at: issued_at.saturating_add(14 * 24 * 3600),
         transport: Some("Air KQ0112 NBO-AMS".into()),
         invoice: Some("INV-2026-04417".into()),
         remarks: Some("Free from quarantine pests; inspected at JKIA".into()),

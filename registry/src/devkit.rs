@@ -64,7 +64,7 @@ pub fn demo_genesis(chain_id: &str, genesis_time: u64) -> Genesis {
             keys: vec![dev_public_key(key)],
             kinds: KindSet::of(kinds),
             valid_from: genesis_time,
-            valid_until: genesis_time + 10 * 365 * 24 * 3600,
+            valid_until: genesis_time.saturating_add(10 * 365 * 24 * 3600),
         })
         .collect();
     Genesis {

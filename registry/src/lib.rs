@@ -13,6 +13,7 @@ mod certificate;
 pub mod codec;
 pub mod devkit;
 mod error;
+pub mod fuzzing;
 mod genesis;
 pub mod keys;
 pub mod offline;
@@ -24,8 +25,8 @@ mod tx;
 mod types;
 
 pub use app::{
-    BlockOutcome, Event, ProofOp, QueryError, QueryResult, Registry, RegistryConfig, TxResult,
-    MAX_FUTURE_SKEW_SECS, PROOF_OP_TYPE,
+    BlockOutcome, Event, PendingBlock, ProofOp, QueryError, QueryResult, Registry, RegistryConfig,
+    TxResult, MAX_FUTURE_SKEW_SECS, PROOF_OP_TYPE,
 };
 pub use certificate::{
     sample_certificate, Certificate, Goods, Party, SignedCertificate, CERT_HASH_DOMAIN,

@@ -2,7 +2,9 @@
 
 mod support;
 
+mod corpus;
 mod determinism;
+mod ics23_vectors;
 mod proofs;
 mod qr;
 mod rules;

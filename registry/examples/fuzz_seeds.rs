@@ -1,0 +1,106 @@
+//! Writes seed inputs for the fuzz targets: `cargo run -p registry --example fuzz_seeds -- <corpus dir>`.
+
+use std::fs;
+use std::path::Path;
+
+use registry::devkit::{demo_genesis, dev_key};
+use registry::state::{GovAction, InspectionOutcome, RevocationReason};
+use registry::{
+    qr, sample_certificate, CertId, IssuerId, RecordInspection, Registry, Serial, TxBuilder,
+};
+
+fn main() -> std::io::Result<()> {
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "registry/fuzz/corpus".into());
+    let dir = Path::new(&dir);
+    let chain = "tradeseal-fuzz";
+    let t0 = 1_767_225_600;
+    let key = dev_key("issuer-ke-kephis");
+
+    let qr_dir = dir.join("qr_payload");
+    fs::create_dir_all(&qr_dir)?;
+    let mut minimal = sample_certificate(Serial::new("M").unwrap_or_else(|_| unreachable()), t0);
+    minimal.transport = None;
+    minimal.invoice = None;
+    minimal.remarks = None;
+    minimal.document_hash = None;
+    minimal.exporter.identifier = None;
+    let typical = sample_certificate(
+        Serial::new("KE-PH-2026-000123").unwrap_or_else(|_| unreachable()),
+        t0,
+    );
+    for (name, cert) in [("seed-minimal", minimal), ("seed-typical", typical)] {
+        let signed = cert.sign(chain, &key);
+        if let Ok(text) = qr::encode(&signed) {
+            fs::write(qr_dir.join(name), text)?;
+        }
+    }
+
+    let tx_dir = dir.join("tx_decode");
+    fs::create_dir_all(&tx_dir)?;
+    let b = TxBuilder::new(chain, &key);
+    let id = CertId::parse("KE-KEPHIS/KE-PH-2026-000123").unwrap_or_else(|_| unreachable());
+    let g = dev_key("gov-0");
+    let n = dev_key("agency-nl-customs");
+    let seeds = [
+        b.issue(1, &sample_certificate(id.serial.clone(), t0)),
+        b.revoke(2, id.clone(), RevocationReason::Superseded, "reissued"),
+        TxBuilder::new(chain, &g).propose(
+            1,
+            GovAction::SuspendIssuer {
+                id: IssuerId::new("KE-KNCCI").unwrap_or_else(|_| unreachable()),
+                reason: "audit".into(),
+            },
+            t0 + 3600,
+        ),
+        TxBuilder::new(chain, &g).approve(2, 0),
+        TxBuilder::new(chain, &n).record_inspection(
+            1,
+            RecordInspection {
+                cert: id,
+                agency: IssuerId::new("NL-CUSTOMS").unwrap_or_else(|_| unreachable()),
+                location: "Rotterdam".into(),
+                outcome: InspectionOutcome::Compliant,
+                notes: String::new(),
+                inspected_at: t0,
+            },
+        ),
+    ];
+    for (i, tx) in seeds.iter().enumerate() {
+        fs::write(tx_dir.join(format!("seed-{i}")), tx)?;
+    }
+
+    // State values: run the transactions and dump every value of the final state we know of.
+    let sv_dir = dir.join("state_values");
+    fs::create_dir_all(&sv_dir)?;
+    let mut reg = Registry::new(&demo_genesis(chain, t0)).unwrap_or_else(|_| unreachable());
+    let _ = reg.execute_block(1, t0 + 5, &seeds);
+    let keys: [(u8, Vec<u8>); 6] = [
+        (0, b"issuer/KE-KEPHIS".to_vec()),
+        (1, b"cert/KE-KEPHIS/KE-PH-2026-000123".to_vec()),
+        (2, b"revocation_log/0".to_vec()),
+        (3, b"issuer_log/0".to_vec()),
+        (4, b"inspection/KE-KEPHIS/KE-PH-2026-000123/0".to_vec()),
+        (5, b"gov/proposal/0".to_vec()),
+    ];
+    for (tag, key) in keys {
+        if let Some(v) = reg.get(&key) {
+            let mut bytes = vec![tag];
+            bytes.extend(v);
+            fs::write(sv_dir.join(format!("seed-{tag}")), bytes)?;
+        }
+    }
+    let q = reg.query("/store/cert/KE-KEPHIS/KE-PH-2026-000123", &[], None, true);
+    if let Some(p) = q.proof {
+        let mut bytes = vec![8];
+        bytes.extend(p.data);
+        fs::write(sv_dir.join("seed-proof"), bytes)?;
+    }
+    println!("seeds written under {}", dir.display());
+    Ok(())
+}
+
+fn unreachable<T>() -> T {
+    panic!("constant inputs are valid")
+}
