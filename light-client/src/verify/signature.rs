@@ -3,17 +3,18 @@
 //!
 //! Single verification is `ed25519-consensus` (`VerificationKey::verify`, the rules CometBFT
 //! uses). Batch verification checks the same cofactored equation for a random linear
-//! combination of the signatures, `[8]([-Σ z·s]B + Σ [z]R + Σ [z·k]A) = 0`, with the curve
-//! arithmetic `ed25519-consensus` itself uses, but over validator keys decompressed once and
-//! kept. A batch that fails is re-checked one signature at a time, so the verdict is always
+//! combination of the signatures, `[8]([-Σ z·s]B + Σ [z]R + Σ [z·k]A) = 0`, with
+//! `curve25519-dalek` (whose point decoding is line for line that of the `curve25519-dalek-ng`
+//! inside `ed25519-consensus`: non-canonical encodings accepted the same way), over validator
+//! keys decompressed once and kept. A batch that fails is re-checked one signature at a time, so the verdict is always
 //! exactly that of single verification.
 
 use std::collections::HashMap;
 
-use curve25519_dalek_ng::constants::ED25519_BASEPOINT_POINT;
-use curve25519_dalek_ng::edwards::{CompressedEdwardsY, EdwardsPoint};
-use curve25519_dalek_ng::scalar::Scalar;
-use curve25519_dalek_ng::traits::{IsIdentity, VartimeMultiscalarMul};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_consensus::{Signature as EdSignature, VerificationKey};
 use sha2::{Digest, Sha512};
 
@@ -109,9 +110,9 @@ fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
     let mut coefficients = Coefficients::new(checks);
     let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * checks.len() + 1);
     let mut points: Vec<EdwardsPoint> = Vec::with_capacity(2 * checks.len() + 1);
-    scalars.push(Scalar::zero());
+    scalars.push(Scalar::ZERO);
     points.push(ED25519_BASEPOINT_POINT);
-    let mut b_coefficient = Scalar::zero();
+    let mut b_coefficient = Scalar::ZERO;
     for c in checks {
         let Some(sig) = c.signature.to_array() else {
             return false;
@@ -126,7 +127,7 @@ fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
         let Some(r) = CompressedEdwardsY(r_bytes).decompress() else {
             return false;
         };
-        let Some(s) = Scalar::from_canonical_bytes(s_bytes) else {
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
             return false;
         };
         let k = challenge(&r_bytes, c.key.as_bytes(), &c.message);

@@ -1,0 +1,325 @@
+//! Verification time per light block: `light-client` against
+//! `tendermint-light-client-verifier` 0.41 (`ProdVerifier::verify_update_header`), adjacent and
+//! skipping, for 4, 32, 100 and 150 validators and a real 100-validator Celestia block, with
+//! the raw cost of the signatures that must be checked measured in the same run.
+//!
+//! Run: `cargo bench -p light-client-bench`. A markdown table is printed at the end.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::Criterion;
+use ed25519_consensus::{batch, Signature as EdSignature, VerificationKey, VerificationKeyBytes};
+use light_client::test_utils::{light_block, validators, BlockSpec, TestValidator};
+use light_client::{
+    parse_light_block, BlockId, BlockIdFlag, LightBlock, Options, Time, TrustedState, Verdict,
+    Verifier,
+};
+use rand_core::{CryptoRng, RngCore};
+use tendermint_light_client_verifier::options::Options as TmOptions;
+use tendermint_light_client_verifier::types::{
+    TrustThreshold, TrustedBlockState, UntrustedBlockState,
+};
+use tendermint_light_client_verifier::{ProdVerifier, Verifier as _};
+
+struct Case {
+    group: String,
+    trusted: LightBlock,
+    untrusted: LightBlock,
+    now: Time,
+}
+
+/// Generated validators with unequal powers (so that counting stops at a realistic place).
+fn generated(n: usize) -> Vec<TestValidator> {
+    let powers = (0..n).map(|i| 1_000 + (i as u64 * 37) % 500);
+    validators(&format!("bench-{n}"), n, 1)
+        .into_iter()
+        .zip(powers)
+        .map(|(mut v, p)| {
+            v.validator.voting_power = p;
+            v
+        })
+        .collect()
+}
+
+fn cases() -> Vec<Case> {
+    let t0 = Time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap_or(Time::UNIX_EPOCH);
+    let at = |s: u64| t0.checked_add(Duration::from_secs(s)).unwrap_or(t0);
+    let mut out = Vec::new();
+    for n in [4, 32, 100, 150] {
+        let vals = generated(n);
+        let trusted = light_block(&BlockSpec::new("bench-chain", 1_000, at(0), &vals));
+        let id: BlockId = trusted.signed_header.commit.block_id;
+        let mut next = BlockSpec::new("bench-chain", 1_001, at(6), &vals);
+        next.last_block_id = Some(id);
+        let adjacent = light_block(&next);
+        let skipped = light_block(&BlockSpec::new("bench-chain", 2_000, at(6_000), &vals));
+        out.push(Case {
+            group: format!("adjacent/{n}"),
+            trusted: trusted.clone(),
+            untrusted: adjacent,
+            now: at(6_100),
+        });
+        out.push(Case {
+            group: format!("skipping/{n}"),
+            trusted,
+            untrusted: skipped,
+            now: at(6_100),
+        });
+    }
+    let celestia = |h: u64| {
+        let path = format!(
+            "{}/../testdata/celestia-mocha-4/{h}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        parse_light_block(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let (t, u) = (celestia(157_000), celestia(157_001));
+    let now = u.time().checked_add(Duration::from_secs(60)).unwrap_or(t0);
+    out.push(Case {
+        group: "adjacent/celestia-100".into(),
+        trusted: t,
+        untrusted: u,
+        now,
+    });
+    out
+}
+
+/// The same blocks as tendermint-rs types (through their JSON, which both sides share).
+struct TmBlock {
+    signed_header: tendermint::block::signed_header::SignedHeader,
+    validators: tendermint::validator::Set,
+    next_validators: tendermint::validator::Set,
+}
+
+fn to_tm(b: &LightBlock) -> TmBlock {
+    let next = b.trusted_next_validators().unwrap_or(&b.validators);
+    TmBlock {
+        signed_header: conv(&b.signed_header),
+        validators: conv(&b.validators),
+        next_validators: conv(next),
+    }
+}
+
+fn conv<A: serde::Serialize, B: serde::de::DeserializeOwned>(a: &A) -> B {
+    let v = serde_json::to_value(a).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn tm_verify(untrusted: &TmBlock, trusted: &TmBlock, now: tendermint::Time) -> bool {
+    let options = TmOptions {
+        trust_threshold: TrustThreshold::ONE_THIRD,
+        trusting_period: Duration::from_secs(21 * 86_400),
+        clock_drift: Duration::from_secs(10),
+    };
+    let header = &trusted.signed_header.header;
+    let verdict = ProdVerifier::default().verify_update_header(
+        UntrustedBlockState {
+            signed_header: &untrusted.signed_header,
+            validators: &untrusted.validators,
+            next_validators: Some(&untrusted.next_validators),
+        },
+        TrustedBlockState {
+            chain_id: &header.chain_id,
+            header_time: header.time,
+            height: header.height,
+            next_validators: &trusted.next_validators,
+            next_validators_hash: header.next_validators_hash,
+        },
+        &options,
+        now,
+    );
+    matches!(verdict, tendermint_light_client_verifier::Verdict::Success)
+}
+
+/// The signatures that must be checked: the commit-order prefix of votes for the block whose
+/// power first exceeds 2/3 of the block's own set (the trusted 1/3 is a subset here).
+fn needed_signatures(b: &LightBlock) -> Vec<(VerificationKey, EdSignature, Vec<u8>)> {
+    let needed = b.validators.total_voting_power() * 2 / 3;
+    let mut tallied = 0;
+    let mut out = Vec::new();
+    let commit = &b.signed_header.commit;
+    for (i, (sig, val)) in commit
+        .signatures
+        .iter()
+        .zip(b.validators.validators())
+        .enumerate()
+    {
+        if sig.block_id_flag != BlockIdFlag::Commit {
+            continue;
+        }
+        let msg = light_client::vote_sign_bytes(&b.signed_header.header.chain_id, commit, i)
+            .unwrap_or_default();
+        let bytes = sig
+            .signature
+            .as_ref()
+            .and_then(|s| s.to_array())
+            .unwrap_or([0; 64]);
+        let vk =
+            VerificationKey::try_from(*val.pub_key.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        out.push((vk, EdSignature::from(bytes), msg));
+        tallied += val.voting_power;
+        if tallied > needed {
+            break;
+        }
+    }
+    out
+}
+
+struct FixedRng(u64);
+impl RngCore for FixedRng {
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            *b = (self.next_u64() >> 32) as u8;
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+impl CryptoRng for FixedRng {}
+
+const FUNCTIONS: [&str; 5] = [
+    "light-client",
+    "light-client-cold",
+    "tendermint-0.41",
+    "raw-single",
+    "raw-batch",
+];
+
+fn bench(c: &mut Criterion, cases: &[Case]) -> Vec<(String, usize)> {
+    let options = Options::default();
+    let mut sig_counts = Vec::new();
+    for case in cases {
+        let state =
+            TrustedState::from_light_block(&case.trusted).unwrap_or_else(|| panic!("no next set"));
+        let mut warm = Verifier::new();
+        assert_eq!(
+            warm.verify_update_header(&case.untrusted, state, &options, case.now),
+            Verdict::Success,
+            "{}",
+            case.group
+        );
+        let tm_trusted = to_tm(&case.trusted);
+        let tm_untrusted = to_tm(&case.untrusted);
+        let tm_now: tendermint::Time = case
+            .now
+            .to_rfc3339()
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            tm_verify(&tm_untrusted, &tm_trusted, tm_now),
+            "tendermint {}",
+            case.group
+        );
+        let raw = needed_signatures(&case.untrusted);
+        sig_counts.push((case.group.clone(), raw.len()));
+
+        let mut g = c.benchmark_group(&case.group);
+        g.bench_function(FUNCTIONS[0], |b| {
+            b.iter(|| {
+                warm.verify_update_header(black_box(&case.untrusted), state, &options, case.now)
+            })
+        });
+        g.bench_function(FUNCTIONS[1], |b| {
+            b.iter(|| {
+                Verifier::new().verify_update_header(
+                    black_box(&case.untrusted),
+                    state,
+                    &options,
+                    case.now,
+                )
+            })
+        });
+        g.bench_function(FUNCTIONS[2], |b| {
+            b.iter(|| tm_verify(black_box(&tm_untrusted), &tm_trusted, tm_now))
+        });
+        g.bench_function(FUNCTIONS[3], |b| {
+            b.iter(|| {
+                raw.iter()
+                    .all(|(vk, sig, msg)| vk.verify(sig, black_box(msg)).is_ok())
+            })
+        });
+        g.bench_function(FUNCTIONS[4], |b| {
+            b.iter(|| {
+                let mut v = batch::Verifier::new();
+                for (vk, sig, msg) in &raw {
+                    v.queue((VerificationKeyBytes::from(*vk), *sig, black_box(&msg[..])));
+                }
+                v.verify(FixedRng(1)).is_ok()
+            })
+        });
+        g.finish();
+    }
+    sig_counts
+}
+
+fn mean_ns(dir: &std::path::Path, group: &str, function: &str) -> Option<f64> {
+    let path = dir
+        .join(group.replace('/', "_"))
+        .join(function)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+fn print_table(groups: &[(String, usize)]) {
+    let dir = std::env::var_os("CRITERION_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(|d| std::path::PathBuf::from(d).join("criterion"))
+        })
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/criterion"
+            ))
+        });
+    println!();
+    println!("| case | sigs checked | light-client (warm) | light-client (cold) | tendermint 0.41 | speed-up | raw single | raw batch | ours / raw single |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (group, sigs) in groups {
+        let m: Vec<Option<f64>> = FUNCTIONS.iter().map(|f| mean_ns(&dir, group, f)).collect();
+        let ms = |v: Option<f64>| v.map_or("?".to_owned(), |ns| format!("{:.3} ms", ns / 1e6));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+            _ => "?".into(),
+        };
+        println!(
+            "| {group} | {sigs} | {} | {} | {} | {} | {} | {} | {} |",
+            ms(m[0]),
+            ms(m[1]),
+            ms(m[2]),
+            ratio(m[2], m[0]),
+            ms(m[3]),
+            ms(m[4]),
+            ratio(m[0], m[3]),
+        );
+    }
+}
+
+fn main() {
+    let cases = cases();
+    let mut c = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let groups = bench(&mut c, &cases);
+    c.final_summary();
+    print_table(&groups);
+}

@@ -1,0 +1,1 @@
+//! Benchmark-only package: see `benches/verify.rs` and `docs/benchmarks.md`.
