@@ -1,5 +1,7 @@
 //! Validators and validator sets, with the CometBFT validator-set hash.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Address, Hash, PublicKey};
@@ -75,7 +77,10 @@ struct RawValidatorSet {
 /// JSON: `{"validators": [...], "proposer": {...}}`; a `total_voting_power` field is ignored.
 /// Deserialising sorts the validators, as CometBFT's light client does, and rejects duplicate
 /// addresses and a total voting power above [`MAX_TOTAL_VOTING_POWER`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A set is immutable once built; its hash and the check that every address derives from its
+/// key are computed at most once per set and kept.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(try_from = "RawValidatorSet")]
 pub struct ValidatorSet {
     validators: Vec<Validator>,
@@ -86,7 +91,19 @@ pub struct ValidatorSet {
     /// (address, index in `validators`), sorted by address, for lookups by address.
     #[serde(skip)]
     by_address: Vec<(Address, u32)>,
+    #[serde(skip)]
+    hash: OnceLock<Hash>,
+    #[serde(skip)]
+    first_misderived_address: OnceLock<Option<usize>>,
 }
+
+impl PartialEq for ValidatorSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.validators == other.validators && self.proposer == other.proposer
+    }
+}
+
+impl Eq for ValidatorSet {}
 
 impl TryFrom<RawValidatorSet> for ValidatorSet {
     type Error = ValidatorSetError;
@@ -128,6 +145,8 @@ impl ValidatorSet {
             proposer,
             total_voting_power: total,
             by_address,
+            hash: OnceLock::new(),
+            first_misderived_address: OnceLock::new(),
         })
     }
 
@@ -169,8 +188,20 @@ impl ValidatorSet {
     /// The validator-set hash: the RFC 6962 Merkle root of the validators' `SimpleValidator`
     /// encodings (public key and voting power), in set order.
     pub fn hash(&self) -> Hash {
-        let leaves: Vec<Vec<u8>> = self.validators.iter().map(Validator::hash_bytes).collect();
-        merkle::hash_from_byte_slices(&leaves)
+        *self.hash.get_or_init(|| {
+            let leaves: Vec<Vec<u8>> = self.validators.iter().map(Validator::hash_bytes).collect();
+            merkle::hash_from_byte_slices(&leaves)
+        })
+    }
+
+    /// The index of the first validator whose address is not derived from its public key
+    /// (CometBFT rejects such sets), or `None` when all are derived correctly.
+    pub fn first_misderived_address(&self) -> Option<usize> {
+        *self.first_misderived_address.get_or_init(|| {
+            self.validators
+                .iter()
+                .position(|v| v.pub_key.address() != v.address)
+        })
     }
 }
 

@@ -4,4 +4,5 @@ mod celestia;
 mod ed25519;
 mod json;
 mod model_based;
+mod properties;
 mod support;
