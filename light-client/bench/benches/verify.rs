@@ -346,9 +346,9 @@ fn print_table(groups: &[(String, usize)]) {
 fn main() {
     let cases = cases();
     let mut c = Criterion::default()
-        .sample_size(30)
+        .sample_size(40)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     let groups = bench(&mut c, &cases);
     if let Some(largest) = cases

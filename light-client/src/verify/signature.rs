@@ -107,17 +107,17 @@ pub(crate) fn first_invalid(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> Op
 
 /// The batch equation over `checks`; `false` if any input cannot even be decoded.
 fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
-    let mut coefficients = Coefficients::new(checks);
-    let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * checks.len() + 1);
-    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(2 * checks.len() + 1);
-    scalars.push(Scalar::ZERO);
-    points.push(ED25519_BASEPOINT_POINT);
-    let mut b_coefficient = Scalar::ZERO;
+    // Decode everything first: (R, s, k, A) per signature.
+    let mut decoded: Vec<(EdwardsPoint, Scalar, Scalar, EdwardsPoint)> =
+        Vec::with_capacity(checks.len());
+    let mut transcript = Sha512::new();
+    transcript.update(b"tradeseal light-client batch coefficients v1");
+    transcript.update((checks.len() as u64).to_le_bytes());
     for c in checks {
         let Some(sig) = c.signature.to_array() else {
             return false;
         };
-        let Some(decoded) = cache.get(c.key) else {
+        let Some(key) = cache.get(c.key) else {
             return false;
         };
         let mut r_bytes = [0u8; 32];
@@ -131,12 +131,24 @@ fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
             return false;
         };
         let k = challenge(&r_bytes, c.key.as_bytes(), &c.message);
+        // k binds R, A and the message; with s, the transcript binds every input.
+        transcript.update(k.as_bytes());
+        transcript.update(s_bytes);
+        decoded.push((r, s, k, key.point));
+    }
+    let mut coefficients = Coefficients::new(transcript.finalize().into());
+    let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * decoded.len() + 1);
+    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(2 * decoded.len() + 1);
+    let mut b_coefficient = Scalar::ZERO;
+    scalars.push(Scalar::ZERO);
+    points.push(ED25519_BASEPOINT_POINT);
+    for (r, s, k, a) in decoded {
         let z = coefficients.next();
         b_coefficient -= z * s;
         scalars.push(z);
         points.push(r);
         scalars.push(z * k);
-        points.push(decoded.point);
+        points.push(a);
     }
     scalars[0] = b_coefficient;
     EdwardsPoint::vartime_multiscalar_mul(&scalars, &points)
@@ -153,39 +165,38 @@ fn challenge(r_bytes: &[u8; 32], a_bytes: &[u8; 32], message: &[u8]) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&h.finalize().into())
 }
 
-/// The batch's random 128-bit coefficients, derived from a hash of everything in the batch
-/// (keys, signatures, messages): deterministic and needing no entropy source, while an
-/// attacker must fix every input before the coefficients exist, as with fresh randomness.
+/// The batch's random 128-bit coefficients, derived from a hash of everything in the batch:
+/// deterministic and needing no entropy source, while whoever made the signatures must fix
+/// every input before the coefficients exist, as with fresh randomness.
 struct Coefficients {
     seed: [u8; 64],
     counter: u64,
+    block: [u8; 64],
+    used: usize,
 }
 
 impl Coefficients {
-    fn new(checks: &[SigCheck<'_>]) -> Self {
-        let mut t = Sha512::new();
-        t.update(b"tradeseal light-client batch coefficients v1");
-        for c in checks {
-            t.update(c.key.as_bytes());
-            t.update((c.signature.as_bytes().len() as u64).to_le_bytes());
-            t.update(c.signature.as_bytes());
-            t.update((c.message.len() as u64).to_le_bytes());
-            t.update(&c.message);
-        }
+    fn new(seed: [u8; 64]) -> Self {
         Coefficients {
-            seed: t.finalize().into(),
+            seed,
             counter: 0,
+            block: [0; 64],
+            used: 64,
         }
     }
 
     fn next(&mut self) -> Scalar {
-        let mut h = Sha512::new();
-        h.update(self.seed);
-        h.update(self.counter.to_le_bytes());
-        self.counter += 1;
-        let out = h.finalize();
+        if self.used == self.block.len() {
+            let mut h = Sha512::new();
+            h.update(self.seed);
+            h.update(self.counter.to_le_bytes());
+            self.counter += 1;
+            self.block = h.finalize().into();
+            self.used = 0;
+        }
         let mut z = [0u8; 16];
-        z.copy_from_slice(&out[..16]);
+        z.copy_from_slice(&self.block[self.used..self.used + 16]);
+        self.used += 16;
         Scalar::from(u128::from_le_bytes(z))
     }
 }
@@ -208,4 +219,59 @@ pub fn verify_each_and_batch(items: &[(PublicKey, Signature, Vec<u8>)]) -> (Vec<
         .collect();
     let batch = !checks.is_empty() && batch_holds(&mut cache, &checks);
     (single, batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::TestValidator;
+
+    fn items(n: usize) -> Vec<(PublicKey, Signature, Vec<u8>)> {
+        (0..n)
+            .map(|i| {
+                let v = TestValidator::new(&format!("sig-{i}"), 1);
+                let msg = format!("message {i}").into_bytes();
+                (v.validator.pub_key, v.sign(&msg), msg)
+            })
+            .collect()
+    }
+
+    fn checks(items: &[(PublicKey, Signature, Vec<u8>)]) -> Vec<SigCheck<'_>> {
+        items
+            .iter()
+            .map(|(k, s, m)| SigCheck {
+                key: k,
+                signature: s,
+                message: m.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batch_accepts_valid_and_finds_the_first_invalid_in_order() {
+        let mut cache = KeyCache::default();
+        let good = items(6);
+        assert!(batch_holds(&mut cache, &checks(&good)));
+        assert_eq!(first_invalid(&mut cache, &checks(&good)), None);
+        assert_eq!(cache.len(), 6);
+
+        let mut bad = good.clone();
+        bad[4].2.push(0);
+        bad[2].1 = Signature::new(bad[2].1.as_bytes()[..63].to_vec());
+        assert!(!batch_holds(&mut cache, &checks(&bad)));
+        assert_eq!(first_invalid(&mut cache, &checks(&bad)), Some(2));
+        assert_eq!(cache.signatures_checked, 12);
+    }
+
+    #[test]
+    fn undecodable_key_fails_without_panic() {
+        let mut cache = KeyCache::default();
+        let mut it = items(2);
+        // y = 2 is not the y-coordinate of a curve point.
+        let mut key = [0u8; 32];
+        key[0] = 2;
+        it[1].0 = PublicKey::from_bytes(key);
+        assert!(!batch_holds(&mut cache, &checks(&it)));
+        assert_eq!(first_invalid(&mut cache, &checks(&it)), Some(1));
+    }
 }
