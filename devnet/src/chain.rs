@@ -520,3 +520,124 @@ fn apply_updates(
     }
     ValidatorSet::new(by_index.into_values().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::KvApp;
+
+    fn params() -> ChainParams {
+        ChainParams {
+            chain_id: "test-chain".into(),
+            seed: "seed".into(),
+            genesis_powers: vec![10; 4],
+            max_block_txs: 2,
+            mempool_limit: 3,
+            max_tx_bytes: 16,
+        }
+    }
+
+    #[test]
+    fn produces_chained_blocks_and_limits_the_mempool() {
+        let chain = Chain::open(params(), Box::new(KvApp::default()), None).unwrap();
+        assert_eq!(chain.submit_tx(b"a=1".to_vec()).unwrap().code, 0);
+        assert_eq!(
+            chain.submit_tx(b"a=1".to_vec()),
+            Err(MempoolError::Duplicate)
+        );
+        assert_eq!(chain.submit_tx(b"bad".to_vec()).unwrap().code, 1);
+        assert!(matches!(
+            chain.submit_tx(vec![b'x'; 17]),
+            Err(MempoolError::TooLarge { .. })
+        ));
+        chain.submit_tx(b"b=2".to_vec()).unwrap();
+        chain.submit_tx(b"c=3".to_vec()).unwrap();
+        assert_eq!(chain.submit_tx(b"d=4".to_vec()), Err(MempoolError::Full(3)));
+        let t = Timestamp {
+            secs: 1_800_000_000,
+            nanos: 0,
+        };
+        let b1 = chain.produce_block(t).unwrap();
+        assert_eq!(b1.txs.len(), 2, "at most max_block_txs per block");
+        // A clock that goes backwards still gives increasing block times.
+        let b2 = chain
+            .produce_block(Timestamp { secs: 1, nanos: 0 })
+            .unwrap();
+        assert!(b2.header.time() > b1.header.time());
+        assert_eq!(b2.header.last_block_id.as_ref(), Some(&b1.block_id));
+        assert_eq!(b2.header.app_hash, b1.app_hash_after);
+        assert_eq!(
+            chain.submit_tx(b"a=1".to_vec()),
+            Err(MempoolError::Duplicate),
+            "committed txs stay known"
+        );
+        assert!(chain.blocks().find_tx(&tx_hash(b"c=3")).is_some());
+    }
+
+    #[test]
+    fn replay_detects_a_tampered_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chain.sqlite");
+        {
+            let chain = Chain::open(
+                params(),
+                Box::new(KvApp::default()),
+                Some(Store::open(&path).unwrap()),
+            )
+            .unwrap();
+            chain.submit_tx(b"k=v".to_vec()).unwrap();
+            chain.produce_block(Timestamp::now()).unwrap();
+            chain.produce_block(Timestamp::now()).unwrap();
+        }
+        let reopened = Chain::open(
+            params(),
+            Box::new(KvApp::default()),
+            Some(Store::open(&path).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(reopened.latest_height(), 2);
+        drop(reopened);
+
+        let store = Store::open(&path).unwrap();
+        let mut blocks = store.load_blocks().unwrap();
+        blocks[0].app_hash_after = vec![0; 32];
+        store.save_block(&blocks[0]).unwrap();
+        match Chain::open(params(), Box::new(KvApp::default()), Some(store)) {
+            Err(ChainError::ReplayMismatch { height: 1, .. }) => {}
+            other => panic!("expected a replay mismatch, got {other:?}"),
+        }
+        let mut other = params();
+        other.chain_id = "other".into();
+        assert!(matches!(
+            Chain::open(
+                other,
+                Box::new(KvApp::default()),
+                Some(Store::open(&path).unwrap())
+            ),
+            Err(ChainError::OtherChain { .. })
+        ));
+    }
+
+    #[test]
+    fn validator_updates_are_checked() {
+        let chain = Chain::open(params(), Box::new(KvApp::default()), None).unwrap();
+        assert!(chain.update_validator(1, MAX_POWER + 1).is_err());
+        for i in 0..3 {
+            chain.update_validator(i, 0).unwrap();
+        }
+        assert!(
+            chain.update_validator(3, 0).is_err(),
+            "the set may not become empty"
+        );
+        for i in 10..(10 + MAX_VALIDATORS as u32 - 1) {
+            chain.update_validator(i, 1).unwrap();
+        }
+        assert!(
+            chain.update_validator(500, 1).is_err(),
+            "at most 150 validators"
+        );
+        let b = chain.produce_block(Timestamp::now()).unwrap();
+        assert_eq!(b.validators.validators().len(), 4);
+        assert_eq!(b.next_validators.validators().len(), MAX_VALIDATORS);
+    }
+}

@@ -1,7 +1,6 @@
 //! End-to-end throughput of the local network: signed registry transactions broadcast over
 //! JSON-RPC (`broadcast_tx_sync`) until committed in signed blocks. Run with `--release`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
@@ -9,7 +8,6 @@ use base64::Engine as _;
 use clap::Parser;
 use devnet::{tx_hash, AppKind, Devnet, DevnetConfig};
 use registry::{Serial, TxBuilder};
-use tokio::sync::Semaphore;
 
 /// Measures transactions per second from broadcast to commit.
 #[derive(Debug, Parser)]
@@ -24,9 +22,12 @@ struct Args {
     /// Validators signing each block.
     #[arg(long, default_value_t = 4)]
     validators: usize,
-    /// Concurrent broadcasts in flight.
-    #[arg(long, default_value_t = 32)]
+    /// Streams for the key-value app (the registry uses one stream per issuer).
+    #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Transactions per JSON-RPC batch request.
+    #[arg(long, default_value_t = 50)]
+    batch: usize,
     /// Most transactions per block.
     #[arg(long, default_value_t = 5000)]
     max_block_txs: usize,
@@ -35,15 +36,19 @@ struct Args {
     kv: bool,
 }
 
-fn build_txs(net: &Devnet, args: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
+/// The transactions, one stream per signer in sequence order (the registry accepts a
+/// signer's sequences only in increasing order, so each signer's stream is sent in order).
+fn build_streams(net: &Devnet, args: &Args) -> anyhow::Result<Vec<Vec<Vec<u8>>>> {
     if args.kv {
-        return Ok((0..args.txs)
-            .map(|i| format!("key{i}=value{i}").into_bytes())
-            .collect());
+        let streams = args.concurrency.max(1);
+        let mut out = vec![Vec::new(); streams];
+        for i in 0..args.txs {
+            out[i % streams].push(format!("key{i}=value{i}").into_bytes());
+        }
+        return Ok(out);
     }
     let samples = net.samples().context("registry samples")?;
-    let mut txs = Vec::with_capacity(args.txs);
-    let mut seq = vec![1_000u64; samples.issuers.len()];
+    let mut out = vec![Vec::new(); samples.issuers.len()];
     for i in 0..args.txs {
         let which = i % samples.issuers.len();
         let issuer = &samples.issuers[which];
@@ -54,10 +59,10 @@ fn build_txs(net: &Devnet, args: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
             .context("a sample certificate")?;
         let mut cert = template.signed.certificate.clone();
         cert.id.serial = Serial::new(format!("BENCH-{i}"))?;
-        seq[which] += 1;
-        txs.push(TxBuilder::new(&samples.chain_id, &issuer.key).issue(seq[which], &cert));
+        let seq = 1_000 + out[which].len() as u64;
+        out[which].push(TxBuilder::new(&samples.chain_id, &issuer.key).issue(seq, &cert));
     }
-    Ok(txs)
+    Ok(out)
 }
 
 #[tokio::main]
@@ -75,34 +80,45 @@ async fn main() -> anyhow::Result<()> {
         ..DevnetConfig::for_tests()
     };
     let net = Devnet::start(config).await?;
-    let txs = build_txs(&net, &args)?;
-    let hashes: Vec<[u8; 32]> = txs.iter().map(|t| tx_hash(t)).collect();
+    let streams = build_streams(&net, &args)?;
+    let hashes: Vec<[u8; 32]> = streams.iter().flatten().map(|t| tx_hash(t)).collect();
     let start_height = net.chain().latest_height();
     let client = reqwest::Client::new();
-    let sem = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let urls = net.rpc_urls().to_vec();
+    let batch = args.batch.max(1);
+    let n_streams = streams.len();
 
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(txs.len());
-    for (i, tx) in txs.into_iter().enumerate() {
-        let permit = sem.clone().acquire_owned().await?;
+    let mut tasks = Vec::new();
+    for (s, stream) in streams.into_iter().enumerate() {
         let client = client.clone();
-        let url = urls[i % urls.len()].clone();
+        let url = urls[s % urls.len()].clone();
         tasks.push(tokio::spawn(async move {
-            let body = serde_json::json!({
-                "jsonrpc": "2.0", "id": i, "method": "broadcast_tx_sync",
-                "params": { "tx": base64::engine::general_purpose::STANDARD.encode(&tx) }
-            });
-            let r: serde_json::Value = client.post(&url).json(&body).send().await?.json().await?;
-            drop(permit);
-            anyhow::Ok(r["result"]["code"].as_u64() == Some(0))
+            let mut accepted = 0usize;
+            for chunk in stream.chunks(batch) {
+                let calls: Vec<serde_json::Value> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, tx)| {
+                        serde_json::json!({
+                            "jsonrpc": "2.0", "id": i, "method": "broadcast_tx_sync",
+                            "params": { "tx": base64::engine::general_purpose::STANDARD.encode(tx) }
+                        })
+                    })
+                    .collect();
+                let answers: Vec<serde_json::Value> =
+                    client.post(&url).json(&calls).send().await?.json().await?;
+                accepted += answers
+                    .iter()
+                    .filter(|a| a["result"]["code"].as_u64() == Some(0))
+                    .count();
+            }
+            anyhow::Ok(accepted)
         }));
     }
     let mut accepted = 0usize;
     for t in tasks {
-        if t.await?? {
-            accepted += 1;
-        }
+        accepted += t.await??;
     }
     let broadcast_done = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -144,12 +160,12 @@ async fn main() -> anyhow::Result<()> {
         (ok, failed)
     };
     println!(
-        "app={} validators={} nodes={} block_ms={} concurrency={}",
+        "app={} validators={} nodes={} block_ms={} streams={} batch={batch}",
         if args.kv { "kv" } else { "registry" },
         args.validators,
         urls.len(),
         args.block_ms,
-        args.concurrency
+        n_streams
     );
     println!(
         "sent {} accepted by CheckTx {accepted}, committed ok {ok}, failed in DeliverTx {failed}",
