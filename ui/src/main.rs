@@ -1,3 +1,12 @@
-//! Tradeseal UI.
+//! Tradeseal UI entry point: mounts the app into the page (compiled to wasm32).
 
-fn main() {}
+mod app;
+mod backend;
+mod i18n;
+mod pages;
+mod status_bar;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,3 +1,188 @@
-//! Developer tasks.
+//! Developer tasks (`cargo xtask <task>`): install what is missing, build the UI, run the app on
+//! the local network, run every test. Each step says what it does and how long it took.
 
-fn main() {}
+mod setup;
+mod ui;
+mod util;
+
+use anyhow::{bail, Result};
+
+const HELP: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  dev      install what is missing, build the UI and the app, and run the app
+  test     install what is missing, then fmt check, clippy, unit/integration tests,
+           wasm and Android checks, and the end-to-end test through the app's WebView
+  setup    install system packages, Rust targets and pinned tools (no build)
+  ui       build the UI (wasm) into ui/dist
+  app      build the UI and the app binary (add --release for an optimised build)
+  e2e      build the app and run only the end-to-end test
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let release = args.iter().any(|a| a == "--release");
+    let ws = util::Workspace::locate()?;
+    match task {
+        "dev" => {
+            setup::ensure(setup::Need::Run)?;
+            ui::build(&ws)?;
+            util::step("run the app", || {
+                util::cargo(&ws, &["run", "-p", "tradeseal-app", "--bin", "tradeseal"])
+            })
+        }
+        "test" => test(&ws),
+        "setup" => setup::ensure(setup::Need::Test),
+        "ui" => ui::build(&ws),
+        "app" => {
+            ui::build(&ws)?;
+            build_app(&ws, release)
+        }
+        "e2e" => {
+            setup::ensure(setup::Need::Test)?;
+            ui::build(&ws)?;
+            build_app(&ws, false)?;
+            e2e(&ws)
+        }
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n\n{HELP}"),
+    }
+}
+
+/// Everything CI checks, in the order that fails fastest.
+fn test(ws: &util::Workspace) -> Result<()> {
+    let started = std::time::Instant::now();
+    setup::ensure(setup::Need::Test)?;
+    util::step("check formatting (cargo fmt --check)", || {
+        util::cargo(ws, &["fmt", "--all", "--", "--check"])
+    })?;
+    ui::build(ws)?;
+    // The UI is wasm-only: it is linted for wasm32, not for the host.
+    util::step("clippy, host crates, warnings denied", || {
+        util::cargo(
+            ws,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--exclude",
+                "tradeseal-ui",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    })?;
+    util::step("clippy, UI for wasm32, warnings denied", || {
+        util::cargo(
+            ws,
+            &[
+                "clippy",
+                "-p",
+                "tradeseal-ui",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    })?;
+    util::step("light-client compiles for wasm32 and Android", || {
+        util::cargo(
+            ws,
+            &[
+                "check",
+                "-p",
+                "light-client",
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        )?;
+        util::cargo(
+            ws,
+            &[
+                "check",
+                "-p",
+                "light-client",
+                "--target",
+                "aarch64-linux-android",
+            ],
+        )
+    })?;
+    util::step("app compiles for Android (aarch64-linux-android)", || {
+        util::cargo(
+            ws,
+            &[
+                "check",
+                "-p",
+                "tradeseal-app",
+                "--target",
+                "aarch64-linux-android",
+            ],
+        )
+    })?;
+    util::step("unit and integration tests", || {
+        util::cargo(
+            ws,
+            &[
+                "test",
+                "--workspace",
+                "--exclude",
+                "tradeseal-ui",
+                "--exclude",
+                "tradeseal-tests",
+            ],
+        )
+    })?;
+    build_app(ws, false)?;
+    e2e(ws)?;
+    println!(
+        "\n==> all checks passed in {:.0?}",
+        std::time::Duration::from_secs(started.elapsed().as_secs())
+    );
+    Ok(())
+}
+
+fn build_app(ws: &util::Workspace, release: bool) -> Result<()> {
+    let mut args = vec!["build", "-p", "tradeseal-app", "--bin", "tradeseal"];
+    if release {
+        args.push("--release");
+    }
+    util::step("build the app binary", || util::cargo(ws, &args))?;
+    println!("    binary: {}", ws.app_binary(release).display());
+    Ok(())
+}
+
+/// The end-to-end test starts its own Xvfb and tauri-driver; it needs the app's path.
+fn e2e(ws: &util::Workspace) -> Result<()> {
+    let artifacts = ws.root.join("artifacts").join("e2e");
+    std::fs::create_dir_all(&artifacts)?;
+    util::step(
+        "end-to-end test (real app, WebView driven by tauri-driver)",
+        || {
+            util::cargo_env(
+                ws,
+                &[
+                    "test",
+                    "-p",
+                    "tradeseal-tests",
+                    "--",
+                    "--nocapture",
+                    "--test-threads=1",
+                ],
+                &[
+                    ("TRADESEAL_APP", ws.app_binary(false).as_os_str()),
+                    ("TRADESEAL_ARTIFACTS", artifacts.as_os_str()),
+                ],
+            )
+        },
+    )?;
+    println!("    screenshots: {}", artifacts.display());
+    Ok(())
+}

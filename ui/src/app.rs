@@ -1,0 +1,94 @@
+//! The app frame: header, navigation between pages, the page itself and the status bar; the
+//! settings (language, direction, theme) applied to the whole document.
+
+use leptos::{prelude::*, task::spawn_local};
+use tradeseal_api::{Settings, Theme};
+
+use crate::{
+    backend,
+    i18n::{texts, Texts},
+    pages::{self, Page},
+    status_bar::StatusBar,
+};
+
+/// State every component may read: the settings, the current page and the texts.
+#[derive(Debug, Clone, Copy)]
+pub struct AppState {
+    pub settings: RwSignal<Settings>,
+    pub page: RwSignal<Page>,
+    pub texts: Signal<&'static Texts>,
+}
+
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let settings = RwSignal::new(Settings::default());
+    let page = RwSignal::new(Page::Verify);
+    let texts = Signal::derive(move || texts(settings.get().language));
+    provide_context(AppState {
+        settings,
+        page,
+        texts,
+    });
+
+    spawn_local(async move {
+        if let Ok(stored) = backend::settings_get().await {
+            settings.set(stored);
+        }
+    });
+    Effect::new(move |_| apply_to_document(&settings.get()));
+
+    view! {
+        <div class="app" id="app">
+            <header class="topbar">
+                <img class="logo" src="icon.png" alt="" width="28" height="28"/>
+                <div class="brand">
+                    <span class="brand-name">{move || texts.get().app_name}</span>
+                    <span class="brand-tagline">{move || texts.get().tagline}</span>
+                </div>
+            </header>
+            <nav class="nav" aria-label=move || texts.get().nav_label>
+                {Page::ALL
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <button
+                                id=format!("nav-{}", p.slug())
+                                class="nav-item"
+                                aria-current=move || (page.get() == p).then_some("page")
+                                on:click=move |_| page.set(p)
+                            >
+                                {pages::icon(p)}
+                                <span class="nav-text">{move || p.label(texts.get())}</span>
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <main class="content" id=move || format!("page-{}", page.get().slug())>
+                {move || pages::render(page.get())}
+            </main>
+            <StatusBar/>
+        </div>
+    }
+}
+
+/// Language, writing direction and theme live on `<html>` so CSS and the browser follow them.
+fn apply_to_document(settings: &Settings) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let language = settings.language;
+    let _ = root.set_attribute("lang", language.tag());
+    let _ = root.set_attribute("dir", if language.is_rtl() { "rtl" } else { "ltr" });
+    let _ = match settings.theme {
+        Theme::System => root.remove_attribute("data-theme"),
+        theme => root.set_attribute("data-theme", theme.as_str()),
+    };
+}

@@ -1,0 +1,190 @@
+//! The pages of the app and what they share (icons, the empty state).
+
+mod settings;
+
+use leptos::prelude::*;
+
+use crate::{
+    app::use_app,
+    i18n::{Text, Texts},
+};
+
+/// The pages reachable from the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Verify,
+    Sign,
+    Keys,
+    History,
+    Network,
+    Settings,
+}
+
+impl Page {
+    pub const ALL: [Page; 6] = [
+        Page::Verify,
+        Page::Sign,
+        Page::Keys,
+        Page::History,
+        Page::Network,
+        Page::Settings,
+    ];
+
+    /// Stable identifier, used in element ids.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Page::Verify => "verify",
+            Page::Sign => "sign",
+            Page::Keys => "keys",
+            Page::History => "history",
+            Page::Network => "network",
+            Page::Settings => "settings",
+        }
+    }
+
+    pub fn label(self, t: &Texts) -> &'static str {
+        match self {
+            Page::Verify => t.nav_verify,
+            Page::Sign => t.nav_sign,
+            Page::Keys => t.nav_keys,
+            Page::History => t.nav_history,
+            Page::Network => t.nav_network,
+            Page::Settings => t.nav_settings,
+        }
+    }
+}
+
+pub fn render(page: Page) -> AnyView {
+    match page {
+        Page::Verify => view! { <VerifyPage/> }.into_any(),
+        Page::Sign => view! { <SignPage/> }.into_any(),
+        Page::Keys => view! { <KeysPage/> }.into_any(),
+        Page::History => view! { <HistoryPage/> }.into_any(),
+        Page::Network => view! { <NetworkPage/> }.into_any(),
+        Page::Settings => view! { <settings::SettingsPage/> }.into_any(),
+    }
+}
+
+/// A page heading with its one-line purpose.
+#[component]
+fn PageHeader(title: Text, intro: Text) -> impl IntoView {
+    let texts = use_app().texts;
+    view! {
+        <h1 class="page-title">{move || title(texts.get())}</h1>
+        <p class="page-intro">{move || intro(texts.get())}</p>
+    }
+}
+
+/// What a page shows before it has anything: why, and the next step.
+#[component]
+fn EmptyState(
+    page: Page,
+    text: Text,
+    #[prop(optional)] action: Option<(Page, Text)>,
+) -> impl IntoView {
+    let app = use_app();
+    let texts = app.texts;
+    view! {
+        <section class="empty-state">
+            <div class="empty-icon">{icon(page)}</div>
+            <p class="empty-text">{move || text(texts.get())}</p>
+            {action
+                .map(|(target, label)| {
+                    view! {
+                        <button
+                            class="button primary"
+                            id=format!("{}-go-{}", page.slug(), target.slug())
+                            on:click=move |_| app.page.set(target)
+                        >
+                            {move || label(texts.get())}
+                        </button>
+                    }
+                })}
+        </section>
+    }
+}
+
+#[component]
+fn VerifyPage() -> impl IntoView {
+    let texts = use_app().texts;
+    let methods: [Text; 3] = [|t| t.verify_scan, |t| t.verify_serial, |t| t.verify_pdf];
+    view! {
+        <PageHeader title=|t| t.verify_title intro=|t| t.verify_intro/>
+        <ul class="methods">
+            {methods
+                .into_iter()
+                .map(|m| view! { <li class="method" aria-disabled="true">{move || m(texts.get())}</li> })
+                .collect_view()}
+        </ul>
+        <EmptyState
+            page=Page::Verify
+            text=|t| t.verify_empty
+            action=(Page::Network, |t: &Texts| t.go_to_network)
+        />
+    }
+}
+
+#[component]
+fn SignPage() -> impl IntoView {
+    view! {
+        <PageHeader title=|t| t.sign_title intro=|t| t.sign_intro/>
+        <EmptyState page=Page::Sign text=|t| t.sign_empty action=(Page::Keys, |t: &Texts| t.go_to_keys)/>
+    }
+}
+
+#[component]
+fn KeysPage() -> impl IntoView {
+    view! {
+        <PageHeader title=|t| t.keys_title intro=|t| t.keys_intro/>
+        <EmptyState page=Page::Keys text=|t| t.keys_empty/>
+    }
+}
+
+#[component]
+fn HistoryPage() -> impl IntoView {
+    view! {
+        <PageHeader title=|t| t.history_title intro=|t| t.history_intro/>
+        <EmptyState page=Page::History text=|t| t.history_empty/>
+    }
+}
+
+#[component]
+fn NetworkPage() -> impl IntoView {
+    view! {
+        <PageHeader title=|t| t.network_title intro=|t| t.network_intro/>
+        <EmptyState page=Page::Network text=|t| t.network_empty/>
+    }
+}
+
+/// A line icon for each page (24x24, stroked with the text colour).
+pub fn icon(page: Page) -> impl IntoView {
+    let paths: &[&str] = match page {
+        Page::Verify => &[
+            "M12 2l8 3v6c0 5-3.4 9.4-8 11-4.6-1.6-8-6-8-11V5z",
+            "M8.5 12l2.5 2.5 4.5-5",
+        ],
+        Page::Sign => &["M4 20h4L19 9l-4-4L4 16z", "M13.5 6.5l4 4", "M12 20h8"],
+        Page::Keys => &[
+            "M8 11a4 4 0 1 0 0 8 4 4 0 1 0 0-8z",
+            "M11 13l9-9",
+            "M16 8l3 3",
+            "M14 10l2 2",
+        ],
+        Page::History => &["M12 3a9 9 0 1 0 0 18 9 9 0 1 0 0-18z", "M12 7v5l3 3"],
+        Page::Network => &[
+            "M5 10a2 2 0 1 0 0 4 2 2 0 1 0 0-4z",
+            "M19 3a2 2 0 1 0 0 4 2 2 0 1 0 0-4z",
+            "M19 17a2 2 0 1 0 0 4 2 2 0 1 0 0-4z",
+            "M7 11l10-5",
+            "M7 13l10 5",
+        ],
+        Page::Settings => &[
+            "M4 7h10", "M18 7h2", "M4 17h4", "M12 17h8", "M16 5v4", "M10 15v4",
+        ],
+    };
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+            {paths.iter().map(|d| view! { <path d=*d/> }).collect_view()}
+        </svg>
+    }
+}
