@@ -212,3 +212,47 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_builds_the_config() {
+        let cli = Cli::try_parse_from([
+            "devnet",
+            "--validators",
+            "7",
+            "--port",
+            "0",
+            "--node-mode",
+            "1=fork:5",
+            "--node-mode",
+            "2=timeout",
+            "--in-memory",
+            "--kv-app",
+        ])
+        .unwrap();
+        let c = config(cli.start).unwrap();
+        assert_eq!(c.validators, 7);
+        assert_eq!(c.rpc_port, 0);
+        assert!(c.data_dir.is_none());
+        assert_eq!(c.app, AppKind::Kv);
+        assert_eq!(
+            c.behaviours,
+            vec![
+                (1, Behaviour::Fork { from_height: 5 }),
+                (2, Behaviour::Timeout)
+            ]
+        );
+        let cli = Cli::try_parse_from(["devnet", "--node-mode", "x=fork"]).unwrap();
+        assert!(config(cli.start).is_err());
+        let cli = Cli::try_parse_from(["devnet", "--node-mode", "1=evil"]).unwrap();
+        assert!(config(cli.start).is_err());
+        assert!(Cli::try_parse_from(["devnet", "--in-memory", "--fresh"]).is_err());
+        let cli = Cli::try_parse_from(["devnet", "set-validator", "4=10", "0=0"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::SetValidator { ref updates, .. }) if updates.len() == 2)
+        );
+    }
+}

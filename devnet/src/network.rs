@@ -319,9 +319,9 @@ fn open_chain(
     };
     let chain = Chain::open(params, app, store)?;
     let fresh_chain = chain.latest_height() == 0;
-    if fresh_chain {
-        chain.produce_block(Timestamp::now())?;
-    }
+    // A block now, also on restart: the checkpoint written for the wallet is then current
+    // even when the stored chain is older than the trusting period.
+    chain.produce_block(Timestamp::now())?;
     let samples = if seed_samples {
         // Block 1's time anchors the samples' dates: a restarted chain gets the same ones.
         let base = chain
