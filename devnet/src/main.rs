@@ -156,6 +156,24 @@ async fn post(url: &str, body: serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (how scripts and test harnesses stop it).
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -203,9 +221,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("samples    {} ({} QR codes)", c.display(), f.qr_codes.len());
                 }
             }
-            tokio::signal::ctrl_c()
-                .await
-                .context("waiting for Ctrl-C")?;
+            wait_for_stop_signal().await?;
             println!("stopping");
             net.shutdown().await;
             Ok(())

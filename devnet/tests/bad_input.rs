@@ -93,6 +93,12 @@ async fn bad_requests_get_json_rpc_errors() {
     assert_eq!(answers[1]["error"]["code"], -32601);
     assert_eq!(answers[2]["error"]["code"], -32600);
 
+    // An absurdly long URI is refused without harm.
+    let long = format!("{url}/commit?height={}", "9".repeat(200_000));
+    if let Ok(r) = support::client().get(long).send().await {
+        assert_ne!(r.status().as_u16(), 200);
+    }
+
     // Still running and answering.
     support::wait_height(&net, before + 3).await;
     let (code, _) = get(url, "/status").await;
