@@ -83,17 +83,16 @@ impl CommitSignBytes {
     /// The sign-bytes of the vote with this timestamp.
     pub fn for_timestamp(&self, timestamp: Time) -> Vec<u8> {
         let ts = proto::timestamp(timestamp);
-        let mut w =
-            ProtoWriter::with_capacity(self.prefix.len() + ts.len() + self.suffix.len() + 4);
-        let mut body = Vec::with_capacity(self.prefix.len() + ts.len() + self.suffix.len() + 2);
-        body.extend_from_slice(&self.prefix);
-        let mut tsw = ProtoWriter::with_capacity(ts.len() + 2);
-        tsw.message(5, &ts);
-        body.extend_from_slice(&tsw.into_bytes());
-        body.extend_from_slice(&self.suffix);
-        w.varint(body.len() as u64);
+        // Field 5 (length-delimited): tag 0x2a, then the length (a timestamp is < 128 bytes).
+        let body_len = self.prefix.len() + 2 + ts.len() + self.suffix.len();
+        let mut w = ProtoWriter::with_capacity(body_len + 2);
+        w.varint(body_len as u64);
         let mut out = w.into_bytes();
-        out.extend_from_slice(&body);
+        out.extend_from_slice(&self.prefix);
+        out.push(0x2a);
+        out.push(ts.len() as u8);
+        out.extend_from_slice(&ts);
+        out.extend_from_slice(&self.suffix);
         out
     }
 }

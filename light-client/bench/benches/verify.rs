@@ -3,10 +3,12 @@
 //! skipping, for 4, 32, 100 and 150 validators and a real 100-validator Celestia block, with
 //! the raw cost of the signatures that must be checked measured in the same run.
 //!
-//! Run: `cargo bench -p light-client-bench`. A markdown table is printed at the end.
+//! Run: `cargo bench -p light-client-bench`. Criterion measures each function on its own; at
+//! the end the same functions are timed interleaved (robust against load changes on a shared
+//! machine) and a markdown table is printed.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
 use ed25519_consensus::{batch, Signature as EdSignature, VerificationKey, VerificationKeyBytes};
@@ -297,48 +299,123 @@ fn bench_parts(c: &mut Criterion, case: &Case) {
     g.finish();
 }
 
-fn mean_ns(dir: &std::path::Path, group: &str, function: &str) -> Option<f64> {
-    let path = dir
-        .join(group.replace('/', "_"))
-        .join(function)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
+/// One timed function of the comparison.
+type Timed<'a> = Box<dyn FnMut(usize) -> Duration + 'a>;
+
+/// Median time per call of each function, measured interleaved: every round times a few
+/// calls of each function in turn, so load changes on a shared machine hit all of them alike.
+fn interleaved(mut fns: Vec<Timed<'_>>, rounds: usize) -> Vec<Duration> {
+    // Calls per round: enough for about 10 ms per function.
+    let per_round: Vec<usize> = fns
+        .iter_mut()
+        .map(|f| {
+            let one = f(1).max(Duration::from_micros(1));
+            (Duration::from_millis(10).as_nanos() / one.as_nanos()).clamp(1, 1_000) as usize
+        })
+        .collect();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); fns.len()];
+    for _ in 0..rounds {
+        for (i, f) in fns.iter_mut().enumerate() {
+            let n = per_round[i];
+            samples[i].push(f(n) / n as u32);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut v| {
+            v.sort();
+            v[v.len() / 2]
+        })
+        .collect()
 }
 
-fn print_table(groups: &[(String, usize)]) {
-    let dir = std::env::var_os("CRITERION_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map(|d| std::path::PathBuf::from(d).join("criterion"))
-        })
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../target/criterion"
-            ))
-        });
+fn compare(cases: &[Case], sig_counts: &[(String, usize)]) {
+    let options = Options::default();
     println!();
-    println!("| case | sigs checked | light-client (warm) | light-client (cold) | tendermint 0.41 | speed-up | raw single | raw batch | ours / raw single |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (group, sigs) in groups {
-        let m: Vec<Option<f64>> = FUNCTIONS.iter().map(|f| mean_ns(&dir, group, f)).collect();
-        let ms = |v: Option<f64>| v.map_or("?".to_owned(), |ns| format!("{:.3} ms", ns / 1e6));
-        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
-            _ => "?".into(),
-        };
+    println!("Interleaved medians (30 rounds), time per light block:");
+    println!();
+    println!("| case | sigs checked | light-client (warm) | light-client (cold) | tendermint 0.41 | speed-up (warm) | speed-up (cold) | raw single | raw batch | warm / raw single |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (case, (_, sigs)) in cases.iter().zip(sig_counts) {
+        let untrusted_json = serde_json::to_string(&case.untrusted).unwrap_or_default();
+        let trusted_json = serde_json::to_string(&case.trusted).unwrap_or_default();
+        let fresh = |json: &str| parse_light_block(json).unwrap_or_else(|e| panic!("{e}"));
+        let trusted = fresh(&trusted_json);
+        let state =
+            TrustedState::from_light_block(&trusted).unwrap_or_else(|| panic!("no next set"));
+        let mut warm = Verifier::new();
+        let tm_trusted = to_tm(&case.trusted);
+        let tm_untrusted = to_tm(&case.untrusted);
+        let tm_now: tendermint::Time = case
+            .now
+            .to_rfc3339()
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let raw = needed_signatures(&case.untrusted);
+        let fns: Vec<Timed<'_>> = vec![
+            Box::new(|n| {
+                let blocks: Vec<LightBlock> = (0..n).map(|_| fresh(&untrusted_json)).collect();
+                let start = Instant::now();
+                for u in &blocks {
+                    black_box(warm.verify_update_header(u, state, &options, case.now));
+                }
+                start.elapsed()
+            }),
+            Box::new(|n| {
+                let blocks: Vec<(LightBlock, LightBlock)> = (0..n)
+                    .map(|_| (fresh(&trusted_json), fresh(&untrusted_json)))
+                    .collect();
+                let start = Instant::now();
+                for (t, u) in &blocks {
+                    if let Some(s) = TrustedState::from_light_block(t) {
+                        black_box(Verifier::new().verify_update_header(u, s, &options, case.now));
+                    }
+                }
+                start.elapsed()
+            }),
+            Box::new(|n| {
+                let start = Instant::now();
+                for _ in 0..n {
+                    black_box(tm_verify(&tm_untrusted, &tm_trusted, tm_now));
+                }
+                start.elapsed()
+            }),
+            Box::new(|n| {
+                let start = Instant::now();
+                for _ in 0..n {
+                    black_box(
+                        raw.iter()
+                            .all(|(vk, sig, msg)| vk.verify(sig, black_box(msg)).is_ok()),
+                    );
+                }
+                start.elapsed()
+            }),
+            Box::new(|n| {
+                let start = Instant::now();
+                for _ in 0..n {
+                    let mut v = batch::Verifier::new();
+                    for (vk, sig, msg) in &raw {
+                        v.queue((VerificationKeyBytes::from(*vk), *sig, black_box(&msg[..])));
+                    }
+                    black_box(v.verify(FixedRng(1)).is_ok());
+                }
+                start.elapsed()
+            }),
+        ];
+        let m = interleaved(fns, 30);
+        let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
+        let x = |a: Duration, b: Duration| format!("{:.2}x", a.as_secs_f64() / b.as_secs_f64());
         println!(
-            "| {group} | {sigs} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {sigs} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            case.group,
             ms(m[0]),
             ms(m[1]),
             ms(m[2]),
-            ratio(m[2], m[0]),
+            x(m[2], m[0]),
+            x(m[2], m[1]),
             ms(m[3]),
             ms(m[4]),
-            ratio(m[0], m[3]),
+            x(m[0], m[3]),
         );
     }
 }
@@ -346,9 +423,9 @@ fn print_table(groups: &[(String, usize)]) {
 fn main() {
     let cases = cases();
     let mut c = Criterion::default()
-        .sample_size(40)
+        .sample_size(30)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(2))
         .configure_from_args();
     let groups = bench(&mut c, &cases);
     if let Some(largest) = cases
@@ -359,5 +436,5 @@ fn main() {
         bench_parts(&mut c, largest);
     }
     c.final_summary();
-    print_table(&groups);
+    compare(&cases, &groups);
 }

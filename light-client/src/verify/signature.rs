@@ -20,12 +20,12 @@ use sha2::{Digest, Sha512};
 
 use crate::types::{PublicKey, Signature};
 
-/// A validator key decoded once: the point for batch equations and the `ed25519-consensus`
-/// key for single verification.
+/// A validator key decoded once: the point for batch equations and, once a signature under it
+/// has to be checked singly, the `ed25519-consensus` key.
 #[derive(Clone, Copy)]
 struct DecodedKey {
     point: EdwardsPoint,
-    key: VerificationKey,
+    single: Option<VerificationKey>,
 }
 
 /// Decompressed validator keys, kept across blocks: validator sets change rarely, so the same
@@ -49,23 +49,35 @@ impl std::fmt::Debug for KeyCache {
 const KEY_CACHE_LIMIT: usize = 4096;
 
 impl KeyCache {
-    /// The decoded key, or `None` if the bytes are not a curve point (then every signature
-    /// under the key is invalid, as in `ed25519-consensus`).
-    fn get(&mut self, key: &PublicKey) -> Option<DecodedKey> {
-        if let Some(found) = self.keys.get(key.as_bytes()) {
-            return *found;
+    /// The decoded key, or `None` if the bytes are not a curve point. (`curve25519-dalek`
+    /// decodes exactly the encodings `ed25519-consensus` decodes, non-canonical ones
+    /// included, so `None` here means every signature under the key is invalid.)
+    fn entry(&mut self, key: &PublicKey) -> Option<&mut DecodedKey> {
+        if !self.keys.contains_key(key.as_bytes()) {
+            if self.keys.len() >= KEY_CACHE_LIMIT {
+                self.keys.clear();
+            }
+            let decoded = CompressedEdwardsY(*key.as_bytes())
+                .decompress()
+                .map(|point| DecodedKey {
+                    point,
+                    single: None,
+                });
+            self.keys.insert(*key.as_bytes(), decoded);
         }
-        if self.keys.len() >= KEY_CACHE_LIMIT {
-            self.keys.clear();
+        self.keys.get_mut(key.as_bytes()).and_then(Option::as_mut)
+    }
+
+    fn point(&mut self, key: &PublicKey) -> Option<EdwardsPoint> {
+        self.entry(key).map(|d| d.point)
+    }
+
+    fn single_key(&mut self, key: &PublicKey) -> Option<VerificationKey> {
+        let entry = self.entry(key)?;
+        if entry.single.is_none() {
+            entry.single = VerificationKey::try_from(*key.as_bytes()).ok();
         }
-        let decoded = VerificationKey::try_from(*key.as_bytes())
-            .ok()
-            .and_then(|vk| {
-                let point = CompressedEdwardsY(*key.as_bytes()).decompress()?;
-                Some(DecodedKey { point, key: vk })
-            });
-        self.keys.insert(*key.as_bytes(), decoded);
-        decoded
+        entry.single
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -85,11 +97,8 @@ pub(crate) fn verify_single(cache: &mut KeyCache, check: &SigCheck<'_>) -> bool 
     let Some(sig) = check.signature.to_array() else {
         return false;
     };
-    match cache.get(check.key) {
-        Some(decoded) => decoded
-            .key
-            .verify(&EdSignature::from(sig), &check.message)
-            .is_ok(),
+    match cache.single_key(check.key) {
+        Some(key) => key.verify(&EdSignature::from(sig), &check.message).is_ok(),
         None => false,
     }
 }
@@ -117,7 +126,7 @@ fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
         let Some(sig) = c.signature.to_array() else {
             return false;
         };
-        let Some(key) = cache.get(c.key) else {
+        let Some(a) = cache.point(c.key) else {
             return false;
         };
         let mut r_bytes = [0u8; 32];
@@ -134,7 +143,7 @@ fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
         // k binds R, A and the message; with s, the transcript binds every input.
         transcript.update(k.as_bytes());
         transcript.update(s_bytes);
-        decoded.push((r, s, k, key.point));
+        decoded.push((r, s, k, a));
     }
     let mut coefficients = Coefficients::new(transcript.finalize().into());
     let mut scalars: Vec<Scalar> = Vec::with_capacity(2 * decoded.len() + 1);
