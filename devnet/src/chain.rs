@@ -407,6 +407,14 @@ impl Chain {
         Ok(())
     }
 
+    /// Validator changes queued for the next block: (key index, power).
+    pub fn pending_updates(&self) -> Vec<(u32, i64)> {
+        self.pending_updates
+            .lock()
+            .map(|p| p.iter().map(|(k, v)| (*k, *v)).collect())
+            .unwrap_or_default()
+    }
+
     /// Makes the next block at wall-clock time `now`: executes the queued transactions, seals the
     /// header, has the validators sign it, stores it.
     pub fn produce_block(&self, now: Timestamp) -> Result<Arc<BlockRecord>, ChainError> {

@@ -398,6 +398,10 @@ async fn admin_status(State(s): State<Arc<AdminState>>) -> Response {
         "chain_id": s.chain.chain_id(),
         "latest_height": latest,
         "mempool": s.chain.mempool_size(),
+        "pending_validator_updates": s.chain.pending_updates().iter().map(|(k, p)| json!({
+            "key_index": k,
+            "power": p
+        })).collect::<Vec<_>>(),
         "next_validators": next.map(|set| set.validators().iter().map(|v| json!({
             "key_index": v.key_index,
             "address": hex::encode_upper(&v.address),

@@ -214,3 +214,59 @@ async fn stale_timeout_and_garbage_nodes() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_changes_the_validator_set() {
+    let net = support::start(support::config(AppKind::Kv)).await;
+    let admin = net.admin_url().to_string();
+    let c = support::client();
+    let r = c
+        .post(format!("{admin}/validators"))
+        .json(&json!({"updates": [{"key_index": 4, "power": 25}, {"key_index": 0, "power": 0}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = net.chain().latest_height();
+    let (_, status) = get(&admin, "/status").await;
+    let pending = status["pending_validator_updates"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // Queued until the next block is made (which may already have happened).
+    assert!(pending.is_empty() || pending.len() == 2, "{status}");
+    // Once the next block is made, its header announces the set that signs the block after
+    // (h + 2: the block being made while the request arrived may have missed it).
+    support::wait_height(&net, h + 2).await;
+    let (_, status) = get(&admin, "/status").await;
+    let next: Vec<u64> = status["next_validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["key_index"].as_u64().unwrap())
+        .collect();
+    assert!(next.contains(&4) && !next.contains(&0), "{status}");
+    assert_eq!(
+        status["next_validators"][0]["power"], 25,
+        "highest power first"
+    );
+    let r = c
+        .post(format!("{admin}/validators"))
+        .json(&json!({"updates": [{"key_index": 1, "power": -5}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = c
+        .post(format!("{admin}/validators"))
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // The change reaches the served validator sets.
+    support::wait_height(&net, h + 3).await;
+    let set = support::validator_set(&net.rpc_urls()[0], h + 3).await;
+    assert_eq!(set.validators()[0].voting_power, 25);
+    net.shutdown().await;
+}
