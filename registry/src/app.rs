@@ -1083,3 +1083,55 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devkit::demo_genesis;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn registry_can_be_shared_across_threads() {
+        assert_send_sync::<Registry>();
+        assert_send_sync::<PendingBlock>();
+    }
+
+    #[test]
+    fn genesis_is_version_zero_and_blocks_advance() {
+        let mut reg = Registry::new(&demo_genesis("c", 100)).unwrap();
+        assert_eq!(reg.last_height(), 0);
+        let h0 = reg.app_hash();
+        assert_eq!(reg.app_hash_at(0), Some(h0));
+        let out = reg.execute_block(1, 100, &[]).unwrap();
+        assert_ne!(out.app_hash, h0);
+        assert_eq!(reg.app_hash_at(1), Some(out.app_hash));
+        assert_eq!(reg.app_hash_at(2), None);
+        let block = reg.begin_block(2, 101).unwrap();
+        assert_eq!(block.height(), 2);
+        assert!(block.tx_results().is_empty());
+        // A block that was started for a height that is no longer next cannot be committed.
+        reg.execute_block(2, 101, &[]).unwrap();
+        assert!(matches!(
+            reg.commit_block(block),
+            Err(BlockError::WrongHeight { .. })
+        ));
+    }
+
+    #[test]
+    fn invalid_genesis_is_refused() {
+        let mut g = demo_genesis("c", 100);
+        g.governance.threshold = 4;
+        assert!(Registry::new(&g).is_err());
+        let mut g = demo_genesis("c", 100);
+        let dup = g.governance.keys[0];
+        g.issuers[0].keys.push(dup);
+        assert!(matches!(
+            Registry::new(&g),
+            Err(GenesisError::DuplicateKey(_))
+        ));
+        let mut g = demo_genesis("", 100);
+        g.chain_id.clear();
+        assert!(Registry::new(&g).is_err());
+    }
+}
