@@ -230,6 +230,13 @@ impl Certificate {
         w.into_bytes()
     }
 
+    /// Whether `document` (the PDF bytes) is the certificate's document: its SHA-256 equals
+    /// `document_hash`. False when the certificate names no document.
+    pub fn document_matches(&self, document: &[u8]) -> bool {
+        let h: [u8; 32] = Sha256::digest(document).into();
+        self.document_hash == Some(h)
+    }
+
     /// Signs the certificate with an issuer key.
     pub fn sign(self, chain_id: &str, key: &SigningKey) -> SignedCertificate {
         let signature = key.sign(&self.sign_bytes(chain_id)).to_bytes();

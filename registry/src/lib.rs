@@ -13,10 +13,12 @@ mod certificate;
 pub mod codec;
 pub mod devkit;
 mod error;
+#[doc(hidden)]
 pub mod fuzzing;
 mod genesis;
 pub mod keys;
 pub mod offline;
+pub mod online;
 pub mod proof;
 pub mod qr;
 pub mod state;

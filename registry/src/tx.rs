@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::codec::{Canonical, DecodeError, Reader, Writer};
 use crate::state::{
-    GovAction, InspectionOutcome, RevocationReason, MAX_LOCATION_LEN, MAX_NOTE_LEN,
+    GovAction, InspectionOutcome, IssuerSpec, RevocationReason, MAX_LOCATION_LEN, MAX_NOTE_LEN,
 };
 use crate::types::{CertId, CertificateKind, IssuerId, PublicKey};
 
@@ -352,6 +352,56 @@ impl<'a> TxBuilder<'a> {
     /// Records an inspection.
     pub fn record_inspection(&self, sequence: u64, inspection: RecordInspection) -> Vec<u8> {
         self.build(sequence, Message::RecordInspection(inspection))
+    }
+
+    /// Proposes registering an issuer (governance).
+    pub fn register_issuer(&self, sequence: u64, spec: IssuerSpec, expires_at: u64) -> Vec<u8> {
+        self.propose(sequence, GovAction::RegisterIssuer(spec), expires_at)
+    }
+
+    /// Proposes suspending an issuer (governance).
+    pub fn suspend_issuer(
+        &self,
+        sequence: u64,
+        id: IssuerId,
+        reason: &str,
+        expires_at: u64,
+    ) -> Vec<u8> {
+        let action = GovAction::SuspendIssuer {
+            id,
+            reason: reason.to_owned(),
+        };
+        self.propose(sequence, action, expires_at)
+    }
+
+    /// Proposes reinstating a suspended issuer (governance).
+    pub fn reinstate_issuer(
+        &self,
+        sequence: u64,
+        id: IssuerId,
+        reason: &str,
+        expires_at: u64,
+    ) -> Vec<u8> {
+        let action = GovAction::ReinstateIssuer {
+            id,
+            reason: reason.to_owned(),
+        };
+        self.propose(sequence, action, expires_at)
+    }
+
+    /// Proposes removing an issuer for good (governance).
+    pub fn remove_issuer(
+        &self,
+        sequence: u64,
+        id: IssuerId,
+        reason: &str,
+        expires_at: u64,
+    ) -> Vec<u8> {
+        let action = GovAction::RemoveIssuer {
+            id,
+            reason: reason.to_owned(),
+        };
+        self.propose(sequence, action, expires_at)
     }
 }
 
