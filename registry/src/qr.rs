@@ -3,8 +3,8 @@
 //! Text form: `TS1:` followed by the base45 (RFC 9285) encoding of the signed certificate
 //! (its canonical encoding, then the 64-byte issuer signature). Every character is in the QR
 //! alphanumeric set, so the whole text is encoded in alphanumeric mode (5.5 bits per
-//! character): a version 15 code at level M holds 666 characters, i.e. 4 + 660 for a
-//! 440-byte signed certificate, the largest this encoder produces.
+//! character): a version 15 code at level M holds 600 characters, i.e. 4 + 594 for a
+//! 396-byte signed certificate, the largest this encoder produces.
 
 mod base45;
 

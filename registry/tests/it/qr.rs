@@ -75,13 +75,18 @@ fn scanned_code_matches_the_proven_chain_record() {
 }
 
 #[test]
-fn print_sizes() {
+fn version_15_at_level_m_holds_exactly_the_decoder_limit() {
+    assert!(version_at_m(&"A".repeat(qr::MAX_QR_TEXT_LEN)) <= 15);
+    assert!(version_at_m(&"A".repeat(qr::MAX_QR_TEXT_LEN + 1)) > 15);
+}
+
+#[test]
+fn typical_certificate_size_is_as_documented() {
+    // docs/protocol.md §9 quotes these numbers.
     let signed = typical().sign(CHAIN, &kephis());
     let text = qr::encode(&signed).unwrap();
-    println!(
-        "typical: {} bytes, {} chars, version {}",
-        signed.to_bytes().len(),
-        text.len(),
-        version_at_m(&text)
+    assert_eq!(
+        (signed.to_bytes().len(), text.len(), version_at_m(&text)),
+        (371, 561, 15)
     );
 }
