@@ -303,3 +303,81 @@ pub fn block_id_json(id: &BlockId) -> Value {
 pub fn validator_json(v: &Validator) -> Value {
     serde_json::to_value(validator(v)).unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::KvApp;
+    use crate::block::BlockRecord;
+    use crate::chain::{Chain, ChainParams};
+    use light_client::types::LightBlock;
+    use light_client::verify::{verify, Options, Verdict};
+
+    fn light_block(b: &BlockRecord) -> LightBlock {
+        LightBlock {
+            signed_header: signed_header(&b.header, &b.commit),
+            validators: validator_set(&b.validators).unwrap(),
+            next_validators: Some(validator_set(&b.next_validators).unwrap()),
+        }
+    }
+
+    #[test]
+    fn every_produced_block_verifies_through_set_changes() {
+        let params = ChainParams {
+            chain_id: "verify-chain".into(),
+            seed: "seed".into(),
+            genesis_powers: vec![10, 20, 30, 40, 50],
+            max_block_txs: 10,
+            mempool_limit: 10,
+            max_tx_bytes: 64,
+        };
+        let chain = Chain::open(params, Box::new(KvApp::default()), None).unwrap();
+        let mut t = Timestamp::now();
+        let mut blocks = Vec::new();
+        for h in 1..=24u32 {
+            // Change the set every few blocks: add, reweigh, remove.
+            match h % 4 {
+                1 => chain.update_validator(100 + h, 15).unwrap(),
+                2 => chain.update_validator(1, i64::from(h)).unwrap(),
+                3 => chain.update_validator(100 + h - 2, 0).unwrap(),
+                _ => {}
+            }
+            chain.submit_tx(format!("k{h}=v").into_bytes()).unwrap();
+            t = t.plus_millis(500);
+            blocks.push(light_block(&chain.produce_block(t).unwrap()));
+        }
+        let now = time(t.plus_millis(1000));
+        let opts = Options::default();
+        for pair in blocks.windows(2) {
+            assert_eq!(
+                verify(&pair[1], &pair[0], &opts, now),
+                Verdict::Success,
+                "adjacent {}",
+                pair[1].height()
+            );
+        }
+        for b in &blocks[2..] {
+            match verify(b, &blocks[0], &opts, now) {
+                Verdict::Success | Verdict::NotEnoughTrust(_) => {}
+                Verdict::Invalid(e) => panic!("skipping to {} invalid: {e}", b.height()),
+            }
+        }
+        assert_eq!(verify(&blocks[3], &blocks[0], &opts, now), Verdict::Success);
+        // Tampering is caught.
+        let mut forged = blocks[5].clone();
+        forged.signed_header.header.app_hash = HexBytes(vec![1; 32]);
+        assert!(matches!(
+            verify(&forged, &blocks[4], &opts, now),
+            Verdict::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn empty_hashes_match_cometbft() {
+        let empty = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+        assert_eq!(hex::encode_upper(data_hash(&[])), empty);
+        assert_eq!(hex::encode_upper(results_hash(&[])), empty);
+        assert_eq!(hex::encode_upper(commit_hash(None)), empty);
+        assert_eq!(consensus_params_hash().len(), 32);
+    }
+}
