@@ -367,3 +367,60 @@ fn block_order_is_enforced() {
     c.block(&[]);
     assert_eq!(c.reg.last_height(), 2);
 }
+
+#[test]
+fn invalid_transactions_inside_a_block_leave_no_trace() {
+    let k = kephis();
+    let b = TxBuilder::new(CHAIN, &k);
+    let ok1 = b.issue(1, &cert("M-1", T0));
+    let ok2 = b.issue(2, &cert("M-2", T0));
+    let bad = [
+        // Sequence 2, already used by ok2 earlier in the block.
+        b.issue(2, &cert("M-3", T0)),
+        // Duplicate id.
+        b.issue(5, &cert("M-1", T0)),
+        // Wrong chain.
+        TxBuilder::new("x", &k).issue(6, &cert("M-4", T0)),
+    ];
+    let mut with_bad = Chain::new();
+    let out = with_bad.block(&[
+        ok1.clone(),
+        bad[1].clone(),
+        bad[2].clone(),
+        ok2.clone(),
+        bad[0].clone(),
+    ]);
+    let codes: Vec<u32> = out.tx_results.iter().map(|r| r.code).collect();
+    assert_eq!(codes, vec![0, 11, 2, 0, 4]);
+    let mut clean = Chain::new();
+    let out2 = clean.block(&[ok1, ok2]);
+    assert_eq!(out.app_hash, out2.app_hash);
+}
+
+#[test]
+fn approval_whose_action_fails_is_refused_and_the_proposal_stays_open() {
+    let mut c = Chain::new();
+    let (g0, g1) = (gov(0), gov(1));
+    let key = registry::devkit::dev_key("issuer-tz-tra");
+    let spec = new_issuer_spec("TZ-TRA", &key);
+    let exp = T0 + 3600;
+    // Two proposals to register the same issuer: both valid when proposed.
+    assert_code(
+        &c.run(TxBuilder::new(CHAIN, &g0).register_issuer(1, spec.clone(), exp)),
+        0,
+    );
+    assert_code(
+        &c.run(TxBuilder::new(CHAIN, &g0).register_issuer(2, spec, exp)),
+        0,
+    );
+    assert_code(&c.run(TxBuilder::new(CHAIN, &g1).approve(1, 0)), 0);
+    let before = c.reg.get(&keys::proposal(1)).unwrap();
+    let r = c.run(TxBuilder::new(CHAIN, &g1).approve(2, 1));
+    assert_code(&r, 7);
+    assert_eq!(c.reg.get(&keys::proposal(1)).unwrap(), before);
+    let p = registry::state::Proposal::from_bytes(&before).unwrap();
+    assert_eq!(p.status, registry::state::ProposalStatus::Open);
+    assert_eq!(p.approvals.len(), 1);
+    // The approver's sequence did not move either: sequence 2 is still usable.
+    assert_code(&c.run(TxBuilder::new(CHAIN, &g1).approve(2, 1)), 7);
+}
