@@ -348,6 +348,18 @@ impl Params {
         self.uri_bytes(name)
     }
 
+    /// A 32-byte hash parameter (`tx` `hash`): base64 in JSON as CometBFT expects, also
+    /// accepted as 64 hex digits; `0x`-hex or `"quoted"` in a URI.
+    pub fn hash_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, RpcError> {
+        if let Some(Value::String(s)) = self.json.get(name) {
+            let t = strip_0x(s).unwrap_or(s);
+            if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return decode_hex(name, t).map(Some);
+            }
+        }
+        self.base64_bytes(name)
+    }
+
     fn uri_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, RpcError> {
         match self.uri.get(name) {
             Some(s) => {
@@ -487,6 +499,12 @@ mod tests {
         assert_eq!(p.bool("prove").unwrap_err().code(), -32602);
         assert_eq!(p.base64_bytes("tx").unwrap_err().code(), -32602);
         assert_eq!(p.hex_bytes("data").unwrap_err().code(), -32602);
+        let hex_hash = "AB".repeat(32);
+        let c = call(&format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tx","params":{{"hash":"{hex_hash}"}}}}"#
+        ));
+        let p = Params::resolve(c.params, &[]).unwrap();
+        assert_eq!(p.hash_bytes("hash").unwrap(), Some(vec![0xab; 32]));
         let positional = RawParams::Positional(vec![json!(1), json!(2)]);
         assert_eq!(
             Params::resolve(positional, &["height"]).unwrap_err().code(),

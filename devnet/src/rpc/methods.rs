@@ -372,7 +372,7 @@ fn broadcast(node: &Node, p: &Params) -> Result<Value, RpcError> {
 
 fn tx(node: &Node, p: &Params) -> Result<Value, RpcError> {
     let hash = p
-        .base64_bytes("hash")?
+        .hash_bytes("hash")?
         .ok_or_else(|| RpcError::params("missing hash"))?;
     let prove = p.bool("prove")?.unwrap_or(false);
     let hash: [u8; 32] = hash
