@@ -336,7 +336,14 @@ pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Sampl
             let (exporter, exporter_id) = EXPORTERS[n % EXPORTERS.len()];
             let (importer, importer_country, importer_id) = IMPORTERS[n % IMPORTERS.len()];
             let (goods, hs, qty, unit) = GOODS[n % GOODS.len()];
-            let kind = t.kinds[n % t.kinds.len()];
+            // The issuer's main kinds, with its last kind for one certificate in four
+            // (fumigation certificates, permits).
+            let main = t.kinds.len().saturating_sub(1).max(1);
+            let kind = if t.kinds.len() > 1 && n % 4 == 3 {
+                t.kinds[t.kinds.len() - 1]
+            } else {
+                t.kinds[n % main]
+            };
             let serial = format!("{}-2026-{:04}", t.prefix, n + 1);
             let destination = Country::new(importer_country).map_err(invalid)?;
             let certificate = Certificate {
