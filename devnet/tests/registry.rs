@@ -70,6 +70,20 @@ async fn seeded_certificates_are_proven_by_abci_query() {
         .certificates
         .iter()
         .any(|c| c.status == SampleStatus::Expired));
+    let count = |k: registry::CertificateKind| {
+        samples
+            .certificates
+            .iter()
+            .filter(|c| c.signed.certificate.kind == k)
+            .count()
+    };
+    assert_eq!(count(registry::CertificateKind::CertificateOfOrigin), 24);
+    assert_eq!(count(registry::CertificateKind::Phytosanitary), 18);
+    assert_eq!(
+        count(registry::CertificateKind::ImportLicence)
+            + count(registry::CertificateKind::ExportLicence),
+        16
+    );
     let start = net.chain().latest_height();
     support::wait_height(&net, start + 1).await;
     let url = &net.rpc_urls()[0];
