@@ -82,8 +82,9 @@ async fn seeded_certificates_are_proven_by_abci_query() {
     assert_eq!(
         count(registry::CertificateKind::ImportLicence)
             + count(registry::CertificateKind::ExportLicence),
-        16
+        18
     );
+    assert_eq!(count(registry::CertificateKind::Permit), 6);
     let start = net.chain().latest_height();
     support::wait_height(&net, start + 1).await;
     let url = &net.rpc_urls()[0];
