@@ -13,4 +13,4 @@ mod status;
 pub use command::{AppInfoCmd, Command, NodeStatusCmd, SettingsGetCmd, SettingsSetCmd, COMMANDS};
 pub use error::{ApiError, ErrorCode};
 pub use settings::{Language, Settings, Theme};
-pub use status::{AppInfo, NodeStatus};
+pub use status::{AppInfo, ChainSummary, NodeStatus};

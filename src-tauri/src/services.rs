@@ -9,7 +9,7 @@ use std::path::Path;
 use tradeseal_api::AppInfo;
 
 pub use settings::SettingsStore;
-pub use status::StatusService;
+pub use status::{chain_config_path, StatusService};
 
 /// Every service the commands reach.
 #[derive(Debug)]
@@ -24,7 +24,7 @@ impl Services {
         std::fs::create_dir_all(config_dir)?;
         Ok(Self {
             settings: SettingsStore::open(config_dir.join("settings.json")),
-            status: StatusService::default(),
+            status: StatusService::load(Some(&chain_config_path(config_dir))),
         })
     }
 }

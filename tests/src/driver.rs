@@ -1,6 +1,7 @@
 //! tauri-driver, the WebDriver proxy that launches the app under WebKitWebDriver.
 
 use std::{
+    ffi::OsStr,
     net::TcpStream,
     path::Path,
     process::{Child, Command, Stdio},
@@ -18,9 +19,9 @@ pub struct TauriDriver {
 }
 
 impl TauriDriver {
-    /// Start tauri-driver on free loopback ports; the app it launches gets `display` and a
-    /// private home for its settings and data.
-    pub fn start(display: &VirtualDisplay, home: &Path) -> Self {
+    /// Start tauri-driver on free loopback ports; the app it launches gets `display`, a
+    /// private home for its settings and data, and `env`.
+    pub fn start(display: &VirtualDisplay, home: &Path, env: &[(&str, &OsStr)]) -> Self {
         let port = free_port();
         let native_port = free_port();
         let child = Command::new("tauri-driver")
@@ -35,6 +36,7 @@ impl TauriDriver {
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env_remove("WAYLAND_DISPLAY")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,8 +1,10 @@
 //! The app frame: header, navigation between pages, the page itself and the status bar; the
 //! settings (language, direction, theme) applied to the whole document.
 
+use std::time::Duration;
+
 use leptos::{prelude::*, task::spawn_local};
-use tradeseal_api::{Settings, Theme};
+use tradeseal_api::{ApiError, NodeStatus, Settings, Theme};
 
 use crate::{
     backend,
@@ -11,12 +13,20 @@ use crate::{
     status_bar::StatusBar,
 };
 
-/// State every component may read: the settings, the current page and the texts.
+/// How often the light node's status is asked for.
+const STATUS_REFRESH: Duration = Duration::from_secs(5);
+
+/// The light node's status as last fetched; `None` until the first answer.
+pub type StatusSignal = RwSignal<Option<Result<NodeStatus, ApiError>>>;
+
+/// State every component may read: the settings, the current page, the texts and the light
+/// node's status.
 #[derive(Debug, Clone, Copy)]
 pub struct AppState {
     pub settings: RwSignal<Settings>,
     pub page: RwSignal<Page>,
     pub texts: Signal<&'static Texts>,
+    pub status: StatusSignal,
 }
 
 pub fn use_app() -> AppState {
@@ -28,11 +38,20 @@ pub fn App() -> impl IntoView {
     let settings = RwSignal::new(Settings::default());
     let page = RwSignal::new(Page::Verify);
     let texts = Signal::derive(move || texts(settings.get().language));
+    let status: StatusSignal = RwSignal::new(None);
     provide_context(AppState {
         settings,
         page,
         texts,
+        status,
     });
+
+    let refresh =
+        move || spawn_local(async move { status.set(Some(backend::node_status().await)) });
+    refresh();
+    if let Ok(handle) = set_interval_with_handle(refresh, STATUS_REFRESH) {
+        on_cleanup(move || handle.clear());
+    }
 
     spawn_local(async move {
         if let Ok(stored) = backend::settings_get().await {

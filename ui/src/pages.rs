@@ -1,5 +1,6 @@
 //! The pages of the app and what they share (icons, the empty state).
 
+mod network;
 mod settings;
 
 use leptos::prelude::*;
@@ -60,14 +61,14 @@ pub fn render(page: Page) -> AnyView {
         Page::Sign => view! { <SignPage/> }.into_any(),
         Page::Keys => view! { <KeysPage/> }.into_any(),
         Page::History => view! { <HistoryPage/> }.into_any(),
-        Page::Network => view! { <NetworkPage/> }.into_any(),
+        Page::Network => view! { <network::NetworkPage/> }.into_any(),
         Page::Settings => view! { <settings::SettingsPage/> }.into_any(),
     }
 }
 
 /// A page heading with its one-line purpose.
 #[component]
-fn PageHeader(title: Text, intro: Text) -> impl IntoView {
+pub(crate) fn PageHeader(title: Text, intro: Text) -> impl IntoView {
     let texts = use_app().texts;
     view! {
         <h1 class="page-title">{move || title(texts.get())}</h1>
@@ -77,7 +78,7 @@ fn PageHeader(title: Text, intro: Text) -> impl IntoView {
 
 /// What a page shows before it has anything: why, and the next step.
 #[component]
-fn EmptyState(
+pub(crate) fn EmptyState(
     page: Page,
     text: Text,
     #[prop(optional)] action: Option<(Page, Text)>,
@@ -145,14 +146,6 @@ fn HistoryPage() -> impl IntoView {
     view! {
         <PageHeader title=|t| t.history_title intro=|t| t.history_intro/>
         <EmptyState page=Page::History text=|t| t.history_empty/>
-    }
-}
-
-#[component]
-fn NetworkPage() -> impl IntoView {
-    view! {
-        <PageHeader title=|t| t.network_title intro=|t| t.network_intro/>
-        <EmptyState page=Page::Network text=|t| t.network_empty/>
     }
 }
 

@@ -1,31 +1,20 @@
-//! The status bar: the light node's state, refreshed every few seconds.
+//! The status bar: the light node's state in one line.
 
-use std::time::Duration;
+use leptos::prelude::*;
+use tradeseal_api::NodeStatus;
 
-use leptos::{prelude::*, task::spawn_local};
-use tradeseal_api::{ApiError, NodeStatus};
-
-use crate::{app::use_app, backend};
-
-const REFRESH: Duration = Duration::from_secs(5);
+use crate::app::use_app;
 
 #[component]
 pub fn StatusBar() -> impl IntoView {
-    let texts = use_app().texts;
-    let status = RwSignal::new(None::<Result<NodeStatus, ApiError>>);
-    let refresh = move || {
-        spawn_local(async move {
-            status.set(Some(backend::node_status().await));
-        })
-    };
-    refresh();
-    if let Ok(handle) = set_interval_with_handle(refresh, REFRESH) {
-        on_cleanup(move || handle.clear());
-    }
+    let app = use_app();
+    let (texts, status) = (app.texts, app.status);
 
     let state = move || match status.get() {
         None => "loading",
         Some(Ok(NodeStatus::NotConfigured)) => "not_configured",
+        Some(Ok(NodeStatus::Configured { .. })) => "configured",
+        Some(Ok(NodeStatus::ConfigInvalid { .. })) => "config_invalid",
         Some(Err(_)) => "unreachable",
     };
     let text = move || {
@@ -33,6 +22,10 @@ pub fn StatusBar() -> impl IntoView {
         match status.get() {
             None => t.status_loading.to_owned(),
             Some(Ok(NodeStatus::NotConfigured)) => t.status_not_configured.to_owned(),
+            Some(Ok(NodeStatus::Configured { chain })) => {
+                format!("{} · {}", chain.chain_id, t.status_configured)
+            }
+            Some(Ok(NodeStatus::ConfigInvalid { .. })) => t.status_config_invalid.to_owned(),
             Some(Err(e)) => format!("{}: {}", t.status_unreachable, e.message),
         }
     };

@@ -34,7 +34,7 @@ fn app_shell_end_to_end() {
     let shots = artifacts_dir();
     let home = tempfile::tempdir().unwrap();
     let display = VirtualDisplay::start();
-    let driver = TauriDriver::start(&display, home.path());
+    let driver = TauriDriver::start(&display, home.path(), &[]);
 
     // Launch, and wait for the first status from the backend.
     let launched = Instant::now();

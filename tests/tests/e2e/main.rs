@@ -2,3 +2,4 @@
 //! tauri-driver + WebKitWebDriver. Run with `cargo xtask e2e` (or `cargo xtask test`).
 
 mod app_shell;
+mod local_network;
