@@ -546,6 +546,35 @@ impl Verifier {
 
         let mut tally = CommitTally::new(&untrusted.signed_header);
         if !adjacent {
+            // Usually both tallies rest on valid signatures: check them all in one batch.
+            let trusted_total = trusted.next_validators.total_voting_power();
+            let trusted_needed = options.trust_level.power_needed(trusted_total);
+            let own_total = untrusted.validators.total_voting_power();
+            let own_needed = TrustLevel::TWO_THIRDS.power_needed(own_total);
+            if let Some((t1, t2)) = tally.tally_both(
+                &mut self.keys,
+                (trusted.next_validators, Lookup::ByAddress, trusted_needed),
+                (&untrusted.validators, Lookup::ByIndex, own_needed),
+            ) {
+                let trust = VotingPowerTally {
+                    total: trusted_total,
+                    tallied: t1,
+                    needed: trusted_needed,
+                };
+                let own = VotingPowerTally {
+                    total: own_total,
+                    tallied: t2,
+                    needed: own_needed,
+                };
+                return if t1 <= trusted_needed {
+                    Verdict::NotEnoughTrust(trust)
+                } else if t2 <= own_needed {
+                    Verdict::Invalid(VerificationError::InsufficientSignatures { tally: own })
+                } else {
+                    Verdict::Success
+                };
+            }
+            // Otherwise one tally after the other, for the exact verdict.
             match self.trusting(&mut tally, trusted.next_validators, options.trust_level) {
                 Err(e) => return Verdict::Invalid(e),
                 Ok(Err(t)) => return Verdict::NotEnoughTrust(t),

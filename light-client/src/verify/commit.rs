@@ -1,7 +1,7 @@
 //! Commit checks: structure against the signing set, and voting-power tallies over verified
 //! signatures, sharing verified signatures between the trusted and the untrusted set.
 
-use super::signature::{first_invalid, KeyCache, SigCheck};
+use super::signature::{all_valid, first_invalid, KeyCache, SigCheck};
 use super::VerificationError;
 use crate::types::{BlockIdFlag, Commit, PublicKey, SignedHeader, ValidatorSet};
 use crate::vote::CommitSignBytes;
@@ -109,8 +109,78 @@ impl<'a> CommitTally<'a> {
         lookup: Lookup,
         needed: u64,
     ) -> Result<u64, VerificationError> {
+        let (tallied, pending) = self.collect(validators, lookup, needed)?;
+        let (indices, checks): (Vec<usize>, Vec<SigCheck<'_>>) = pending.into_iter().unzip();
+        let bad = first_invalid(keys, &checks);
+        let verified_until = bad.unwrap_or(checks.len());
+        let newly: Vec<(usize, PublicKey)> = indices
+            .iter()
+            .zip(&checks)
+            .take(verified_until)
+            .map(|(i, c)| (*i, *c.key))
+            .collect();
+        let failure = bad.map(|pos| VerificationError::InvalidSignature {
+            index: indices[pos],
+            validator: checks[pos].key.address(),
+        });
+        drop(checks);
+        for (i, key) in newly {
+            self.verified[i] = Some(key);
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(tallied),
+        }
+    }
+
+    /// Both tallies of skipping verification (the trusted set, then the block's own set) from
+    /// a single batch, when that batch decides them: every signature either tally would check
+    /// is valid, and no other error comes up. Then the verdict is the one the tallies one after
+    /// the other would give. `None` when anything is off: the caller must then run
+    /// [`CommitTally::tally`] for each set in turn, which gives the exact verdict.
+    pub(crate) fn tally_both(
+        &mut self,
+        keys: &mut KeyCache,
+        first: (&ValidatorSet, Lookup, u64),
+        second: (&ValidatorSet, Lookup, u64),
+    ) -> Option<(u64, u64)> {
+        let (t1, mut union) = self.collect(first.0, first.1, first.2).ok()?;
+        let (t2, more) = self.collect(second.0, second.1, second.2).ok()?;
+        let mut queued: Vec<Option<PublicKey>> = vec![None; self.commit.signatures.len()];
+        for (i, c) in &union {
+            queued[*i] = Some(*c.key);
+        }
+        for (i, c) in more {
+            if queued[i] != Some(*c.key) {
+                union.push((i, c));
+            }
+        }
+        let (indices, checks): (Vec<usize>, Vec<SigCheck<'_>>) = union.into_iter().unzip();
+        if !all_valid(keys, &checks) {
+            return None;
+        }
+        let newly: Vec<(usize, PublicKey)> = indices
+            .iter()
+            .zip(&checks)
+            .map(|(i, c)| (*i, *c.key))
+            .collect();
+        drop(checks);
+        for (i, key) in newly {
+            self.verified[i] = Some(key);
+        }
+        Some((t1, t2))
+    }
+
+    /// The tally (stopping once above `needed`) and the signatures it rests on that are not
+    /// verified yet, in commit order.
+    fn collect<'s>(
+        &'s self,
+        validators: &'s ValidatorSet,
+        lookup: Lookup,
+        needed: u64,
+    ) -> Result<(u64, Vec<(usize, SigCheck<'s>)>), VerificationError> {
         let mut tallied: u64 = 0;
-        let mut pending: Vec<(usize, SigCheck<'_>)> = Vec::new();
+        let mut pending: Vec<(usize, SigCheck<'s>)> = Vec::new();
         let mut seen: Vec<Option<usize>> = match lookup {
             Lookup::ByIndex => Vec::new(),
             Lookup::ByAddress => vec![None; validators.len()],
@@ -168,19 +238,6 @@ impl<'a> CommitTally<'a> {
                 break;
             }
         }
-        let (indices, checks): (Vec<usize>, Vec<SigCheck<'_>>) = pending.into_iter().unzip();
-        let bad = first_invalid(keys, &checks);
-        let verified_until = bad.unwrap_or(checks.len());
-        for (idx, check) in indices.iter().zip(&checks).take(verified_until) {
-            self.verified[*idx] = Some(*check.key);
-        }
-        if let Some(pos) = bad {
-            let index = indices[pos];
-            return Err(VerificationError::InvalidSignature {
-                index,
-                validator: checks[pos].key.address(),
-            });
-        }
-        Ok(tallied)
+        Ok((tallied, pending))
     }
 }
