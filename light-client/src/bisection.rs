@@ -226,4 +226,45 @@ mod tests {
         );
         assert!(Bisection::new(Height(5), Height(5)).is_err());
     }
+
+    /// Bisection driven by real verification over a chain whose validator set rotates one
+    /// validator per height: skipping far lacks trust, bisection finds a path.
+    #[test]
+    fn reaches_the_target_through_a_rotating_validator_set() {
+        use crate::test_utils::{light_block, validators, BlockSpec};
+        use crate::types::Time;
+        use crate::verify::{Options, TrustedState, Verifier};
+
+        let pool = validators("rot", 20, 10);
+        let t0 = Time::from_unix(1_700_000_000, 0).unwrap();
+        let at = |h: u64| {
+            t0.checked_add(core::time::Duration::from_secs(h * 5))
+                .unwrap()
+        };
+        let set = |h: u64| &pool[(h as usize - 1)..(h as usize + 3)];
+        let block = |h: u64| {
+            let mut spec = BlockSpec::new("rot-chain", h, at(h), set(h));
+            spec.next_validators = set(h + 1);
+            light_block(&spec)
+        };
+        let blocks: Vec<_> = (1..=16).map(block).collect();
+        let now = at(100);
+        let options = Options::default();
+        let mut verifier = Verifier::new();
+        let mut b = Bisection::new(Height(1), Height(16)).unwrap();
+        let mut asked = Vec::new();
+        while let Step::Verify { height, trusted } = b.next() {
+            let untrusted = &blocks[height.value() as usize - 1];
+            let trusted_block = &blocks[trusted.value() as usize - 1];
+            let state = TrustedState::from_light_block(trusted_block).unwrap();
+            let verdict = verifier.verify_update_header(untrusted, state, &options, now);
+            asked.push((trusted.value(), height.value(), verdict.kind()));
+            b.record(height, &verdict).unwrap();
+            assert!(asked.len() < 64, "bisection does not terminate: {asked:?}");
+        }
+        assert_eq!(b.trusted(), Height(16));
+        assert_eq!(asked[0], (1, 16, "not_enough_trust"));
+        assert!(asked.iter().any(|a| a.2 == "success"));
+        assert!(asked.iter().all(|a| a.2 != "invalid"));
+    }
 }
