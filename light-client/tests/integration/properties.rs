@@ -247,4 +247,27 @@ proptest! {
         let (single, batch) = verify_each_and_batch(&items);
         prop_assert_eq!(batch, single.iter().all(|v| *v));
     }
+
+    #[test]
+    fn mutated_json_never_panics(edits in prop::collection::vec((0usize..40_000, 0u8..128), 1..4)) {
+        let text = crate::support::read("celestia-mocha-4/10001.json");
+        let mut bytes = text.into_bytes();
+        for (at, byte) in edits {
+            let i = at % bytes.len();
+            bytes[i] = byte;
+        }
+        let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+        if let Ok(block) = light_client::parse_light_block(&text) {
+            // Whatever parses can be verified without panicking.
+            let trusted = crate::support::celestia(10000);
+            let _ = verify(&block, &trusted, f_now(&block));
+        }
+    }
+}
+
+fn f_now(block: &LightBlock) -> Time {
+    block
+        .time()
+        .checked_add(Duration::from_secs(60))
+        .unwrap_or(block.time())
 }
