@@ -64,11 +64,17 @@ pub struct OutputFiles {
     pub qr_codes: Vec<PathBuf>,
 }
 
+/// Write a file whole or not at all (temp file + rename), so a reader that sees the file
+/// (the app waiting for the chain config) never sees half of it.
 fn write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    std::fs::write(path, bytes).map_err(|source| OutputError::Io {
+    let io = |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 /// The chain config for the wallet: the latest block as checkpoint, node 0 as primary, the

@@ -1,6 +1,7 @@
 //! Developer tasks (`cargo xtask <task>`): install what is missing, build the UI, run the app on
 //! the local network, run every test. Each step says what it does and how long it took.
 
+mod dev;
 mod setup;
 mod ui;
 mod util;
@@ -11,7 +12,8 @@ const HELP: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  dev      install what is missing, build the UI and the app, and run the app
+  dev      install what is missing, build, start the local development network and run
+           the app on it (the network stops when the app closes)
   test     install what is missing, then fmt check, clippy, unit/integration tests,
            wasm and Android checks, and the end-to-end test through the app's WebView
   setup    install system packages, Rust targets and pinned tools (no build)
@@ -36,13 +38,7 @@ fn run() -> Result<()> {
     let release = args.iter().any(|a| a == "--release");
     let ws = util::Workspace::locate()?;
     match task {
-        "dev" => {
-            setup::ensure(setup::Need::Run)?;
-            ui::build(&ws)?;
-            util::step("run the app", || {
-                util::cargo(&ws, &["run", "-p", "tradeseal-app", "--bin", "tradeseal"])
-            })
-        }
+        "dev" => dev::run(&ws),
         "test" => test(&ws),
         "setup" => setup::ensure(setup::Need::Test),
         "ui" => ui::build(&ws),
