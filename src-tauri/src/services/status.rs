@@ -91,7 +91,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let service = StatusService::load(Some(&dir.path().join("chain-config.json")));
         assert_eq!(service.status(), NodeStatus::NotConfigured);
-        assert_eq!(StatusService::load(None).status(), NodeStatus::NotConfigured);
+        assert_eq!(
+            StatusService::load(None).status(),
+            NodeStatus::NotConfigured
+        );
     }
 
     #[test]
@@ -116,7 +119,8 @@ mod tests {
         let path = dir.path().join("chain-config.json");
         let bad = VALID.replace("\"7\"", "\"0\"");
         std::fs::write(&path, &bad).unwrap();
-        let NodeStatus::ConfigInvalid { source, reason } = StatusService::load(Some(&path)).status()
+        let NodeStatus::ConfigInvalid { source, reason } =
+            StatusService::load(Some(&path)).status()
         else {
             panic!("expected invalid");
         };
