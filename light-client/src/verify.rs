@@ -498,13 +498,13 @@ impl Verifier {
                 actual: trusted_next_hash,
             });
         }
-        match trusted_header.time.checked_add(options.trusting_period) {
-            Some(expires_at) if expires_at > now => {}
-            expired => {
+        // An expiry past year 9999 is no expiry.
+        if let Some(expires_at) = trusted_header.time.checked_add(options.trusting_period) {
+            if expires_at <= now {
                 return Verdict::Invalid(VerificationError::TrustedHeaderExpired {
-                    expires_at: expired.unwrap_or(trusted_header.time),
+                    expires_at,
                     now,
-                })
+                });
             }
         }
         if header.time <= trusted_header.time {
@@ -754,6 +754,20 @@ mod tests {
             verify_at(&b, &trusted).0,
             Verdict::Invalid(VerificationError::ValidatorSetMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_trusting_period_reaching_past_year_9999_never_expires() {
+        let vals = validators("v", 4, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &vals));
+        let untrusted = light_block(&BlockSpec::new("c", 2, t(5), &vals));
+        let options = Options {
+            trusting_period: Duration::from_secs(u64::MAX),
+            ..Options::default()
+        };
+        let state = TrustedState::from_light_block(&trusted).unwrap();
+        let verdict = Verifier::new().verify_update_header(&untrusted, state, &options, t(1000));
+        assert_eq!(verdict, Verdict::Success);
     }
 
     #[test]
