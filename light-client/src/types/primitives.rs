@@ -68,6 +68,12 @@ macro_rules! fixed_hex_bytes {
             }
         }
 
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
         impl FromStr for $name {
             type Err = DecodeError;
             fn from_str(s: &str) -> Result<Self, DecodeError> {
