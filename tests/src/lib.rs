@@ -45,9 +45,19 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-/// Resident memory (KiB) of the processes whose command line starts with `program`, and of
-/// their descendants (the WebView's web and network processes), from /proc.
-pub fn resident_kib_of_tree(program: &std::path::Path) -> Option<(u64, usize)> {
+/// Memory of the processes whose command line starts with `program` and of their descendants
+/// (the WebView's web and network processes), from /proc.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TreeMemory {
+    pub processes: usize,
+    /// Sum of resident set sizes (KiB): counts shared libraries once per process.
+    pub rss_kib: u64,
+    /// Sum of proportional set sizes (KiB): shared pages split between their users, so the
+    /// sum is what the tree really costs.
+    pub pss_kib: u64,
+}
+
+pub fn memory_of_tree(program: &std::path::Path) -> Option<TreeMemory> {
     let procs = std::fs::read_dir("/proc").ok()?;
     let mut parent_of = std::collections::HashMap::new();
     let mut roots = Vec::new();
@@ -82,21 +92,24 @@ pub fn resident_kib_of_tree(program: &std::path::Path) -> Option<(u64, usize)> {
             _ => return false,
         }
     };
-    let mut total = 0;
-    let mut count = 0;
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let mut total = TreeMemory::default();
     for &pid in parent_of.keys() {
         if in_tree(pid) {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            if let Some(kib) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                total += kib;
-                count += 1;
+            let rollup =
+                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+            if let Some(rss) = field(&status, "VmRSS:") {
+                total.processes += 1;
+                total.rss_kib += rss;
+                total.pss_kib += field(&rollup, "Pss:").unwrap_or(rss);
             }
         }
     }
-    Some((total, count))
+    Some(total)
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use tradeseal_tests::{
-    app_binary, artifacts_dir, resident_kib_of_tree, Session, TauriDriver, VirtualDisplay,
+    app_binary, artifacts_dir, memory_of_tree, Session, TauriDriver, VirtualDisplay,
 };
 
 const PAGES: [&str; 6] = ["verify", "sign", "keys", "history", "network", "settings"];
@@ -85,10 +85,13 @@ fn app_shell_end_to_end() {
     session.wait_for("#page-network", WAIT).unwrap();
 
     std::thread::sleep(Duration::from_secs(2));
-    if let Some((kib, processes)) = resident_kib_of_tree(&app) {
+    if let Some(m) = memory_of_tree(&app) {
         println!(
-            "measure: idle resident memory {} MiB across {processes} processes (app + WebView)",
-            kib / 1024
+            "measure: idle memory of app + WebView ({} processes): {} MiB proportional (PSS), \
+             {} MiB resident (RSS, shared pages counted per process)",
+            m.processes,
+            m.pss_kib / 1024,
+            m.rss_kib / 1024
         );
     }
 
