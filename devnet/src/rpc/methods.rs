@@ -108,38 +108,8 @@ fn status(node: &Node) -> Result<Value, RpcError> {
     let latest = view.latest_height(&node.chain);
     let last = view.block(&node.chain, latest);
     let first = view.block(&node.chain, 1);
-    let (hash, app_hash, time) = last.as_ref().map_or_else(
-        || {
-            (
-                String::new(),
-                String::new(),
-                crate::timestamp::Timestamp::default().to_rfc3339(),
-            )
-        },
-        |b| {
-            (
-                upper(&b.block_id.hash),
-                upper(&b.header.app_hash),
-                b.header.time().to_rfc3339(),
-            )
-        },
-    );
-    let (e_hash, e_app_hash, e_time) = first.as_ref().map_or_else(
-        || {
-            (
-                String::new(),
-                String::new(),
-                crate::timestamp::Timestamp::default().to_rfc3339(),
-            )
-        },
-        |b| {
-            (
-                upper(&b.block_id.hash),
-                upper(&b.header.app_hash),
-                b.header.time().to_rfc3339(),
-            )
-        },
-    );
+    let (hash, app_hash, time) = block_summary(last.as_deref());
+    let (e_hash, e_app_hash, e_time) = block_summary(first.as_deref());
     Ok(json!({
         "node_info": {
             "protocol_version": { "p2p": "8", "block": "11", "app": "1" },
@@ -168,6 +138,23 @@ fn status(node: &Node) -> Result<Value, RpcError> {
             "voting_power": "0"
         }
     }))
+}
+
+/// A block's id hash, app hash and time as `status` prints them; empty values (and the zero
+/// time) before the first block.
+fn block_summary(block: Option<&BlockRecord>) -> (String, String, String) {
+    match block {
+        Some(b) => (
+            upper(&b.block_id.hash),
+            upper(&b.header.app_hash),
+            b.header.time().to_rfc3339(),
+        ),
+        None => (
+            String::new(),
+            String::new(),
+            crate::timestamp::Timestamp::default().to_rfc3339(),
+        ),
+    }
 }
 
 fn abci_info(node: &Node) -> Result<Value, RpcError> {
