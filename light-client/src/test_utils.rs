@@ -188,3 +188,36 @@ pub fn light_block(spec: &BlockSpec<'_>) -> LightBlock {
         next_validators: Some(next),
     }
 }
+
+/// A fixed-stream generator (a 64-bit LCG) for ed25519-consensus's batch verifier in tests and
+/// benchmarks: batch coefficients only need to be unknown to whoever made the signatures, and a
+/// fixed stream keeps runs repeatable. Never use it for keys.
+#[derive(Debug, Clone)]
+pub struct FixedRng(pub u64);
+
+impl rand_core::RngCore for FixedRng {
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            *b = (self.next_u64() >> 32) as u8;
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for FixedRng {}

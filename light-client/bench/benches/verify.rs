@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
 use ed25519_consensus::{batch, Signature as EdSignature, VerificationKey, VerificationKeyBytes};
-use light_client::test_utils::{light_block, validators, BlockSpec, TestValidator};
+use light_client::test_utils::{light_block, validators, BlockSpec, FixedRng, TestValidator};
 use light_client::{
     parse_light_block, BlockId, BlockIdFlag, LightBlock, Options, Time, TrustedState, Verdict,
     Verifier,
 };
-use rand_core::{CryptoRng, RngCore};
 use tendermint_light_client_verifier::options::Options as TmOptions;
 use tendermint_light_client_verifier::types::{
     TrustThreshold, TrustedBlockState, UntrustedBlockState,
@@ -168,30 +167,6 @@ fn needed_signatures(b: &LightBlock) -> Vec<(VerificationKey, EdSignature, Vec<u
     }
     out
 }
-
-struct FixedRng(u64);
-impl RngCore for FixedRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            *b = (self.next_u64() >> 32) as u8;
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl CryptoRng for FixedRng {}
 
 const FUNCTIONS: [&str; 5] = [
     "light-client",

@@ -2,9 +2,9 @@
 //! `ed25519-consensus` (ZIP-215), which the published results call "Zebra".
 
 use ed25519_consensus::{batch, Signature as EdSignature, VerificationKey, VerificationKeyBytes};
+use light_client::test_utils::FixedRng;
 use light_client::verify::verify_each_and_batch;
 use light_client::{PublicKey, Signature};
-use rand_core::{CryptoRng, RngCore};
 use serde::Deserialize;
 
 use crate::support::read;
@@ -52,33 +52,6 @@ fn consensus_single(t: &Triple) -> bool {
         .is_ok()
 }
 
-/// A fixed-stream RNG for ed25519-consensus's batch verifier (its coefficients only need to be
-/// unknown to whoever made the signatures).
-struct CounterRng(u64);
-
-impl RngCore for CounterRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            *b = self.next_u64() as u8;
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl CryptoRng for CounterRng {}
-
 fn consensus_batch(ts: &[&Triple]) -> bool {
     let mut v = batch::Verifier::new();
     for t in ts {
@@ -88,7 +61,7 @@ fn consensus_batch(ts: &[&Triple]) -> bool {
             &t.msg[..],
         ));
     }
-    v.verify(CounterRng(7)).is_ok()
+    v.verify(FixedRng(7)).is_ok()
 }
 
 fn ours(ts: &[&Triple]) -> (Vec<bool>, bool) {
