@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use devnet::{AppKind, Devnet, DevnetConfig};
-use light_client::rpc::{parse_commit_response, parse_validators_response};
+use light_client::rpc::{parse_commit_response, parse_validators_response, ValidatorsPage};
 use light_client::types::{LightBlock, Time, ValidatorSet};
 use serde_json::Value;
 
@@ -82,40 +82,26 @@ pub async fn call(url: &str, method: &str, params: Value) -> (u16, Value) {
 /// All validators at `height`, fetched page by page (3 per page for small sets, to exercise
 /// paging; 100 for large ones).
 pub async fn validator_set(url: &str, height: u64) -> ValidatorSet {
+    let total = validators_page(url, height, 1, 3).await.total;
+    let per_page = if total > 10 { 100 } else { 3 };
     let mut all = Vec::new();
-    let per_page = 3;
     for page in 1..=200 {
-        let (_, text) = get_text(
-            url,
-            &format!("/validators?height={height}&page={page}&per_page={per_page}"),
-        )
-        .await;
-        let p = parse_validators_response(&text)
-            .unwrap_or_else(|e| panic!("validators {height}: {e}: {text}"));
+        let p = validators_page(url, height, page, per_page).await;
         all.extend(p.validators);
         if all.len() as u64 >= p.total {
             break;
         }
-        if page == 1 && p.total > 10 {
-            // Large set: start over with the largest pages.
-            all.clear();
-            for page in 1..=2 {
-                let (_, text) = get_text(
-                    url,
-                    &format!("/validators?height={height}&page={page}&per_page=100"),
-                )
-                .await;
-                let p = parse_validators_response(&text)
-                    .unwrap_or_else(|e| panic!("validators {height}: {e}: {text}"));
-                all.extend(p.validators);
-                if all.len() as u64 >= p.total {
-                    break;
-                }
-            }
-            break;
-        }
     }
     ValidatorSet::new(all, None).expect("valid set")
+}
+
+async fn validators_page(url: &str, height: u64, page: u32, per_page: u32) -> ValidatorsPage {
+    let (_, text) = get_text(
+        url,
+        &format!("/validators?height={height}&page={page}&per_page={per_page}"),
+    )
+    .await;
+    parse_validators_response(&text).unwrap_or_else(|e| panic!("validators {height}: {e}: {text}"))
 }
 
 /// The light block at `height` as a node serves it (commit, validators, next validators).
