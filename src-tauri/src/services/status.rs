@@ -9,8 +9,15 @@ use tradeseal_api::{ChainSummary, NodeStatus};
 /// service (header sync, witnesses) builds on the config found here.
 #[derive(Debug)]
 pub struct StatusService {
-    status: NodeStatus,
-    config: Option<ChainConfig>,
+    chain: ChainSource,
+}
+
+/// What was found where the chain config should be.
+#[derive(Debug)]
+enum ChainSource {
+    Missing,
+    Valid(ChainConfig),
+    Invalid { source: String, reason: String },
 }
 
 impl StatusService {
@@ -19,37 +26,41 @@ impl StatusService {
     pub fn load(path: Option<&Path>) -> Self {
         let Some(path) = path.filter(|p| p.exists()) else {
             return Self {
-                status: NodeStatus::NotConfigured,
-                config: None,
+                chain: ChainSource::Missing,
             };
         };
         let parsed = std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
             .and_then(|text| ChainConfig::from_json(&text).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(config) => Self {
-                status: NodeStatus::Configured {
-                    chain: summary(&config),
-                },
-                config: Some(config),
+        let chain = match parsed {
+            Ok(config) => ChainSource::Valid(config),
+            Err(reason) => ChainSource::Invalid {
+                source: path.display().to_string(),
+                reason,
             },
-            Err(reason) => Self {
-                status: NodeStatus::ConfigInvalid {
-                    source: path.display().to_string(),
-                    reason,
-                },
-                config: None,
+        };
+        Self { chain }
+    }
+
+    pub fn status(&self) -> NodeStatus {
+        match &self.chain {
+            ChainSource::Missing => NodeStatus::NotConfigured,
+            ChainSource::Valid(config) => NodeStatus::Configured {
+                chain: summary(config),
+            },
+            ChainSource::Invalid { source, reason } => NodeStatus::ConfigInvalid {
+                source: source.clone(),
+                reason: reason.clone(),
             },
         }
     }
 
-    pub fn status(&self) -> NodeStatus {
-        self.status.clone()
-    }
-
     /// The root of trust, if a valid one was found.
     pub fn chain_config(&self) -> Option<&ChainConfig> {
-        self.config.as_ref()
+        match &self.chain {
+            ChainSource::Valid(config) => Some(config),
+            _ => None,
+        }
     }
 }
 
