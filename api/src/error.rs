@@ -32,10 +32,6 @@ impl ApiError {
             message: message.into(),
         }
     }
-
-    pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidRequest, message)
-    }
 }
 
 #[cfg(test)]

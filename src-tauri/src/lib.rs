@@ -6,7 +6,7 @@ mod services;
 
 use tauri::Manager;
 
-pub use services::{chain_config_path, Services, SettingsStore, StatusService};
+pub use services::{Services, SettingsStore, StatusService};
 
 /// Start the app (desktop `main` and the mobile entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]

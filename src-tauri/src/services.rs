@@ -9,7 +9,8 @@ use std::path::Path;
 use tradeseal_api::AppInfo;
 
 pub use settings::SettingsStore;
-pub use status::{chain_config_path, StatusService};
+use status::chain_config_path;
+pub use status::StatusService;
 
 /// Every service the commands reach.
 #[derive(Debug)]
