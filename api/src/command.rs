@@ -2,7 +2,7 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{AppInfo, NodeStatus, Settings};
+use crate::{AppInfo, ChainImport, ChainPreview, NodeEdit, NodeStatus, Settings};
 
 /// A command the UI sends to the backend.
 ///
@@ -47,7 +47,40 @@ commands! {
     SettingsGetCmd = "settings_get": () => Settings;
     /// Validate and store new settings; answers what was stored.
     SettingsSetCmd = "settings_set": Settings => Settings;
+    /// Read a chain config (file content or QR text) and show what it would trust; changes
+    /// nothing.
+    ChainPreviewCmd = "chain_preview": String => ChainPreview;
+    /// Make a chain config the root of trust (replacing one in use needs `confirm_replace`);
+    /// the header store starts afresh.
+    ChainImportCmd = "chain_import": ChainImport => NodeStatus;
+    /// Add a full node (a witness, or the new primary).
+    NodeAddCmd = "node_add": NodeEdit => NodeStatus;
+    /// Remove a full node.
+    NodeRemoveCmd = "node_remove": NodeEdit => NodeStatus;
 }
+
+/// An event the backend pushes to the UI.
+///
+/// Contract: the backend emits [`Event::NAME`] with a [`Event::Payload`]; the UI listens with
+/// `window.__TAURI__.event.listen`. [`EVENTS`] lists every name.
+pub trait Event {
+    /// The event name (kebab-case).
+    const NAME: &'static str;
+    /// What it carries.
+    type Payload: Serialize + DeserializeOwned;
+}
+
+/// The light node's status changed (sync progress, new header, node health, fork).
+#[derive(Debug, Clone, Copy)]
+pub struct NodeStatusEvent;
+
+impl Event for NodeStatusEvent {
+    const NAME: &'static str = "node-status";
+    type Payload = NodeStatus;
+}
+
+/// The names of every event.
+pub const EVENTS: &[&str] = &[NodeStatusEvent::NAME];
 
 #[cfg(test)]
 mod tests {
@@ -63,7 +96,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 4);
+        assert_eq!(COMMANDS.len(), 8);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

@@ -15,6 +15,10 @@ pub enum ErrorCode {
     Unavailable,
     /// A bug: the message says what happened.
     Internal,
+    /// The action replaces something in use; ask the user and repeat it confirmed.
+    ConfirmationRequired,
+    /// No full node gave a usable answer; the message says which and why.
+    Network,
 }
 
 /// An error as the UI sees it.
@@ -50,6 +54,11 @@ mod tests {
             (ErrorCode::Storage, "\"storage\""),
             (ErrorCode::Unavailable, "\"unavailable\""),
             (ErrorCode::Internal, "\"internal\""),
+            (
+                ErrorCode::ConfirmationRequired,
+                "\"confirmation_required\"",
+            ),
+            (ErrorCode::Network, "\"network\""),
         ] {
             assert_eq!(serde_json::to_string(&code).unwrap(), text);
         }

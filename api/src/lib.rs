@@ -10,7 +10,13 @@ mod error;
 mod settings;
 mod status;
 
-pub use command::{AppInfoCmd, Command, NodeStatusCmd, SettingsGetCmd, SettingsSetCmd, COMMANDS};
+pub use command::{
+    AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, Event, NodeAddCmd, NodeRemoveCmd,
+    NodeStatusCmd, NodeStatusEvent, SettingsGetCmd, SettingsSetCmd, COMMANDS, EVENTS,
+};
 pub use error::{ApiError, ErrorCode};
 pub use settings::{Language, Settings, Theme};
-pub use status::{AppInfo, ChainSummary, NodeStatus};
+pub use status::{
+    AppInfo, ChainImport, ChainPreview, ChainSummary, ForkReport, NodeEdit, NodeHealth, NodeReport,
+    NodeState, NodeStatus, TrustedHead,
+};

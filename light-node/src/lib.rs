@@ -1,0 +1,1 @@
+//! The wallet's light node: the I/O around `light-client`.

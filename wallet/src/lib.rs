@@ -1,0 +1,1 @@
+//! The wallet's services: the composition root shared by the app and the CLI.
