@@ -1,1 +1,197 @@
-//! The wallet's services: the composition root shared by the app and the CLI.
+//! The wallet's services, Tauri-free: the composition root that the app (`src-tauri`) and
+//! the CLI both open. It owns the data directory and starts the services: settings, the
+//! chain config (root of trust) and the light node with its status.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tradeseal_wallet::WalletError> {
+//! let wallet = tradeseal_wallet::Wallet::open(tradeseal_wallet::WalletConfig::new(
+//!     "/tmp/tradeseal/config".into(),
+//!     "/tmp/tradeseal/data".into(),
+//! ))
+//! .await?;
+//! wallet.start_node(true).await?;
+//! let mut status = wallet.watch_status();
+//! status.changed().await.ok();
+//! println!("{:?}", status.borrow().state);
+//! # Ok(()) }
+//! ```
+
+mod chain;
+mod error;
+mod node;
+mod proofs;
+mod settings;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use light_node::{Clock, Proven, QueryRequest, SystemClock};
+use tokio::sync::watch;
+use tradeseal_api::{AppInfo, ChainPreview, NodeStatus, Settings};
+
+pub use chain::{fingerprint, parse_text, same_root, summary, ChainFiles, ChainSource, CHAIN_CONFIG_ENV};
+pub use error::WalletError;
+pub use node::{to_api, NodeService, NodeServiceConfig};
+pub use proofs::{registry_query, RegistryProofs};
+pub use settings::SettingsStore;
+
+/// Where the wallet keeps its files and how it runs.
+#[derive(Debug, Clone)]
+pub struct WalletConfig {
+    /// Settings, the chain config and the node list.
+    pub config_dir: PathBuf,
+    /// The header store and evidence.
+    pub data_dir: PathBuf,
+    /// The chain config file, when fixed from outside (the CLI's `--chain-config`); else
+    /// `TRADESEAL_CHAIN_CONFIG` or `chain-config.json` in `config_dir`.
+    pub chain_config: Option<PathBuf>,
+    /// The light node's settings.
+    pub node: NodeServiceConfig,
+    /// The clock (the system clock unless a test drives one).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl WalletConfig {
+    /// Defaults over these directories.
+    pub fn new(config_dir: PathBuf, data_dir: PathBuf) -> WalletConfig {
+        WalletConfig {
+            config_dir,
+            data_dir,
+            chain_config: None,
+            node: NodeServiceConfig::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Every service the app and the CLI reach.
+#[derive(Debug)]
+pub struct Wallet {
+    /// The user's settings.
+    pub settings: SettingsStore,
+    node: NodeService,
+}
+
+impl Wallet {
+    /// Opens the wallet's directories (created if missing). The light node is not started:
+    /// call [`Wallet::start_node`].
+    pub async fn open(config: WalletConfig) -> Result<Wallet, WalletError> {
+        for dir in [&config.config_dir, &config.data_dir] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| WalletError::Storage(format!("creating {}: {e}", dir.display())))?;
+        }
+        let files = match config.chain_config {
+            Some(path) => ChainFiles::with_fixed(&config.config_dir, Some(path)),
+            None => ChainFiles::new(&config.config_dir),
+        };
+        Ok(Wallet {
+            settings: SettingsStore::open(config.config_dir.join("settings.json")),
+            node: NodeService::new(files, config.data_dir, config.clock, config.node),
+        })
+    }
+
+    /// Starts (or restarts) the light node; `follow` keeps it syncing in the background.
+    pub async fn start_node(&self, follow: bool) -> Result<(), WalletError> {
+        self.node.start(follow).await.map(|_| ())
+    }
+
+    /// The node service.
+    pub fn node(&self) -> &NodeService {
+        &self.node
+    }
+
+    /// The light node's status now.
+    pub fn node_status(&self) -> NodeStatus {
+        self.node.status()
+    }
+
+    /// Every change of the light node's status.
+    pub fn watch_status(&self) -> watch::Receiver<NodeStatus> {
+        self.node.watch()
+    }
+
+    /// Verifies up to the latest header once and answers the status (the CLI's `sync`).
+    pub async fn sync_once(&self) -> Result<NodeStatus, WalletError> {
+        let node = match self.node.light_node().await {
+            Some(n) => n,
+            None => match self.node.start(false).await? {
+                Some(n) => n,
+                None => return Err(WalletError::NotConfigured),
+            },
+        };
+        // The status says what happened, errors included.
+        let _ = node.sync().await;
+        Ok(self.node.status())
+    }
+
+    /// What a chain config would trust; changes nothing.
+    pub fn chain_preview(&self, text: &str) -> Result<ChainPreview, WalletError> {
+        let config = parse_text(text)?;
+        let replaces_current = self
+            .node
+            .chain_config()
+            .is_some_and(|current| !same_root(&current, &config));
+        Ok(ChainPreview {
+            chain: summary(&config),
+            replaces_current,
+        })
+    }
+
+    /// Makes a chain config the root of trust and restarts the light node on it (a new root
+    /// starts a fresh header store).
+    pub async fn chain_import(&self, text: &str, confirm: bool) -> Result<NodeStatus, WalletError> {
+        let current = self.node.chain_config();
+        self.node.files().import(text, current.as_ref(), confirm)?;
+        self.node.start(true).await?;
+        Ok(self.node.status())
+    }
+
+    /// Adds a full node and restarts the light node with it.
+    pub async fn node_add(&self, url: &str, primary: bool) -> Result<NodeStatus, WalletError> {
+        let config = self.node.chain_config().ok_or(WalletError::NotConfigured)?;
+        self.node.files().add_node(&config, url, primary)?;
+        self.node.restart_after_node_change(true).await?;
+        Ok(self.node.status())
+    }
+
+    /// Removes a full node and restarts the light node without it.
+    pub async fn node_remove(&self, url: &str) -> Result<NodeStatus, WalletError> {
+        let config = self.node.chain_config().ok_or(WalletError::NotConfigured)?;
+        self.node.files().remove_node(&config, url)?;
+        self.node.restart_after_node_change(true).await?;
+        Ok(self.node.status())
+    }
+
+    /// A registry value proven against a verified header (`path_or_key`: `/store/<key>` or
+    /// the key itself).
+    pub async fn query(
+        &self,
+        path_or_key: &str,
+        height: Option<light_client::Height>,
+    ) -> Result<Proven, WalletError> {
+        let node = match self.node.light_node().await {
+            Some(n) => n,
+            None => self.node.start(false).await?.ok_or(WalletError::NotConfigured)?,
+        };
+        let (path, key) = registry_query(path_or_key);
+        let request = QueryRequest {
+            path,
+            data: Vec::new(),
+            key,
+            height,
+        };
+        Ok(node.query(&request, &RegistryProofs).await?)
+    }
+}
+
+/// The app's name, version and platform.
+pub fn app_info() -> AppInfo {
+    AppInfo {
+        name: "Tradeseal".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        platform: std::env::consts::OS.to_owned(),
+    }
+}
+
+/// Settings as the UI sends them (re-exported for the shells).
+pub type UserSettings = Settings;

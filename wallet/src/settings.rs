@@ -7,7 +7,9 @@ use std::{
     sync::Mutex,
 };
 
-use tradeseal_api::{ApiError, ErrorCode, Settings};
+use tradeseal_api::Settings;
+
+use crate::WalletError;
 
 /// Settings in memory, backed by a file.
 #[derive(Debug)]
@@ -38,13 +40,13 @@ impl SettingsStore {
     }
 
     /// Store new settings. On error nothing changes, in memory or on disk.
-    pub fn set(&self, new: Settings) -> Result<Settings, ApiError> {
+    pub fn set(&self, new: Settings) -> Result<Settings, WalletError> {
         let mut current = self.lock();
         write_atomically(&self.path, &new).map_err(|e| {
-            ApiError::new(
-                ErrorCode::Storage,
-                format!("could not save settings to {}: {e}", self.path.display()),
-            )
+            WalletError::Storage(format!(
+                "could not save settings to {}: {e}",
+                self.path.display()
+            ))
         })?;
         *current = new.clone();
         Ok(new)
@@ -58,11 +60,17 @@ impl SettingsStore {
 }
 
 fn write_atomically(path: &Path, settings: &Settings) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other)?;
+    write_file_atomically(path, &bytes)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, flushes it, and renames it over `path`:
+/// readers see the old content or the new, never a mix.
+pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
     {
         let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&bytes)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
     }
     std::fs::rename(&tmp, path)
@@ -111,7 +119,7 @@ mod tests {
                 theme: Theme::Light,
             })
             .unwrap_err();
-        assert_eq!(err.code, ErrorCode::Storage);
+        assert!(matches!(err, WalletError::Storage(_)), "{err}");
         assert_eq!(store.get(), Settings::default());
     }
 }

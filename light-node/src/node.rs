@@ -1,0 +1,960 @@
+//! [`LightNode`]: sync from the checkpoint with skipping verification, cross-check every
+//! newly trusted header with the witnesses, detect forks, replace failing primaries, and
+//! publish the status.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use light_client::{
+    validate_light_block, Bisection, ChainConfig, Header, Height, LightBlock, Options,
+    Step, Time, TrustedState, Verdict, VerificationError, Verifier,
+};
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::evidence::AttackEvidence;
+use crate::provider::{Provider, ProviderError};
+use crate::status::{ForkReport, Head, Health, NodeView, Status, SyncState};
+use crate::store::{SqliteStore, StoreError};
+
+/// How the light node behaves beyond the chain config.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// A head older than this many block intervals is stale.
+    pub stale_after_blocks: u32,
+    /// The shortest wait between two syncs while following the chain.
+    pub poll_interval: Duration,
+    /// The most headers walked back by hash to prove an old height.
+    pub max_backward: u64,
+    /// Where evidence files are written (`None`: only in the store).
+    pub evidence_dir: Option<PathBuf>,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions {
+            stale_after_blocks: 10,
+            poll_interval: Duration::from_secs(1),
+            max_backward: 10_000,
+            evidence_dir: None,
+        }
+    }
+}
+
+/// Why a sync did not reach a verified head.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SyncError {
+    /// The newest trusted header is older than the trusting period.
+    #[error("the last trusted header (height {height}) expired at {expired_at}: obtain a fresh checkpoint (a new chain config) from the network's operator")]
+    TrustExpired {
+        /// The trusted height.
+        height: Height,
+        /// When trust ended.
+        expired_at: Time,
+    },
+    /// A fork was detected (now or before): nothing new is trusted.
+    #[error("a fork was detected at height {}: {} conflicts with the verified chain", .0.conflict_height, .0.witness)]
+    ForkDetected(Box<ForkReport>),
+    /// No full node gave a usable answer.
+    #[error("no full node gave a usable answer: {0}")]
+    NoUsableNode(String),
+    /// The checkpoint's header could not be established.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// The store failed.
+    #[error("header store: {0}")]
+    Store(String),
+    /// The height asked for is not on the chain yet.
+    #[error("height {height} is not produced yet (latest verified {latest})")]
+    NotYetAvailable {
+        /// Asked for.
+        height: Height,
+        /// The newest verified.
+        latest: Height,
+    },
+    /// The height asked for is older than what can be proven (before the checkpoint by more
+    /// than the backward limit).
+    #[error("height {0} is too far below the verified headers to prove")]
+    TooOld(Height),
+}
+
+impl From<StoreError> for SyncError {
+    fn from(e: StoreError) -> Self {
+        SyncError::Store(e.to_string())
+    }
+}
+
+/// Why verifying a chain of headers from one provider failed.
+#[derive(Debug)]
+enum TraceError {
+    Provider(ProviderError),
+    Invalid {
+        height: Height,
+        error: VerificationError,
+    },
+    Expired {
+        height: Height,
+        expired_at: Time,
+    },
+    Stuck(String),
+}
+
+impl TraceError {
+    fn describe(&self) -> String {
+        match self {
+            TraceError::Provider(e) => e.to_string(),
+            TraceError::Invalid { height, error } => {
+                format!("served an invalid header at height {height}: {error}")
+            }
+            TraceError::Expired { expired_at, .. } => format!("trust expired at {expired_at}"),
+            TraceError::Stuck(why) => why.clone(),
+        }
+    }
+
+    fn health(&self) -> Health {
+        match self {
+            TraceError::Provider(e) if e.is_silence() => Health::Silent,
+            TraceError::Provider(ProviderError::HeightUnavailable(_)) => Health::Lagging,
+            _ => Health::Faulty,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Slot {
+    provider: Arc<dyn Provider>,
+    view: NodeView,
+}
+
+const FORK_META: &str = "fork_report";
+
+/// The light node of one chain.
+#[derive(Debug, Clone)]
+pub struct LightNode {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    chain: ChainConfig,
+    verify: Options,
+    options: NodeOptions,
+    store: SqliteStore,
+    clock: Arc<dyn Clock>,
+    /// Primary first, then the witnesses.
+    nodes: Mutex<Vec<Slot>>,
+    /// Serialises verification and trusted writes; holds the key cache.
+    verifier: tokio::sync::Mutex<Verifier>,
+    status: watch::Sender<Status>,
+}
+
+impl LightNode {
+    /// A light node for `chain` over `store`, asking `primary` and `witnesses`. It does
+    /// nothing until [`LightNode::sync`] or [`LightNode::follow`].
+    pub async fn new(
+        chain: ChainConfig,
+        store: SqliteStore,
+        primary: Arc<dyn Provider>,
+        witnesses: Vec<Arc<dyn Provider>>,
+        clock: Arc<dyn Clock>,
+        options: NodeOptions,
+        notices: Vec<String>,
+    ) -> Result<LightNode, SyncError> {
+        let verify = Options {
+            trust_level: chain.trust_level,
+            trusting_period: chain.trusting_period,
+            max_clock_drift: chain.max_clock_drift,
+        };
+        let slot = |p: Arc<dyn Provider>, primary: bool| Slot {
+            view: NodeView {
+                url: p.url().to_owned(),
+                primary,
+                health: Health::Unknown,
+                latest_height: None,
+                detail: None,
+            },
+            provider: p,
+        };
+        let mut nodes = vec![slot(primary, true)];
+        nodes.extend(witnesses.into_iter().map(|w| slot(w, false)));
+        let head = store.latest().await?.map(|b| head_of(&b));
+        let fork: Option<ForkReport> = match store.meta(FORK_META).await? {
+            Some(json) => serde_json::from_str(&json).ok(),
+            None => None,
+        };
+        let state = match fork {
+            Some(fork) => SyncState::ForkDetected {
+                fork: Box::new(fork),
+            },
+            None => SyncState::Starting,
+        };
+        let status = Status {
+            state,
+            head,
+            nodes: nodes.iter().map(|s| s.view.clone()).collect(),
+            notices,
+        };
+        let node = LightNode {
+            inner: Arc::new(Inner {
+                chain,
+                verify,
+                options,
+                store,
+                clock,
+                nodes: Mutex::new(nodes),
+                verifier: tokio::sync::Mutex::new(Verifier::new()),
+                status: watch::channel(status).0,
+            }),
+        };
+        if let Some(head) = node.status().head.as_ref() {
+            // An expired store still opens, to say so (the status is TrustExpired); the node
+            // itself will not sync from it.
+            let _ = node.check_expiry(head.height, head.time);
+        }
+        Ok(node)
+    }
+
+    /// The chain config this node trusts.
+    pub fn chain(&self) -> &ChainConfig {
+        &self.inner.chain
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SqliteStore {
+        &self.inner.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The current status.
+    pub fn status(&self) -> Status {
+        self.inner.status.borrow().clone()
+    }
+
+    /// A receiver that sees every status change.
+    pub fn watch(&self) -> watch::Receiver<Status> {
+        self.inner.status.subscribe()
+    }
+
+    fn publish(&self, change: impl FnOnce(&mut Status)) {
+        let nodes: Vec<NodeView> = self.lock_nodes().iter().map(|s| s.view.clone()).collect();
+        self.inner.status.send_modify(|s| {
+            change(s);
+            s.nodes = nodes;
+        });
+    }
+
+    fn lock_nodes(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
+        self.inner.nodes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn providers(&self) -> Vec<Arc<dyn Provider>> {
+        self.lock_nodes().iter().map(|s| s.provider.clone()).collect()
+    }
+
+    fn mark(&self, url: &str, health: Health, latest: Option<Height>, detail: Option<String>) {
+        let mut nodes = self.lock_nodes();
+        if let Some(slot) = nodes.iter_mut().find(|s| s.view.url == url) {
+            // A forked node stays marked as such.
+            if slot.view.health != Health::Forked || health == Health::Forked {
+                slot.view.health = health;
+                slot.view.detail = detail;
+            }
+            if latest.is_some() {
+                slot.view.latest_height = latest;
+            }
+        }
+    }
+
+    /// Makes the first usable witness the primary; the old primary becomes a witness (still
+    /// marked with what it did). Returns `false` when there is no witness to promote.
+    fn replace_primary(&self) -> bool {
+        let mut nodes = self.lock_nodes();
+        let Some(index) = nodes.iter().enumerate().skip(1).find_map(|(i, s)| {
+            matches!(s.view.health, Health::Unknown | Health::Ok | Health::Lagging).then_some(i)
+        }) else {
+            return false;
+        };
+        nodes.swap(0, index);
+        for (i, slot) in nodes.iter_mut().enumerate() {
+            slot.view.primary = i == 0;
+        }
+        tracing::warn!(primary = %nodes[0].view.url, "primary replaced");
+        true
+    }
+
+    fn check_expiry(&self, height: Height, time: Time) -> Result<(), SyncError> {
+        let now = self.inner.clock.now();
+        if let Some(expired_at) = time.checked_add(self.inner.chain.trusting_period) {
+            if expired_at <= now {
+                self.publish(|s| s.state = SyncState::TrustExpired { expired_at });
+                return Err(SyncError::TrustExpired { height, expired_at });
+            }
+        }
+        Ok(())
+    }
+
+    fn fork_state(&self) -> Option<Box<ForkReport>> {
+        match &self.inner.status.borrow().state {
+            SyncState::ForkDetected { fork } => Some(fork.clone()),
+            _ => None,
+        }
+    }
+
+    /// Verifies up to the primary's latest header and cross-checks it with every witness.
+    /// Replaces a primary that is silent or serves bad data. Answers the verified head.
+    pub async fn sync(&self) -> Result<Head, SyncError> {
+        let mut verifier = self.inner.verifier.lock().await;
+        self.sync_locked(&mut verifier, None).await
+    }
+
+    async fn sync_locked(
+        &self,
+        verifier: &mut Verifier,
+        target: Option<Height>,
+    ) -> Result<Head, SyncError> {
+        if let Some(fork) = self.fork_state() {
+            return Err(SyncError::ForkDetected(fork));
+        }
+        let anchor = self.anchor(verifier).await?;
+        self.check_expiry(anchor.height(), anchor.time())?;
+        let mut failures = Vec::new();
+        loop {
+            let primary = self.providers()[0].clone();
+            match self.sync_from(verifier, &primary, &anchor, target).await {
+                Ok(trace) => {
+                    let head = self.accept(verifier, trace).await?;
+                    return Ok(head);
+                }
+                Err(TraceError::Expired { height, expired_at }) => {
+                    self.publish(|s| s.state = SyncState::TrustExpired { expired_at });
+                    return Err(SyncError::TrustExpired { height, expired_at });
+                }
+                Err(e) => {
+                    let why = e.describe();
+                    tracing::warn!(node = primary.url(), error = %why, "primary failed");
+                    self.mark(primary.url(), e.health(), None, Some(why.clone()));
+                    failures.push(format!("{}: {why}", primary.url()));
+                    if !self.replace_primary() {
+                        let reason = failures.join("; ");
+                        self.publish(|s| {
+                            s.state = SyncState::Offline {
+                                reason: reason.clone(),
+                            }
+                        });
+                        return Err(SyncError::NoUsableNode(reason));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The newest trusted block, or the checkpoint's block, fetched and checked, when the
+    /// store is empty.
+    async fn anchor(&self, verifier: &mut Verifier) -> Result<LightBlock, SyncError> {
+        if let Some(block) = self.inner.store.latest().await? {
+            return Ok(block);
+        }
+        let checkpoint = &self.inner.chain.checkpoint;
+        let mut failures = Vec::new();
+        for provider in self.providers() {
+            match provider.light_block(Some(checkpoint.height)).await {
+                Ok(block) => match self.check_checkpoint(verifier, &block) {
+                    Ok(()) => {
+                        self.mark(provider.url(), Health::Ok, None, None);
+                        self.check_expiry(block.height(), block.time())?;
+                        self.inner.store.insert(&block).await?;
+                        self.publish(|s| s.head = Some(head_of(&block)));
+                        return Ok(block);
+                    }
+                    Err(why) => {
+                        self.mark(provider.url(), Health::Faulty, None, Some(why.clone()));
+                        failures.push(format!("{}: {why}", provider.url()));
+                    }
+                },
+                Err(e) => {
+                    let health = if e.is_silence() { Health::Silent } else { Health::Faulty };
+                    self.mark(provider.url(), health, None, Some(e.to_string()));
+                    failures.push(format!("{}: {e}", provider.url()));
+                }
+            }
+        }
+        let reason = failures.join("; ");
+        self.publish(|s| {
+            s.state = SyncState::Offline {
+                reason: reason.clone(),
+            }
+        });
+        Err(SyncError::NoUsableNode(reason))
+    }
+
+    fn check_checkpoint(&self, verifier: &mut Verifier, block: &LightBlock) -> Result<(), String> {
+        let chain = &self.inner.chain;
+        let header = &block.signed_header.header;
+        let hash = header.hash();
+        if hash != chain.checkpoint.hash {
+            return Err(format!(
+                "header {} at the checkpoint height hashes to {hash}, not the checkpoint's {}",
+                header.height, chain.checkpoint.hash
+            ));
+        }
+        if header.chain_id != chain.chain_id {
+            return Err(format!("chain id {:?} is not {:?}", header.chain_id, chain.chain_id));
+        }
+        validate_light_block(block).map_err(|e| e.to_string())?;
+        verifier
+            .verify_commit(&block.signed_header, &block.validators)
+            .map_err(|e| e.to_string())?;
+        if block.trusted_next_validators().is_none() {
+            return Err("no next validator set".into());
+        }
+        Ok(())
+    }
+
+    /// Skipping verification from `anchor` to `target` (the provider's latest when `None`),
+    /// driven by the bisection scheduler. Answers the verified trace, anchor first.
+    async fn sync_from(
+        &self,
+        verifier: &mut Verifier,
+        provider: &Arc<dyn Provider>,
+        anchor: &LightBlock,
+        target: Option<Height>,
+    ) -> Result<Vec<LightBlock>, TraceError> {
+        let latest = match target {
+            Some(h) => provider.light_block(Some(h)).await,
+            None => provider.light_block(None).await,
+        }
+        .map_err(TraceError::Provider)?;
+        self.mark(provider.url(), Health::Ok, Some(latest.height()), None);
+        if latest.height() <= anchor.height() {
+            if latest.height() == anchor.height()
+                && latest.signed_header.header.hash() != anchor.signed_header.header.hash()
+            {
+                return Err(TraceError::Stuck(format!(
+                    "serves another header at the trusted height {}",
+                    anchor.height()
+                )));
+            }
+            return Ok(vec![anchor.clone()]);
+        }
+        let from = anchor.height();
+        let to = latest.height();
+        self.publish(|s| {
+            s.state = SyncState::Syncing {
+                from,
+                to,
+                current: from,
+            }
+        });
+        let progress = |current: Height| {
+            self.publish(|s| s.state = SyncState::Syncing { from, to, current });
+        };
+        self.verify_trace(verifier, provider, anchor, latest, progress)
+            .await
+    }
+
+    /// Bisection from `anchor` to `target` with blocks from `provider`.
+    async fn verify_trace(
+        &self,
+        verifier: &mut Verifier,
+        provider: &Arc<dyn Provider>,
+        anchor: &LightBlock,
+        target: LightBlock,
+        progress: impl Fn(Height),
+    ) -> Result<Vec<LightBlock>, TraceError> {
+        let now = self.inner.clock.now();
+        let mut fetched: HashMap<Height, LightBlock> = HashMap::new();
+        let target_height = target.height();
+        fetched.insert(target_height, target);
+        let mut trace = vec![anchor.clone()];
+        let mut bisection = Bisection::new(anchor.height(), target_height)
+            .map_err(|e| TraceError::Stuck(e.to_string()))?;
+        while let Step::Verify { height, .. } = bisection.next() {
+            let untrusted = match fetched.remove(&height) {
+                Some(b) => b,
+                None => provider
+                    .light_block(Some(height))
+                    .await
+                    .map_err(TraceError::Provider)?,
+            };
+            let trusted = trace.last().expect("the trace starts with the anchor");
+            let Some(state) = TrustedState::from_light_block(trusted) else {
+                return Err(TraceError::Stuck(format!(
+                    "trusted block {} has no next validator set",
+                    trusted.height()
+                )));
+            };
+            let verdict = verifier.verify_update_header(&untrusted, state, &self.inner.verify, now);
+            match &verdict {
+                Verdict::Invalid(VerificationError::TrustedHeaderExpired { expires_at, .. }) => {
+                    return Err(TraceError::Expired {
+                        height: trusted.height(),
+                        expired_at: *expires_at,
+                    });
+                }
+                Verdict::Invalid(error) => {
+                    return Err(TraceError::Invalid {
+                        height,
+                        error: error.clone(),
+                    });
+                }
+                Verdict::NotEnoughTrust(_) => {
+                    fetched.insert(height, untrusted);
+                }
+                Verdict::Success => {
+                    progress(height);
+                    trace.push(untrusted);
+                }
+            }
+            bisection
+                .record(height, &verdict)
+                .map_err(|e| TraceError::Stuck(e.to_string()))?;
+            // Keep only blocks still ahead of the trusted height.
+            let trusted_height = bisection.trusted();
+            fetched.retain(|h, _| *h > trusted_height);
+        }
+        Ok(trace)
+    }
+
+    /// Cross-checks the trace's last block with every witness; stores the trace when no
+    /// witness proves a fork.
+    async fn accept(
+        &self,
+        verifier: &mut Verifier,
+        trace: Vec<LightBlock>,
+    ) -> Result<Head, SyncError> {
+        let last = trace.last().expect("a trace has its anchor").clone();
+        if trace.len() > 1 {
+            self.cross_check(verifier, &trace).await?;
+            for block in &trace[1..] {
+                self.inner.store.insert(block).await?;
+            }
+        }
+        let head = head_of(&last);
+        let age = self
+            .inner
+            .clock
+            .now()
+            .duration_since(last.time())
+            .unwrap_or_default();
+        let state = if age > self.stale_limit(&last).await {
+            SyncState::Stale {
+                reason: format!(
+                    "the newest header is {} s old: the primary may be behind or the chain halted",
+                    age.as_secs()
+                ),
+            }
+        } else {
+            SyncState::Synced
+        };
+        let h = head.clone();
+        self.publish(move |s| {
+            s.state = state;
+            s.head = Some(h);
+        });
+        Ok(head)
+    }
+
+    /// How old the head may get before it is stale: `stale_after_blocks` block intervals,
+    /// the interval measured from the stored headers (at least one second).
+    async fn stale_limit(&self, last: &LightBlock) -> Duration {
+        let blocks = u64::from(self.inner.options.stale_after_blocks.max(1));
+        let interval = match self.inner.store.at_or_below(Height(last.height().value().saturating_sub(1))).await {
+            Ok(Some(earlier)) if earlier.height() < last.height() => {
+                let span = last.time().duration_since(earlier.time()).unwrap_or_default();
+                span / (last.height().value() - earlier.height().value()).max(1) as u32
+            }
+            _ => Duration::from_secs(1),
+        };
+        interval.max(Duration::from_secs(1)) * blocks as u32
+    }
+
+    /// Compares the new head with each witness's header at that height (hash only). A
+    /// different, validly signed header is a fork; a silent or wrong witness is marked and
+    /// not trusted.
+    async fn cross_check(
+        &self,
+        verifier: &mut Verifier,
+        trace: &[LightBlock],
+    ) -> Result<(), SyncError> {
+        let last = trace.last().expect("non-empty trace");
+        let height = last.height();
+        let hash = last.signed_header.header.hash();
+        let witnesses: Vec<Arc<dyn Provider>> = self.providers().into_iter().skip(1).collect();
+        let mut checks = tokio::task::JoinSet::new();
+        for w in witnesses {
+            checks.spawn(async move {
+                let answer = w.header(height).await;
+                (w, answer)
+            });
+        }
+        let mut conflicts = Vec::new();
+        while let Some(joined) = checks.join_next().await {
+            let Ok((witness, answer)) = joined else {
+                continue;
+            };
+            match answer {
+                Ok(header) if header.hash() == hash => {
+                    self.mark(witness.url(), Health::Ok, Some(height), None);
+                }
+                Ok(header) => conflicts.push((witness, header)),
+                Err(ProviderError::HeightUnavailable(_)) => self.mark(
+                    witness.url(),
+                    Health::Lagging,
+                    None,
+                    Some(format!("does not have height {height} yet")),
+                ),
+                Err(e) => {
+                    let health = if e.is_silence() { Health::Silent } else { Health::Faulty };
+                    tracing::warn!(node = witness.url(), error = %e, "witness dropped for this round");
+                    self.mark(witness.url(), health, None, Some(e.to_string()));
+                }
+            }
+        }
+        for (witness, header) in conflicts {
+            self.examine(verifier, trace, &witness, &header).await?;
+        }
+        Ok(())
+    }
+
+    /// CometBFT's `examineConflictingHeaderAgainstTrace` and `handleConflictingHeaders`: find
+    /// where the witness's chain leaves the trace, verify the witness's chain from there; if it
+    /// verifies, it is an attack: keep and send the evidence, stop.
+    async fn examine(
+        &self,
+        verifier: &mut Verifier,
+        trace: &[LightBlock],
+        witness: &Arc<dyn Provider>,
+        conflicting: &Header,
+    ) -> Result<(), SyncError> {
+        let faulty = |why: String| {
+            tracing::warn!(node = witness.url(), why = %why, "witness faulty");
+            self.mark(witness.url(), Health::Faulty, None, Some(why));
+            Ok(())
+        };
+        let first = &trace[0];
+        match witness.header(first.height()).await {
+            Ok(h) if h.hash() == first.signed_header.header.hash() => {}
+            Ok(_) => {
+                return faulty(format!(
+                    "disagrees with the trusted header at height {}",
+                    first.height()
+                ))
+            }
+            Err(e) => return faulty(format!("could not be examined: {e}")),
+        }
+        let mut common = first.clone();
+        for block in &trace[1..] {
+            let witness_block = match witness.light_block(Some(block.height())).await {
+                Ok(b) => b,
+                Err(e) => return faulty(format!("could not be examined: {e}")),
+            };
+            let witness_trace = match self
+                .verify_trace(verifier, witness, &common, witness_block, |_| {})
+                .await
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    return faulty(format!(
+                        "served a conflicting header at height {} that does not verify: {}",
+                        conflicting.height,
+                        e.describe()
+                    ))
+                }
+            };
+            let witness_block = witness_trace.last().expect("trace").clone();
+            if witness_block.signed_header.header.hash() != block.signed_header.header.hash() {
+                return Err(self
+                    .fork_found(&common, block, &witness_block, witness, trace)
+                    .await);
+            }
+            common = witness_block;
+        }
+        faulty(format!(
+            "served header {} at height {} but then agreed with the trace",
+            conflicting.hash(),
+            conflicting.height
+        ))
+    }
+
+    async fn fork_found(
+        &self,
+        common: &LightBlock,
+        primary_block: &LightBlock,
+        witness_block: &LightBlock,
+        witness: &Arc<dyn Provider>,
+        _trace: &[LightBlock],
+    ) -> SyncError {
+        let primary = self.providers()[0].clone();
+        // Evidence against the primary goes to the witness, and the other way round.
+        let against_primary = AttackEvidence::new(primary_block, witness_block, common);
+        let against_witness = AttackEvidence::new(witness_block, primary_block, common);
+        let detected_at = self.inner.clock.now();
+        let mut submitted_to = Vec::new();
+        for (evidence, to) in [(&against_primary, witness), (&against_witness, &primary)] {
+            let json = evidence.to_json();
+            match to.broadcast_evidence(&json).await {
+                Ok(hash) => submitted_to.push(format!("{}: accepted {hash}", to.url())),
+                Err(e) => submitted_to.push(format!("{}: {e}", to.url())),
+            }
+        }
+        let evidence_json = serde_json::json!({
+            "against_primary": against_primary.to_json(),
+            "against_witness": against_witness.to_json(),
+        });
+        let mut report = ForkReport {
+            common_height: common.height(),
+            conflict_height: primary_block.height(),
+            primary: primary.url().to_owned(),
+            witness: witness.url().to_owned(),
+            trusted_hash: primary_block.signed_header.header.hash(),
+            conflicting_hash: witness_block.signed_header.header.hash(),
+            attack: against_primary.kind,
+            byzantine_validators: against_primary.byzantine_addresses(),
+            evidence_file: None,
+            submitted_to,
+            detected_at,
+        };
+        if let Some(dir) = &self.inner.options.evidence_dir {
+            let name = format!(
+                "evidence-{}-{}.json",
+                primary_block.height(),
+                detected_at.unix_seconds()
+            );
+            let path = dir.join(name);
+            let text = serde_json::to_string_pretty(&evidence_json).expect("evidence serialises");
+            let written = std::fs::create_dir_all(dir).and_then(|()| write_atomically(&path, &text));
+            match written {
+                Ok(()) => report.evidence_file = Some(path.display().to_string()),
+                Err(e) => tracing::error!(error = %e, "could not write the evidence file"),
+            }
+        }
+        let report_json = serde_json::to_string(&report).expect("report serialises");
+        let stored = async {
+            self.inner
+                .store
+                .save_evidence(&detected_at.to_rfc3339(), &report_json, &evidence_json.to_string())
+                .await?;
+            self.inner.store.set_meta(FORK_META, &report_json).await
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "could not store the evidence");
+        }
+        self.mark(witness.url(), Health::Forked, None, Some("served a conflicting header".into()));
+        self.mark(primary.url(), Health::Forked, None, Some("its header conflicts with a witness's".into()));
+        tracing::error!(height = %primary_block.height(), witness = witness.url(), "fork detected");
+        let boxed = Box::new(report);
+        let fork = boxed.clone();
+        self.publish(move |s| s.state = SyncState::ForkDetected { fork });
+        SyncError::ForkDetected(boxed)
+    }
+
+    /// After a fork, once the user has chosen which nodes to trust: forget every header
+    /// above the common height and the fork state, so the next sync starts from what both
+    /// chains agreed on.
+    pub async fn recover_from_fork(&self) -> Result<(), SyncError> {
+        let _guard = self.inner.verifier.lock().await;
+        let Some(fork) = self.fork_state() else {
+            return Ok(());
+        };
+        self.inner.store.truncate_above(fork.common_height).await?;
+        self.inner.store.delete_meta(FORK_META).await?;
+        for slot in self.lock_nodes().iter_mut() {
+            slot.view.health = Health::Unknown;
+            slot.view.detail = None;
+        }
+        let head = self.inner.store.latest().await?.map(|b| head_of(&b));
+        self.publish(|s| {
+            s.state = SyncState::Starting;
+            s.head = head;
+        });
+        Ok(())
+    }
+
+    /// A verified header at `height`: from the store, by syncing forward to it, or by walking
+    /// back along the hash chain from the nearest stored header above it.
+    pub async fn verified_header(&self, height: Height) -> Result<Header, SyncError> {
+        if let Some(block) = self.inner.store.get(height).await? {
+            return Ok(block.signed_header.header);
+        }
+        let mut verifier = self.inner.verifier.lock().await;
+        let latest = match self.inner.store.latest().await? {
+            Some(b) => b,
+            None => {
+                drop(verifier);
+                self.sync().await?;
+                verifier = self.inner.verifier.lock().await;
+                self.inner
+                    .store
+                    .latest()
+                    .await?
+                    .ok_or_else(|| SyncError::Store("empty after sync".into()))?
+            }
+        };
+        if height > latest.height() {
+            let head = self.sync_locked(&mut verifier, Some(height)).await;
+            return match head {
+                Ok(_) => match self.inner.store.get(height).await? {
+                    Some(b) => Ok(b.signed_header.header),
+                    None => Err(SyncError::NotYetAvailable {
+                        height,
+                        latest: latest.height(),
+                    }),
+                },
+                Err(SyncError::NoUsableNode(why)) if why.contains("not available") => {
+                    Err(SyncError::NotYetAvailable {
+                        height,
+                        latest: latest.height(),
+                    })
+                }
+                Err(e) => Err(e),
+            };
+        }
+        if let Some(fork) = self.fork_state() {
+            return Err(SyncError::ForkDetected(fork));
+        }
+        drop(verifier);
+        self.walk_back(height).await
+    }
+
+    /// Proves the header at `height` below a stored header by the hash chain
+    /// (`last_block_id`), without signatures.
+    async fn walk_back(&self, height: Height) -> Result<Header, SyncError> {
+        let upper = self
+            .inner
+            .store
+            .above(height)
+            .await?
+            .ok_or_else(|| SyncError::Store("no stored header above".into()))?;
+        if upper.height().value() - height.value() > self.inner.options.max_backward {
+            return Err(SyncError::TooOld(height));
+        }
+        let mut expected = upper
+            .signed_header
+            .header
+            .last_block_id
+            .as_ref()
+            .map(|id| id.hash)
+            .ok_or(SyncError::TooOld(height))?;
+        let mut h = upper.height().value() - 1;
+        let mut failures = Vec::new();
+        'providers: for provider in self.providers() {
+            loop {
+                let header = match provider.header(Height(h)).await {
+                    Ok(header) => header,
+                    Err(e) => {
+                        failures.push(format!("{}: {e}", provider.url()));
+                        continue 'providers;
+                    }
+                };
+                if header.hash() != expected || header.height != Height(h) {
+                    self.mark(
+                        provider.url(),
+                        Health::Faulty,
+                        None,
+                        Some(format!("served a header at {h} that is not on the verified chain")),
+                    );
+                    failures.push(format!("{}: wrong header at {h}", provider.url()));
+                    continue 'providers;
+                }
+                if h == height.value() {
+                    return Ok(header);
+                }
+                expected = match header.last_block_id {
+                    Some(id) => id.hash,
+                    None => return Err(SyncError::TooOld(height)),
+                };
+                h -= 1;
+            }
+        }
+        Err(SyncError::NoUsableNode(failures.join("; ")))
+    }
+
+    /// Follows the chain until the node stops (fork or expired trust) or `stop` fires:
+    /// syncs, then waits for the next block.
+    pub async fn follow(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let wait = match self.sync().await {
+                Ok(_) => self.inner.options.poll_interval,
+                Err(SyncError::ForkDetected(_)) | Err(SyncError::TrustExpired { .. }) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sync failed; retrying");
+                    // Everyone failed: give the nodes a moment, and try them all again.
+                    for slot in self.lock_nodes().iter_mut() {
+                        if matches!(slot.view.health, Health::Silent | Health::Faulty) {
+                            slot.view.health = Health::Unknown;
+                        }
+                    }
+                    self.inner.options.poll_interval * 3
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// Any node that answers, primary first (for queries whose answers are verified).
+    pub(crate) fn query_providers(&self) -> Vec<Arc<dyn Provider>> {
+        let nodes = self.lock_nodes();
+        let mut out: Vec<_> = nodes
+            .iter()
+            .filter(|s| s.view.health != Health::Forked)
+            .map(|s| s.provider.clone())
+            .collect();
+        if out.is_empty() {
+            out = nodes.iter().map(|s| s.provider.clone()).collect();
+        }
+        out
+    }
+
+    pub(crate) fn mark_faulty(&self, url: &str, why: String) {
+        self.mark(url, Health::Faulty, None, Some(why));
+        self.publish(|_| {});
+    }
+
+    pub(crate) fn fork(&self) -> Option<Box<ForkReport>> {
+        self.fork_state()
+    }
+}
+
+fn head_of(block: &LightBlock) -> Head {
+    Head {
+        height: block.height(),
+        time: block.time(),
+        hash: block.signed_header.header.hash(),
+    }
+}
+
+/// Writes a file by a temporary file and a rename.
+pub(crate) fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The app spawns sync on a multi-threaded runtime: its future must be `Send`.
+    #[test]
+    fn sync_future_is_send() {
+        fn is_send<T: Send>(_: &T) {}
+        fn check(node: &LightNode) {
+            is_send(&node.sync());
+            is_send(&node.verified_header(Height(1)));
+        }
+        let _ = check;
+    }
+}
