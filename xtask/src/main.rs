@@ -3,6 +3,7 @@
 
 mod dev;
 mod setup;
+mod tidy;
 mod ui;
 mod util;
 
@@ -14,8 +15,10 @@ usage: cargo xtask <task>
 tasks:
   dev      install what is missing, build, start the local development network and run
            the app on it (the network stops when the app closes)
-  test     install what is missing, then fmt check, clippy, unit/integration tests,
+  test     install what is missing, then fmt check, tidy, clippy, unit/integration tests,
            wasm and Android checks, and the end-to-end test through the app's WebView
+  tidy     check that every .rs file opens with `//!`, that docs/ARCHITECTURE.md's code
+           map names every source file, and that the pure crates do no I/O
   setup    install system packages, Rust targets and pinned tools (no build)
   ui       build the UI (wasm) into ui/dist
   app      build the UI and the app binary (add --release for an optimised build)
@@ -40,6 +43,7 @@ fn run() -> Result<()> {
     match task {
         "dev" => dev::run(&ws),
         "test" => test(&ws),
+        "tidy" => tidy(&ws),
         "setup" => setup::ensure(setup::Need::Test),
         "ui" => ui::build(&ws),
         "app" => {
@@ -67,6 +71,7 @@ fn test(ws: &util::Workspace) -> Result<()> {
     util::step("check formatting (cargo fmt --check)", || {
         util::cargo(ws, &["fmt", "--all", "--", "--check"])
     })?;
+    tidy(ws)?;
     ui::build(ws)?;
     // The UI is wasm-only: it is linted for wasm32, not for the host.
     util::step("clippy, host crates, warnings denied", || {
@@ -153,6 +158,13 @@ fn test(ws: &util::Workspace) -> Result<()> {
         std::time::Duration::from_secs(started.elapsed().as_secs())
     );
     Ok(())
+}
+
+fn tidy(ws: &util::Workspace) -> Result<()> {
+    util::step(
+        "tidy: `//!` lines, the code map, pure crates (cargo xtask tidy)",
+        || tidy::run(ws),
+    )
 }
 
 fn build_app(ws: &util::Workspace, release: bool) -> Result<()> {
