@@ -189,6 +189,28 @@ pub fn light_block(spec: &BlockSpec<'_>) -> LightBlock {
     }
 }
 
+/// Signs `block` again after its header was edited (e.g. a real `data_hash`): a new block
+/// id and new commit signatures by `validators` (absent and nil votes kept as they were).
+pub fn resign(block: &LightBlock, validators: &[TestValidator]) -> LightBlock {
+    let mut out = block.clone();
+    let header = &out.signed_header.header;
+    let mut commit = out.signed_header.commit.clone();
+    commit.block_id.hash = header.hash();
+    let sign_bytes = CommitSignBytes::for_commit(&header.chain_id, &commit);
+    for sig in &mut commit.signatures {
+        if sig.block_id_flag != BlockIdFlag::Commit {
+            continue;
+        }
+        let signer = validators
+            .iter()
+            .find(|t| Some(t.validator.address) == sig.validator_address)
+            .unwrap_or_else(|| panic!("no signer for {:?}", sig.validator_address));
+        sig.signature = Some(signer.sign(&sign_bytes.for_timestamp(sig.timestamp)));
+    }
+    out.signed_header.commit = commit;
+    out
+}
+
 /// A fixed-stream generator (a 64-bit LCG) for ed25519-consensus's batch verifier in tests and
 /// benchmarks: batch coefficients only need to be unknown to whoever made the signatures, and a
 /// fixed stream keeps runs repeatable. Never use it for keys.

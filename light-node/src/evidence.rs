@@ -36,7 +36,11 @@ fn conflicting_header_is_invalid(conflicting: &Header, trusted: &Header) -> bool
 
 impl AttackEvidence {
     /// CometBFT's `newLightClientAttackEvidence(conflicted, trusted, common)`.
-    pub fn new(conflicting: &LightBlock, trusted: &LightBlock, common: &LightBlock) -> AttackEvidence {
+    pub fn new(
+        conflicting: &LightBlock,
+        trusted: &LightBlock,
+        common: &LightBlock,
+    ) -> AttackEvidence {
         let lunatic = conflicting_header_is_invalid(
             &conflicting.signed_header.header,
             &trusted.signed_header.header,
@@ -120,7 +124,9 @@ fn double_signers(conflicting: &LightBlock, trusted: &LightBlock) -> Vec<light_c
     let vals = a
         .iter()
         .zip(b.iter())
-        .filter(|(x, y)| x.block_id_flag != BlockIdFlag::Absent && y.block_id_flag != BlockIdFlag::Absent)
+        .filter(|(x, y)| {
+            x.block_id_flag != BlockIdFlag::Absent && y.block_id_flag != BlockIdFlag::Absent
+        })
         .filter_map(|(x, _)| x.validator_address.as_ref())
         .filter_map(|addr| conflicting.validators.find(addr).map(|(_, v)| v.clone()))
         .collect();

@@ -19,13 +19,15 @@ mod query;
 mod rpc;
 mod status;
 mod store;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use evidence::AttackEvidence;
 pub use node::{LightNode, NodeOptions, SyncError};
 pub use provider::{
-    BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError, QueryAnswer,
-    TxAnswer, TxProof,
+    BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError, QueryAnswer, TxAnswer,
+    TxProof,
 };
 pub use query::{Proven, ProvenTx, QueryError, QueryRequest, StateVerifier};
 pub use rpc::{RpcConfig, RpcProvider, Traffic};

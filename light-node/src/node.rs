@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use light_client::{
-    validate_light_block, Bisection, ChainConfig, Header, Height, LightBlock, Options,
-    Step, Time, TrustedState, Verdict, VerificationError, Verifier,
+    validate_light_block, Bisection, ChainConfig, Header, Height, LightBlock, Options, Step, Time,
+    TrustedState, Verdict, VerificationError, Verifier,
 };
 use tokio::sync::watch;
 
@@ -254,7 +254,10 @@ impl LightNode {
     }
 
     fn providers(&self) -> Vec<Arc<dyn Provider>> {
-        self.lock_nodes().iter().map(|s| s.provider.clone()).collect()
+        self.lock_nodes()
+            .iter()
+            .map(|s| s.provider.clone())
+            .collect()
     }
 
     fn mark(&self, url: &str, health: Health, latest: Option<Height>, detail: Option<String>) {
@@ -276,7 +279,11 @@ impl LightNode {
     fn replace_primary(&self) -> bool {
         let mut nodes = self.lock_nodes();
         let Some(index) = nodes.iter().enumerate().skip(1).find_map(|(i, s)| {
-            matches!(s.view.health, Health::Unknown | Health::Ok | Health::Lagging).then_some(i)
+            matches!(
+                s.view.health,
+                Health::Unknown | Health::Ok | Health::Lagging
+            )
+            .then_some(i)
         }) else {
             return false;
         };
@@ -378,7 +385,11 @@ impl LightNode {
                     }
                 },
                 Err(e) => {
-                    let health = if e.is_silence() { Health::Silent } else { Health::Faulty };
+                    let health = if e.is_silence() {
+                        Health::Silent
+                    } else {
+                        Health::Faulty
+                    };
                     self.mark(provider.url(), health, None, Some(e.to_string()));
                     failures.push(format!("{}: {e}", provider.url()));
                 }
@@ -404,7 +415,10 @@ impl LightNode {
             ));
         }
         if header.chain_id != chain.chain_id {
-            return Err(format!("chain id {:?} is not {:?}", header.chain_id, chain.chain_id));
+            return Err(format!(
+                "chain id {:?} is not {:?}",
+                header.chain_id, chain.chain_id
+            ));
         }
         validate_light_block(block).map_err(|e| e.to_string())?;
         verifier
@@ -491,7 +505,9 @@ impl LightNode {
             };
             let verdict = verifier.verify_update_header(&untrusted, state, &self.inner.verify, now);
             match &verdict {
-                Verdict::Invalid(VerificationError::TrustedHeaderExpired { expires_at, .. }) => {
+                Verdict::Invalid(VerificationError::TrustedHeaderExpired {
+                    expires_at, ..
+                }) => {
                     return Err(TraceError::Expired {
                         height: trusted.height(),
                         expired_at: *expires_at,
@@ -564,9 +580,17 @@ impl LightNode {
     /// the interval measured from the stored headers (at least one second).
     async fn stale_limit(&self, last: &LightBlock) -> Duration {
         let blocks = u64::from(self.inner.options.stale_after_blocks.max(1));
-        let interval = match self.inner.store.at_or_below(Height(last.height().value().saturating_sub(1))).await {
+        let interval = match self
+            .inner
+            .store
+            .at_or_below(Height(last.height().value().saturating_sub(1)))
+            .await
+        {
             Ok(Some(earlier)) if earlier.height() < last.height() => {
-                let span = last.time().duration_since(earlier.time()).unwrap_or_default();
+                let span = last
+                    .time()
+                    .duration_since(earlier.time())
+                    .unwrap_or_default();
                 span / (last.height().value() - earlier.height().value()).max(1) as u32
             }
             _ => Duration::from_secs(1),
@@ -610,7 +634,11 @@ impl LightNode {
                     Some(format!("does not have height {height} yet")),
                 ),
                 Err(e) => {
-                    let health = if e.is_silence() { Health::Silent } else { Health::Faulty };
+                    let health = if e.is_silence() {
+                        Health::Silent
+                    } else {
+                        Health::Faulty
+                    };
                     tracing::warn!(node = witness.url(), error = %e, "witness dropped for this round");
                     self.mark(witness.url(), health, None, Some(e.to_string()));
                 }
@@ -728,7 +756,8 @@ impl LightNode {
             );
             let path = dir.join(name);
             let text = serde_json::to_string_pretty(&evidence_json).expect("evidence serialises");
-            let written = std::fs::create_dir_all(dir).and_then(|()| write_atomically(&path, &text));
+            let written =
+                std::fs::create_dir_all(dir).and_then(|()| write_atomically(&path, &text));
             match written {
                 Ok(()) => report.evidence_file = Some(path.display().to_string()),
                 Err(e) => tracing::error!(error = %e, "could not write the evidence file"),
@@ -738,7 +767,11 @@ impl LightNode {
         let stored = async {
             self.inner
                 .store
-                .save_evidence(&detected_at.to_rfc3339(), &report_json, &evidence_json.to_string())
+                .save_evidence(
+                    &detected_at.to_rfc3339(),
+                    &report_json,
+                    &evidence_json.to_string(),
+                )
                 .await?;
             self.inner.store.set_meta(FORK_META, &report_json).await
         }
@@ -746,8 +779,18 @@ impl LightNode {
         if let Err(e) = stored {
             tracing::error!(error = %e, "could not store the evidence");
         }
-        self.mark(witness.url(), Health::Forked, None, Some("served a conflicting header".into()));
-        self.mark(primary.url(), Health::Forked, None, Some("its header conflicts with a witness's".into()));
+        self.mark(
+            witness.url(),
+            Health::Forked,
+            None,
+            Some("served a conflicting header".into()),
+        );
+        self.mark(
+            primary.url(),
+            Health::Forked,
+            None,
+            Some("its header conflicts with a witness's".into()),
+        );
         tracing::error!(height = %primary_block.height(), witness = witness.url(), "fork detected");
         let boxed = Box::new(report);
         let fork = boxed.clone();
@@ -858,7 +901,9 @@ impl LightNode {
                         provider.url(),
                         Health::Faulty,
                         None,
-                        Some(format!("served a header at {h} that is not on the verified chain")),
+                        Some(format!(
+                            "served a header at {h} that is not on the verified chain"
+                        )),
                     );
                     failures.push(format!("{}: wrong header at {h}", provider.url()));
                     continue 'providers;

@@ -187,9 +187,10 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
             let next_validators = if header.next_validators_hash == header.validators_hash {
                 None
             } else {
-                let next = header.height.increment().ok_or_else(|| {
-                    ProviderError::Malformed("height overflows".to_owned())
-                })?;
+                let next = header
+                    .height
+                    .increment()
+                    .ok_or_else(|| ProviderError::Malformed("height overflows".to_owned()))?;
                 Some(self.validators(next).await?)
             };
             Ok(LightBlock {

@@ -106,7 +106,10 @@ fn check_answer(
         ));
     }
     if answer.code != 0 {
-        return Err(format!("query failed with code {}: {}", answer.code, answer.log));
+        return Err(format!(
+            "query failed with code {}: {}",
+            answer.code, answer.log
+        ));
     }
     if answer.proof_ops.is_empty() {
         return Err("answered without a proof".into());
@@ -210,7 +213,9 @@ impl LightNode {
                     return Err("the transaction does not hash to what was asked".to_owned());
                 }
                 let proof = answer.proof.as_ref().ok_or("answered without a proof")?;
-                let data_hash = header.data_hash.ok_or("the verified block has no transactions")?;
+                let data_hash = header
+                    .data_hash
+                    .ok_or("the verified block has no transactions")?;
                 if proof.root_hash != data_hash || proof.data != answer.tx {
                     return Err("the proof is for another block or transaction".to_owned());
                 }

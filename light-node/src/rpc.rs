@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::provider::{
-    BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError, QueryAnswer,
-    TxAnswer, TxProof,
+    BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError, QueryAnswer, TxAnswer,
+    TxProof,
 };
 
 /// Limits and patience of the JSON-RPC client.
@@ -148,13 +148,20 @@ impl RpcProvider {
         envelope_result(value, id)
     }
 
-    async fn read_limited(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+    async fn read_limited(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ProviderError> {
         let limit = self.config.max_response_bytes;
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(ProviderError::TooLarge { limit });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
             self.traffic
                 .bytes_received
                 .fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -188,7 +195,10 @@ impl RpcProvider {
             "page": page.to_string(),
             "per_page": self.config.validators_per_page.to_string(),
         });
-        let result = self.call("validators", params).await.map_err(|e| height_error(e, height))?;
+        let result = self
+            .call("validators", params)
+            .await
+            .map_err(|e| height_error(e, height))?;
         parse_validators_response(&result.to_string()).map_err(malformed("validators"))
     }
 }
@@ -215,7 +225,9 @@ fn malformed<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> Provider
 /// Checks the JSON-RPC 2.0 envelope and returns its `result`.
 fn envelope_result(mut value: Value, id: u64) -> Result<Value, ProviderError> {
     let Some(obj) = value.as_object_mut() else {
-        return Err(ProviderError::Malformed("answer is not a JSON object".into()));
+        return Err(ProviderError::Malformed(
+            "answer is not a JSON object".into(),
+        ));
     };
     if let Some(err) = obj.get("error").filter(|e| !e.is_null()) {
         let code = err.get("code").and_then(Value::as_i64).unwrap_or(0);
@@ -346,7 +358,10 @@ struct BroadcastRaw {
     hash: String,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(value: Value, what: &'static str) -> Result<T, ProviderError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    value: Value,
+    what: &'static str,
+) -> Result<T, ProviderError> {
     serde_json::from_value(value).map_err(malformed(what))
 }
 
@@ -556,14 +571,23 @@ mod tests {
             Err(ProviderError::Malformed(_))
         ));
         assert!(matches!(
-            envelope_result(json!({"jsonrpc":"2.0","id":3,"error":{"code":-32603,"message":"Internal error","data":"height 9 must be less than or equal to the current blockchain height 5"}}), 3),
+            envelope_result(
+                json!({"jsonrpc":"2.0","id":3,"error":{"code":-32603,"message":"Internal error","data":"height 9 must be less than or equal to the current blockchain height 5"}}),
+                3
+            ),
             Err(ProviderError::Rpc { code: -32603, .. })
         ));
-        assert!(matches!(envelope_result(json!([1]), 3), Err(ProviderError::Malformed(_))));
+        assert!(matches!(
+            envelope_result(json!([1]), 3),
+            Err(ProviderError::Malformed(_))
+        ));
         let e = ProviderError::Rpc {
             code: -32603,
             message: "Internal error: height 9 must be less than or equal to the current blockchain height 5".into(),
         };
-        assert_eq!(height_error(e, Height(9)), ProviderError::HeightUnavailable(Height(9)));
+        assert_eq!(
+            height_error(e, Height(9)),
+            ProviderError::HeightUnavailable(Height(9))
+        );
     }
 }

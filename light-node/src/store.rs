@@ -144,7 +144,10 @@ impl SqliteStore {
     }
 
     /// A store in memory (tests, and the CLI's `--in-memory`).
-    pub async fn in_memory(identity: StoreIdentity, window: PruneWindow) -> Result<SqliteStore, StoreError> {
+    pub async fn in_memory(
+        identity: StoreIdentity,
+        window: PruneWindow,
+    ) -> Result<SqliteStore, StoreError> {
         let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         Self::try_open(opts, &identity, window)
             .await
@@ -193,16 +196,25 @@ impl SqliteStore {
         let expected = [
             ("format", FORMAT.to_owned()),
             ("chain_id", identity.chain_id.clone()),
-            ("checkpoint_height", identity.checkpoint_height.value().to_string()),
+            (
+                "checkpoint_height",
+                identity.checkpoint_height.value().to_string(),
+            ),
             ("checkpoint_hash", identity.checkpoint_hash.to_hex()),
         ];
         if fresh {
             for (k, v) in &expected {
-                store.set_meta(k, v).await.map_err(|e| Problem::Broken(e.to_string()))?;
+                store
+                    .set_meta(k, v)
+                    .await
+                    .map_err(|e| Problem::Broken(e.to_string()))?;
             }
         } else {
             for (k, v) in &expected {
-                let stored = store.meta(k).await.map_err(|e| Problem::Broken(e.to_string()))?;
+                let stored = store
+                    .meta(k)
+                    .await
+                    .map_err(|e| Problem::Broken(e.to_string()))?;
                 if stored.as_deref() != Some(v.as_str()) {
                     store.pool.close().await;
                     return Err(Problem::Foreign(format!(
@@ -303,8 +315,11 @@ impl SqliteStore {
 
     /// The newest stored block.
     pub async fn latest(&self) -> Result<Option<LightBlock>, StoreError> {
-        self.one("SELECT * FROM light_blocks ORDER BY height DESC LIMIT 1", None)
-            .await
+        self.one(
+            "SELECT * FROM light_blocks ORDER BY height DESC LIMIT 1",
+            None,
+        )
+        .await
     }
 
     /// The block at `height`, if stored.
@@ -360,20 +375,23 @@ impl SqliteStore {
         report: &str,
         evidence: &str,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query("INSERT INTO evidence (detected_at, report, evidence) VALUES (?, ?, ?) RETURNING id")
-            .bind(detected_at)
-            .bind(report)
-            .bind(evidence)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO evidence (detected_at, report, evidence) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(detected_at)
+        .bind(report)
+        .bind(evidence)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.get(0))
     }
 
     /// Every piece of evidence kept, oldest first.
     pub async fn evidence(&self) -> Result<Vec<StoredEvidence>, StoreError> {
-        let rows = sqlx::query("SELECT id, detected_at, report, evidence FROM evidence ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, detected_at, report, evidence FROM evidence ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
             .map(|r| StoredEvidence {
@@ -390,7 +408,11 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    async fn one(&self, sql: &str, height: Option<Height>) -> Result<Option<LightBlock>, StoreError> {
+    async fn one(
+        &self,
+        sql: &str,
+        height: Option<Height>,
+    ) -> Result<Option<LightBlock>, StoreError> {
         let mut query = sqlx::query(sql);
         if let Some(h) = height {
             query = query.bind(h.value().min(i64::MAX as u64) as i64);
@@ -433,10 +455,11 @@ impl SqliteStore {
     }
 
     async fn set(&self, hash: String) -> Result<Option<ValidatorSet>, StoreError> {
-        let json: Option<String> = sqlx::query_scalar("SELECT json FROM validator_sets WHERE hash = ?")
-            .bind(&hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT json FROM validator_sets WHERE hash = ?")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
         json.map(|j| {
             serde_json::from_str(&j).map_err(|e| StoreError::Damaged {
                 height: 0,
@@ -484,7 +507,10 @@ impl Problem {
 
 /// Renames the database (and its WAL and shared-memory files) with a free suffix.
 fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf, StoreError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut n = 0;
     let aside = loop {
         let candidate = path.with_file_name(if n == 0 {

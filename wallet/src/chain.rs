@@ -143,12 +143,19 @@ impl ChainFiles {
     }
 
     /// Adds a full node (as the primary, or a witness) to the list in use.
-    pub fn add_node(&self, config: &ChainConfig, url: &str, primary: bool) -> Result<(), WalletError> {
+    pub fn add_node(
+        &self,
+        config: &ChainConfig,
+        url: &str,
+        primary: bool,
+    ) -> Result<(), WalletError> {
         let url = check_url(url)?;
         let mut list = self.current_list(config);
         if list.primary == url || list.witnesses.contains(&url) {
             if !primary || list.primary == url {
-                return Err(WalletError::InvalidRequest(format!("{url} is already in the list")));
+                return Err(WalletError::InvalidRequest(format!(
+                    "{url} is already in the list"
+                )));
             }
             list.witnesses.retain(|w| *w != url);
         }
@@ -175,7 +182,9 @@ impl ChainFiles {
         } else if list.witnesses.contains(&url.to_owned()) {
             list.witnesses.retain(|w| w != url);
         } else {
-            return Err(WalletError::InvalidRequest(format!("{url} is not in the list")));
+            return Err(WalletError::InvalidRequest(format!(
+                "{url} is not in the list"
+            )));
         }
         self.save_list(&list)
     }
@@ -219,7 +228,8 @@ pub fn parse_text(text: &str) -> Result<ChainConfig, WalletError> {
             text.len()
         )));
     }
-    parse(text.trim()).map_err(|e| WalletError::InvalidRequest(format!("not a usable chain config: {e}")))
+    parse(text.trim())
+        .map_err(|e| WalletError::InvalidRequest(format!("not a usable chain config: {e}")))
 }
 
 fn check_url(url: &str) -> Result<String, WalletError> {
@@ -227,9 +237,13 @@ fn check_url(url: &str) -> Result<String, WalletError> {
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| WalletError::InvalidRequest(format!("{url:?} is not an http:// or https:// URL")))?;
+        .ok_or_else(|| {
+            WalletError::InvalidRequest(format!("{url:?} is not an http:// or https:// URL"))
+        })?;
     if rest.is_empty() || rest.chars().any(char::is_whitespace) || url.len() > 2048 {
-        return Err(WalletError::InvalidRequest(format!("{url:?} is not a usable URL")));
+        return Err(WalletError::InvalidRequest(format!(
+            "{url:?} is not a usable URL"
+        )));
     }
     Ok(url.to_owned())
 }
@@ -317,14 +331,17 @@ mod tests {
             f.import(&other, Some(&first), false),
             Err(WalletError::ConfirmationRequired(_))
         ));
-        assert!(matches!(f.load(), ChainSource::Valid { ref config, .. } if config.chain_id.as_str() == "tradeseal-test-1"));
+        assert!(
+            matches!(f.load(), ChainSource::Valid { ref config, .. } if config.chain_id.as_str() == "tradeseal-test-1")
+        );
         f.import(&other, Some(&first), true).unwrap();
         let ChainSource::Valid { config, .. } = f.load() else {
             panic!()
         };
         assert_eq!(config.chain_id.as_str(), "tradeseal-test-2");
 
-        f.add_node(&config, "http://127.0.0.1:9000/", false).unwrap();
+        f.add_node(&config, "http://127.0.0.1:9000/", false)
+            .unwrap();
         let ChainSource::Valid { config, .. } = f.load() else {
             panic!()
         };

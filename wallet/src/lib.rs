@@ -29,7 +29,9 @@ use light_node::{Clock, Proven, QueryRequest, SystemClock};
 use tokio::sync::watch;
 use tradeseal_api::{AppInfo, ChainPreview, NodeStatus, Settings};
 
-pub use chain::{fingerprint, parse_text, same_root, summary, ChainFiles, ChainSource, CHAIN_CONFIG_ENV};
+pub use chain::{
+    fingerprint, parse_text, same_root, summary, ChainFiles, ChainSource, CHAIN_CONFIG_ENV,
+};
 pub use error::WalletError;
 pub use node::{to_api, NodeService, NodeServiceConfig};
 pub use proofs::{registry_query, RegistryProofs};
@@ -171,7 +173,11 @@ impl Wallet {
     ) -> Result<Proven, WalletError> {
         let node = match self.node.light_node().await {
             Some(n) => n,
-            None => self.node.start(false).await?.ok_or(WalletError::NotConfigured)?,
+            None => self
+                .node
+                .start(false)
+                .await?
+                .ok_or(WalletError::NotConfigured)?,
         };
         let (path, key) = registry_query(path_or_key);
         let request = QueryRequest {

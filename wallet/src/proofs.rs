@@ -22,7 +22,11 @@ impl StateVerifier for RegistryProofs {
             return Err(format!("{} proof operations, expected 1", proof.len()));
         };
         if op.kind != registry::PROOF_OP_TYPE {
-            return Err(format!("proof type {:?}, expected {:?}", op.kind, registry::PROOF_OP_TYPE));
+            return Err(format!(
+                "proof type {:?}, expected {:?}",
+                op.kind,
+                registry::PROOF_OP_TYPE
+            ));
         }
         if op.key != key {
             return Err("the proof is for another key".into());

@@ -1,0 +1,233 @@
+//! Attacks through the provider trait: forged and conflicting headers, silent and lying
+//! nodes, expired trust. The node must never accept a forged header, must detect forks and
+//! keep the evidence, and must name every node that failed.
+
+use std::time::Duration;
+
+use light_client::test_utils::validators;
+use light_client::Height;
+use light_node::testing::Behaviour;
+use light_node::{AttackKind, Health, SyncError, SyncState};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn syncs_a_stable_chain_in_one_skip_and_cross_checks_the_witness() {
+    let chain = stable_chain(200);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.height, Height(200));
+    assert_eq!(head.hash, chain[199].signed_header.header.hash());
+    // Checkpoint, latest (fetched once): no intermediate block.
+    assert_eq!(s.primary.light_blocks_served(), 2);
+    let status = s.node.status();
+    assert_eq!(status.state, SyncState::Synced);
+    assert!(
+        status.nodes.iter().all(|n| n.health == Health::Ok),
+        "{:?}",
+        status.nodes
+    );
+    // Only the new head and the checkpoint are stored.
+    assert_eq!(s.node.store().len().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn bisects_through_a_rotating_set() {
+    let chain = rotating_chain(40);
+    let s = setup(chain.clone(), vec![chain]).await;
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.height, Height(40));
+    assert!(s.primary.light_blocks_served() > 2);
+    // Following: a new block verifies adjacent to the head.
+}
+
+#[tokio::test]
+async fn a_wrong_checkpoint_block_is_never_trusted() {
+    let chain = stable_chain(10);
+    let other = chain_with(10, |_| validators("x", 4, 10), |h| t(h * 5));
+    // The config trusts chain[0]; the primary serves another chain's block at that height.
+    let s = setup(chain.clone(), vec![]).await;
+    s.primary.put(other[0].clone());
+    let err = s.node.sync().await.unwrap_err();
+    assert!(
+        matches!(err, SyncError::NoUsableNode(ref why) if why.contains("checkpoint")),
+        "{err}"
+    );
+    assert!(s.node.store().is_empty().await.unwrap());
+    assert_eq!(s.node.status().nodes[0].health, Health::Faulty);
+}
+
+#[tokio::test]
+async fn a_silent_primary_is_replaced_by_a_witness() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![chain.clone(), chain]).await;
+    s.primary.set_behaviour(Behaviour::Silent);
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.height, Height(30));
+    let status = s.node.status();
+    let old = status
+        .nodes
+        .iter()
+        .find(|n| n.url == "mem://primary")
+        .unwrap();
+    assert!(!old.primary);
+    assert_eq!(old.health, Health::Silent);
+    assert!(status.nodes[0].primary && status.nodes[0].url.starts_with("mem://witness"));
+}
+
+#[tokio::test]
+async fn a_forged_header_from_the_primary_is_rejected_and_the_primary_replaced() {
+    let chain = stable_chain(30);
+    // The primary's latest block is signed by validators nobody trusts (a lunatic primary).
+    let forged = chain_with(30, |_| validators("forger", 4, 10), |h| t(h * 5));
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.primary.put(forged[29].clone());
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.hash, chain[29].signed_header.header.hash());
+    let status = s.node.status();
+    let liar = status
+        .nodes
+        .iter()
+        .find(|n| n.url == "mem://primary")
+        .unwrap();
+    assert_eq!(liar.health, Health::Faulty);
+    assert!(
+        liar.detail.as_deref().unwrap().contains("invalid header"),
+        "{:?}",
+        liar.detail
+    );
+}
+
+#[tokio::test]
+async fn every_node_failing_is_offline_with_each_reason_and_nothing_trusted() {
+    let chain = stable_chain(10);
+    let s = setup(chain.clone(), vec![chain]).await;
+    s.primary.set_behaviour(Behaviour::Garbage);
+    s.witnesses[0].set_behaviour(Behaviour::Silent);
+    let err = s.node.sync().await.unwrap_err();
+    let SyncError::NoUsableNode(why) = err else {
+        panic!("{err}")
+    };
+    assert!(
+        why.contains("mem://primary") && why.contains("mem://witness-0"),
+        "{why}"
+    );
+    assert!(matches!(s.node.status().state, SyncState::Offline { .. }));
+}
+
+#[tokio::test]
+async fn a_validly_signed_conflicting_witness_header_is_a_fork_with_evidence() {
+    let vals = validators("v", 4, 10);
+    let chain = stable_chain(20);
+    // Same validators sign another block 20 (another time): equivocation.
+    let mut fork = chain.clone();
+    let forked = chain_with(
+        20,
+        |_| vals.clone(),
+        |h| if h == 20 { t(h * 5 + 1) } else { t(h * 5) },
+    );
+    fork[19] = forked[19].clone();
+    let s = setup(chain.clone(), vec![fork]).await;
+    let err = s.node.sync().await.unwrap_err();
+    let SyncError::ForkDetected(report) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(report.conflict_height, Height(20));
+    assert_eq!(report.common_height, Height(1));
+    assert_eq!(report.attack, AttackKind::Equivocation);
+    assert_eq!(report.byzantine_validators.len(), 4);
+    assert_eq!(report.witness, "mem://witness-0");
+    // Evidence against the primary went to the witness, and against the witness to the primary.
+    assert_eq!(s.witnesses[0].evidence().len(), 1);
+    assert_eq!(s.primary.evidence().len(), 1);
+    let ev = &s.witnesses[0].evidence()[0];
+    assert_eq!(ev["type"], "tendermint/LightClientAttackEvidence");
+    assert_eq!(ev["value"]["common_height"], "20");
+    // Kept in the store; nothing new trusted; the node refuses to go on.
+    assert_eq!(s.node.store().evidence().await.unwrap().len(), 1);
+    assert_eq!(
+        s.node.store().latest().await.unwrap().unwrap().height(),
+        Height(1)
+    );
+    assert!(matches!(
+        s.node.sync().await,
+        Err(SyncError::ForkDetected(_))
+    ));
+    assert!(matches!(
+        s.node.status().state,
+        SyncState::ForkDetected { .. }
+    ));
+
+    // Recovery once the user removed the forked witness: back to the common height.
+    s.node.recover_from_fork().await.unwrap();
+    assert_eq!(s.node.status().state, SyncState::Starting);
+}
+
+#[tokio::test]
+async fn a_conflicting_header_that_does_not_verify_only_marks_the_witness() {
+    let chain = stable_chain(20);
+    let mut lie = chain.clone();
+    lie[19] = chain_with(20, |_| validators("liar", 4, 10), |h| t(h * 5))[19].clone();
+    let s = setup(chain.clone(), vec![lie]).await;
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.height, Height(20));
+    let w = &s.node.status().nodes[1];
+    assert_eq!(w.health, Health::Faulty);
+    assert!(
+        w.detail.as_deref().unwrap().contains("does not verify"),
+        "{:?}",
+        w.detail
+    );
+    assert!(s.primary.evidence().is_empty());
+}
+
+#[tokio::test]
+async fn a_silent_or_lagging_witness_is_reported_and_not_waited_for() {
+    let chain = stable_chain(20);
+    let s = setup(chain.clone(), vec![chain.clone(), chain[..10].to_vec()]).await;
+    s.witnesses[0].set_behaviour(Behaviour::Silent);
+    s.node.sync().await.unwrap();
+    let nodes = s.node.status().nodes;
+    assert_eq!(nodes[1].health, Health::Silent);
+    assert_eq!(nodes[2].health, Health::Lagging);
+}
+
+#[tokio::test]
+async fn expired_trust_stops_the_node_and_says_so() {
+    let chain = stable_chain(20);
+    let s = setup(chain.clone(), vec![]).await;
+    s.node.sync().await.unwrap();
+    s.clock.advance(Duration::from_secs(15 * 24 * 3600));
+    let err = s.node.sync().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SyncError::TrustExpired {
+                height: Height(20),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("fresh checkpoint"));
+    assert!(matches!(
+        s.node.status().state,
+        SyncState::TrustExpired { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_header_from_the_future_is_not_trusted() {
+    let chain = stable_chain(20);
+    let s = setup(chain.clone(), vec![]).await;
+    // The clock is 60 s behind the primary's latest header.
+    s.clock.set(
+        chain[19]
+            .time()
+            .checked_sub(Duration::from_secs(60))
+            .unwrap(),
+    );
+    assert!(s.node.sync().await.is_err());
+    let stored = s.node.store().latest().await.unwrap().unwrap();
+    assert_eq!(stored.height(), Height(1));
+}

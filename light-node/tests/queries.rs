@@ -1,0 +1,268 @@
+//! Proven queries through the provider trait: the answer must be for the key and the height
+//! asked for, with a proof that verifies against verified header H+1; otherwise the next node
+//! is asked, and with none left the query is unproven (never a wrong value).
+
+use light_client::{Hash, Height};
+use light_node::testing::MemoryProvider;
+use light_node::{
+    ProofOp, QueryAnswer, QueryError, QueryRequest, StateVerifier, TxAnswer, TxProof,
+};
+use sha2::{Digest, Sha256};
+
+use crate::support::*;
+
+/// A stand-in proof format: the proof is SHA-256 over app hash, key and value.
+struct HashProofs;
+
+fn proof_for(app_hash: &[u8], key: &[u8], value: Option<&[u8]>) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(app_hash);
+    h.update(key);
+    h.update([u8::from(value.is_some())]);
+    h.update(value.unwrap_or_default());
+    h.finalize().to_vec()
+}
+
+impl StateVerifier for HashProofs {
+    fn verify(
+        &self,
+        app_hash: &[u8],
+        key: &[u8],
+        value: Option<&[u8]>,
+        proof: &[ProofOp],
+    ) -> Result<(), String> {
+        match proof {
+            [op] if op.data == proof_for(app_hash, key, value) => Ok(()),
+            _ => Err("proof does not verify".into()),
+        }
+    }
+}
+
+fn answer(key: &[u8], value: Option<&[u8]>, height: u64, app_hash: &[u8]) -> QueryAnswer {
+    QueryAnswer {
+        code: 0,
+        log: String::new(),
+        key: key.to_vec(),
+        value: value.map(<[u8]>::to_vec),
+        height: Height(height),
+        proof_ops: vec![ProofOp {
+            kind: "test".into(),
+            key: key.to_vec(),
+            data: proof_for(app_hash, key, value),
+        }],
+    }
+}
+
+fn request(key: &[u8], height: Option<u64>) -> QueryRequest {
+    QueryRequest {
+        path: "/store".into(),
+        data: key.to_vec(),
+        key: key.to_vec(),
+        height: height.map(Height),
+    }
+}
+
+fn app_hash(chain: &[light_client::LightBlock], height: u64) -> Vec<u8> {
+    chain[height as usize - 1]
+        .signed_header
+        .header
+        .app_hash
+        .as_bytes()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn a_value_is_proven_against_the_next_header_and_carries_its_height_and_time() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.node.sync().await.unwrap();
+    s.primary.set_query(
+        b"k",
+        29,
+        answer(b"k", Some(b"v"), 29, &app_hash(&chain, 30)),
+    );
+    let proven = s
+        .node
+        .query(&request(b"k", None), &HashProofs)
+        .await
+        .unwrap();
+    assert_eq!(proven.value.as_deref(), Some(&b"v"[..]));
+    assert_eq!(proven.height, Height(29));
+    assert_eq!(proven.header_height, Height(30));
+    assert_eq!(proven.header_time, chain[29].time());
+
+    // Absence is proven too.
+    s.primary.set_query(
+        b"gone",
+        29,
+        answer(b"gone", None, 29, &app_hash(&chain, 30)),
+    );
+    let absent = s
+        .node
+        .query(&request(b"gone", None), &HashProofs)
+        .await
+        .unwrap();
+    assert_eq!(absent.value, None);
+}
+
+#[tokio::test]
+async fn answers_for_another_key_another_height_or_with_a_bad_proof_are_rejected() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![]).await;
+    s.node.sync().await.unwrap();
+    let good_root = app_hash(&chain, 30);
+    // A genuine proof of another key.
+    s.primary
+        .set_query(b"revoked/1", 29, answer(b"other", None, 29, &good_root));
+    let err = s
+        .node
+        .query(&request(b"revoked/1", None), &HashProofs)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, QueryError::Unproven(ref why) if why.contains("instead of")),
+        "{err}"
+    );
+    // A genuine proof of an older state.
+    s.primary.set_query(
+        b"revoked/1",
+        29,
+        answer(b"revoked/1", None, 12, &app_hash(&chain, 13)),
+    );
+    let err = s
+        .node
+        .query(&request(b"revoked/1", None), &HashProofs)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("height 12"), "{err}");
+    // The value changed under the proof.
+    let mut lie = answer(b"k", Some(b"v"), 29, &good_root);
+    lie.value = Some(b"forged".to_vec());
+    s.primary.set_query(b"k", 29, lie);
+    let err = s
+        .node
+        .query(&request(b"k", None), &HashProofs)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("proof rejected"), "{err}");
+    // No proof at all.
+    let mut bare = answer(b"k", Some(b"v"), 29, &good_root);
+    bare.proof_ops.clear();
+    s.primary.set_query(b"k", 29, bare);
+    assert!(s
+        .node
+        .query(&request(b"k", None), &HashProofs)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_lying_primary_is_skipped_for_an_honest_witness() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.node.sync().await.unwrap();
+    let root = app_hash(&chain, 30);
+    let mut lie = answer(b"k", Some(b"v"), 29, &root);
+    lie.value = None;
+    s.primary.set_query(b"k", 29, lie);
+    s.witnesses[0].set_query(b"k", 29, answer(b"k", Some(b"v"), 29, &root));
+    let proven = s
+        .node
+        .query(&request(b"k", None), &HashProofs)
+        .await
+        .unwrap();
+    assert_eq!(proven.node, "mem://witness-0");
+    assert_eq!(proven.value.as_deref(), Some(&b"v"[..]));
+}
+
+#[tokio::test]
+async fn an_old_height_is_proven_by_walking_back_the_hash_chain() {
+    let chain = stable_chain(50);
+    let s = setup(chain.clone(), vec![]).await;
+    s.node.sync().await.unwrap();
+    // Header 21 was never fetched: it is proven by the hash chain down from 50.
+    s.primary.set_query(
+        b"k",
+        20,
+        answer(b"k", Some(b"old"), 20, &app_hash(&chain, 21)),
+    );
+    let proven = s
+        .node
+        .query(&request(b"k", Some(20)), &HashProofs)
+        .await
+        .unwrap();
+    assert_eq!(proven.header_height, Height(21));
+    // A header that is not on the chain breaks the walk.
+    let s = setup(chain.clone(), vec![]).await;
+    s.node.sync().await.unwrap();
+    s.primary.put(stable_chain_other(50)[40].clone());
+    s.primary.set_query(
+        b"k",
+        20,
+        answer(b"k", Some(b"old"), 20, &app_hash(&chain, 21)),
+    );
+    assert!(s
+        .node
+        .query(&request(b"k", Some(20)), &HashProofs)
+        .await
+        .is_err());
+}
+
+fn stable_chain_other(n: u64) -> Vec<light_client::LightBlock> {
+    let vals = light_client::test_utils::validators("o", 4, 10);
+    chain_with(n, |_| vals.clone(), |h| t(h * 5 + 2))
+}
+
+#[tokio::test]
+async fn a_transaction_is_proven_against_the_data_hash() {
+    // A block whose data hash is the Merkle root of two transactions.
+    let txs: Vec<Vec<u8>> = vec![b"tx-a".to_vec(), b"tx-b".to_vec()];
+    let leaves: Vec<[u8; 32]> = txs.iter().map(|t| Sha256::digest(t).into()).collect();
+    let (root, proofs) = light_client::merkle::proofs_from_byte_slices(&leaves);
+    let vals = light_client::test_utils::validators("v", 4, 10);
+    let mut chain = stable_chain(10);
+    let mut spec = light_client::test_utils::BlockSpec::new(CHAIN, 10, t(50), &vals);
+    spec.last_block_id = Some(chain[8].signed_header.commit.block_id);
+    let mut block = light_client::test_utils::light_block(&spec);
+    // Rebuild block 10 with the real data hash: sign it again through the test builder.
+    block.signed_header.header.data_hash = Some(root);
+    let relinked = resign(&block, &vals);
+    chain[9] = relinked;
+    let s = setup(chain.clone(), vec![]).await;
+    s.node.sync().await.unwrap();
+    let hash = Hash::sha256(&txs[1]);
+    let tx = TxAnswer {
+        hash,
+        height: Height(10),
+        index: 1,
+        tx: txs[1].clone(),
+        code: 0,
+        log: String::new(),
+        proof: Some(TxProof {
+            root_hash: root,
+            data: txs[1].clone(),
+            proof: proofs[1].clone(),
+        }),
+    };
+    s.primary.set_tx(tx.clone());
+    let proven = s.node.prove_tx(hash).await.unwrap();
+    assert_eq!(proven.height, Height(10));
+    // A proof of the other transaction does not prove this one.
+    let mut wrong = tx;
+    wrong.proof.as_mut().unwrap().proof = proofs[0].clone();
+    s.primary.set_tx(wrong);
+    assert!(s.node.prove_tx(hash).await.is_err());
+    assert!(matches!(
+        s.node.prove_tx(Hash::sha256(b"unknown")).await,
+        Err(QueryError::TxNotFound(_))
+    ));
+    let _ = MemoryProvider::new("unused", []);
+}
+
+/// Signs `block`'s (edited) header again with `vals`.
+fn resign(
+    block: &light_client::LightBlock,
+    vals: &[light_client::test_utils::TestValidator],
+) -> light_client::LightBlock {
+    light_client::test_utils::resign(block, vals)
+}
