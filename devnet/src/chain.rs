@@ -609,7 +609,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let mut blocks = store.load_blocks().unwrap();
         blocks[0].app_hash_after = vec![0; 32];
-        store.save_block(&blocks[0]).unwrap();
+        store.save_block(&Arc::new(blocks[0].clone())).unwrap();
         match Chain::open(params(), Box::new(KvApp::default()), Some(store)) {
             Err(ChainError::ReplayMismatch { height: 1, .. }) => {}
             other => panic!("expected a replay mismatch, got {other:?}"),

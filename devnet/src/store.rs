@@ -1,15 +1,32 @@
-//! SQLite persistence of the chain: one row per block (header, commit, validator sets,
-//! transactions and results) and a few metadata entries.
+//! SQLite persistence of the chain (through sqlx): one row per block (header, commit,
+//! validator-set hashes, transactions and results), each validator set once, and a few
+//! metadata entries. The schema is in `devnet/migrations/`, embedded and applied on open.
+//!
+//! The chain is synchronous (its producer is a plain thread), sqlx is async: the database
+//! connection lives on a thread of its own with a single-threaded tokio runtime, and the
+//! [`Store`] methods send it requests and wait for the answer. This works from any thread,
+//! inside a tokio runtime or not, and lets a caller hand a batch of blocks over and go on
+//! working while they are encoded and written ([`Store::save_blocks_async`]).
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::str::FromStr as _;
+use std::sync::{mpsc as std_mpsc, Arc};
 
-use rusqlite::{params, Connection, OptionalExtension as _};
 use serde::{Deserialize, Serialize};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions as _, Connection as _, Row as _};
+use tokio::sync::mpsc;
 
 use crate::app::TxResult;
 use crate::block::{BlockId, BlockRecord, Commit, Header, ValidatorSet};
+
+/// The schema, embedded at compile time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Rows read per query when loading the chain.
+const LOAD_PAGE: i64 = 4096;
 
 /// A block row: the record with its validator sets replaced by their hashes (sets are stored
 /// once each, in their own table).
@@ -29,12 +46,32 @@ struct StoredBlock {
     app_hash_after: Vec<u8>,
 }
 
+/// A block row borrowing from its record (for writing without copying).
+#[derive(Serialize)]
+struct StoredBlockRef<'a> {
+    header: &'a Header,
+    block_id: &'a BlockId,
+    commit: &'a Commit,
+    #[serde(with = "crate::hexser")]
+    validators: &'a [u8],
+    #[serde(with = "crate::hexser")]
+    next_validators: &'a [u8],
+    #[serde(with = "crate::hexser::list")]
+    txs: &'a [Vec<u8>],
+    tx_results: &'a [TxResult],
+    #[serde(with = "crate::hexser")]
+    app_hash_after: &'a [u8],
+}
+
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite failed.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored row does not decode.
     #[error("stored block {height} is corrupt: {reason}")]
     Corrupt {
@@ -49,148 +86,376 @@ pub enum StoreError {
     /// Stored heights are not 1, 2, 3, ...
     #[error("stored chain has a gap before height {0}")]
     Gap(i64),
+    /// The database thread is gone (it failed to start, or panicked).
+    #[error("the database thread stopped")]
+    Stopped,
+    /// The database thread could not be started.
+    #[error("starting the database thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+type Reply<T> = std_mpsc::SyncSender<Result<T, StoreError>>;
+
+enum Request {
+    Meta {
+        key: String,
+        reply: Reply<Option<String>>,
+    },
+    SetMeta {
+        key: String,
+        value: String,
+        reply: Reply<()>,
+    },
+    SaveBlocks {
+        blocks: Vec<Arc<BlockRecord>>,
+        meta: Vec<(String, String)>,
+        reply: Reply<()>,
+    },
+    LoadBlocks {
+        reply: Reply<Vec<BlockRecord>>,
+    },
+}
+
+/// A write handed to the database thread; [`PendingWrite::wait`] for its outcome.
+#[derive(Debug)]
+#[must_use = "a write's outcome is only known after `wait`"]
+pub struct PendingWrite(std_mpsc::Receiver<Result<(), StoreError>>);
+
+impl PendingWrite {
+    /// Waits until the write is committed (or failed).
+    pub fn wait(self) -> Result<(), StoreError> {
+        self.0.recv().unwrap_or(Err(StoreError::Stopped))
+    }
 }
 
 /// The chain database.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    requests: Option<mpsc::UnboundedSender<Request>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`, in WAL journal mode, and brings its
+    /// schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        Self::init(conn)
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        Self::start(options)
     }
 
     /// An in-memory database (tests).
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::start(SqliteConnectOptions::from_str("sqlite::memory:")?)
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, record BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS validator_sets (hash BLOB PRIMARY KEY, validators BLOB NOT NULL);",
-        )?;
-        Ok(Self { conn })
+    fn start(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let (requests, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("devnet-store".into())
+            .spawn(move || run(options, rx, &ready_tx))
+            .map_err(StoreError::Thread)?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Self {
+                requests: Some(requests),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(StoreError::Stopped)
+            }
+        }
+    }
+
+    fn ask<T>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> Request,
+    ) -> std_mpsc::Receiver<Result<T, StoreError>> {
+        let (reply, rx) = std_mpsc::sync_channel(1);
+        if let Some(requests) = &self.requests {
+            // A send error drops the request and its reply sender: `rx` then reports Stopped.
+            let _ = requests.send(make(reply));
+        }
+        rx
+    }
+
+    fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, StoreError> {
+        self.ask(make).recv().unwrap_or(Err(StoreError::Stopped))
     }
 
     /// A metadata value.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        self.call(|reply| Request::Meta {
+            key: key.to_string(),
+            reply,
+        })
     }
 
     /// Sets a metadata value.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        self.call(|reply| Request::SetMeta {
+            key: key.to_string(),
+            value: value.to_string(),
+            reply,
+        })
     }
 
-    /// Stores a block (replacing one at the same height).
-    pub fn save_block(&self, record: &BlockRecord) -> Result<(), StoreError> {
-        let stored = StoredBlock {
-            header: record.header.clone(),
-            block_id: record.block_id.clone(),
-            commit: record.commit.clone(),
-            validators: record.validators.hash().to_vec(),
-            next_validators: record.next_validators.hash().to_vec(),
-            txs: record.txs.clone(),
-            tx_results: record.tx_results.clone(),
-            app_hash_after: record.app_hash_after.clone(),
-        };
-        let bytes = serde_json::to_vec(&stored)?;
-        let height = i64::try_from(record.height()).map_err(|_| StoreError::Gap(i64::MAX))?;
-        let tx = self.conn.unchecked_transaction()?;
-        for set in [&record.validators, &record.next_validators] {
-            tx.execute(
-                "INSERT OR IGNORE INTO validator_sets (hash, validators) VALUES (?1, ?2)",
-                params![set.hash(), serde_json::to_vec(set.as_ref())?],
-            )?;
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO blocks (height, record) VALUES (?1, ?2)",
-            params![height, bytes],
-        )?;
-        tx.commit()?;
-        Ok(())
+    /// Stores a block (replacing one at the same height), atomically.
+    pub fn save_block(&self, record: &Arc<BlockRecord>) -> Result<(), StoreError> {
+        self.save_blocks_async(vec![record.clone()], Vec::new())
+            .wait()
     }
 
-    fn load_sets(&self) -> Result<HashMap<Vec<u8>, Arc<ValidatorSet>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT hash, validators FROM validator_sets")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (hash, bytes) = row?;
-            let set: ValidatorSet =
-                serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-                    height: 0,
-                    reason: format!("validator set: {e}"),
-                })?;
-            out.insert(hash, Arc::new(set));
-        }
-        Ok(out)
+    /// Hands `blocks` (and metadata entries) to the database thread, to be written in one
+    /// transaction: all or none. Returns at once; the caller waits when it needs the outcome.
+    pub fn save_blocks_async(
+        &self,
+        blocks: Vec<Arc<BlockRecord>>,
+        meta: Vec<(String, String)>,
+    ) -> PendingWrite {
+        PendingWrite(self.ask(|reply| Request::SaveBlocks {
+            blocks,
+            meta,
+            reply,
+        }))
     }
 
     /// Every stored block, by height.
     pub fn load_blocks(&self) -> Result<Vec<BlockRecord>, StoreError> {
-        let sets = self.load_sets()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT height, record FROM blocks ORDER BY height")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-        let mut out = Vec::new();
+        self.call(|reply| Request::LoadBlocks { reply })
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread, which closes the connection (WAL checkpoint).
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The database thread: opens the connection, applies the migrations, serves requests until
+/// every [`Store`] handle is gone.
+fn run(
+    options: SqliteConnectOptions,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+    ready: &std_mpsc::SyncSender<Result<(), StoreError>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(StoreError::Thread(e)));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut conn = match connect(&options).await {
+            Ok(c) => {
+                let _ = ready.send(Ok(()));
+                c
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        while let Some(request) = rx.recv().await {
+            match request {
+                Request::Meta { key, reply } => {
+                    let _ = reply.send(meta(&mut conn, &key).await);
+                }
+                Request::SetMeta { key, value, reply } => {
+                    let _ = reply.send(set_meta(&mut conn, &key, &value).await);
+                }
+                Request::SaveBlocks {
+                    blocks,
+                    meta,
+                    reply,
+                } => {
+                    let _ = reply.send(save_blocks(&mut conn, &blocks, &meta).await);
+                }
+                Request::LoadBlocks { reply } => {
+                    let _ = reply.send(load_blocks(&mut conn).await);
+                }
+            }
+        }
+        if let Err(e) = conn.close().await {
+            tracing::warn!(error = %e, "closing the chain database");
+        }
+    });
+}
+
+async fn connect(options: &SqliteConnectOptions) -> Result<SqliteConnection, StoreError> {
+    let mut conn = options.connect().await?;
+    MIGRATOR.run(&mut conn).await?;
+    Ok(conn)
+}
+
+async fn meta(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT value FROM meta WHERE key = ?1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+}
+
+const UPSERT_META: &str = "INSERT INTO meta (key, value) VALUES (?1, ?2)
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+
+async fn set_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), StoreError> {
+    sqlx::query(UPSERT_META)
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn encode(record: &BlockRecord) -> Result<(i64, Vec<u8>), StoreError> {
+    let height = i64::try_from(record.height()).map_err(|_| StoreError::Gap(i64::MAX))?;
+    let bytes = serde_json::to_vec(&StoredBlockRef {
+        header: &record.header,
+        block_id: &record.block_id,
+        commit: &record.commit,
+        validators: record.validators.hash(),
+        next_validators: record.next_validators.hash(),
+        txs: &record.txs,
+        tx_results: &record.tx_results,
+        app_hash_after: &record.app_hash_after,
+    })?;
+    Ok((height, bytes))
+}
+
+async fn save_blocks(
+    conn: &mut SqliteConnection,
+    blocks: &[Arc<BlockRecord>],
+    meta: &[(String, String)],
+) -> Result<(), StoreError> {
+    let mut tx = conn.begin().await?;
+    // Consecutive blocks mostly share their sets: write each set once per batch.
+    let mut written: Vec<&[u8]> = Vec::new();
+    for record in blocks {
+        for set in [&record.validators, &record.next_validators] {
+            if written.contains(&set.hash()) {
+                continue;
+            }
+            written.push(set.hash());
+            sqlx::query("INSERT OR IGNORE INTO validator_sets (hash, validators) VALUES (?1, ?2)")
+                .bind(set.hash())
+                .bind(serde_json::to_vec(set.as_ref())?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (height, bytes) = encode(record)?;
+        sqlx::query("INSERT OR REPLACE INTO blocks (height, record) VALUES (?1, ?2)")
+            .bind(height)
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (key, value) in meta {
+        sqlx::query(UPSERT_META)
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn load_sets(
+    conn: &mut SqliteConnection,
+) -> Result<HashMap<Vec<u8>, Arc<ValidatorSet>>, StoreError> {
+    let rows = sqlx::query("SELECT hash, validators FROM validator_sets")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let hash: Vec<u8> = row.try_get(0)?;
+        let bytes: Vec<u8> = row.try_get(1)?;
+        let set: ValidatorSet =
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+                height: 0,
+                reason: format!("validator set: {e}"),
+            })?;
+        out.insert(hash, Arc::new(set));
+    }
+    Ok(out)
+}
+
+async fn load_blocks(conn: &mut SqliteConnection) -> Result<Vec<BlockRecord>, StoreError> {
+    let sets = load_sets(conn).await?;
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT height, record FROM blocks WHERE height > ?1 ORDER BY height LIMIT ?2",
+        )
+        .bind(after)
+        .bind(LOAD_PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else {
+            return Ok(out);
+        };
+        after = last.try_get(0)?;
         for row in rows {
-            let (height, bytes) = row?;
+            let height: i64 = row.try_get(0)?;
+            let bytes: &[u8] = row.try_get(1)?;
             let expected = i64::try_from(out.len()).unwrap_or(i64::MAX) + 1;
             if height != expected {
                 return Err(StoreError::Gap(expected));
             }
-            let s: StoredBlock =
-                serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-                    height,
-                    reason: e.to_string(),
-                })?;
-            if i64::try_from(s.header.height).ok() != Some(height) {
-                return Err(StoreError::Corrupt {
-                    height,
-                    reason: "height mismatch".into(),
-                });
-            }
-            let set = |hash: &[u8]| {
-                sets.get(hash).cloned().ok_or_else(|| StoreError::Corrupt {
-                    height,
-                    reason: format!("validator set {} missing", hex::encode_upper(hash)),
-                })
-            };
-            out.push(BlockRecord {
-                validators: set(&s.validators)?,
-                next_validators: set(&s.next_validators)?,
-                header: s.header,
-                block_id: s.block_id,
-                commit: s.commit,
-                txs: s.txs,
-                tx_results: s.tx_results,
-                app_hash_after: s.app_hash_after,
-            });
+            out.push(decode(height, bytes, &sets)?);
         }
-        Ok(out)
     }
+}
+
+fn decode(
+    height: i64,
+    bytes: &[u8],
+    sets: &HashMap<Vec<u8>, Arc<ValidatorSet>>,
+) -> Result<BlockRecord, StoreError> {
+    let s: StoredBlock = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        height,
+        reason: e.to_string(),
+    })?;
+    if i64::try_from(s.header.height).ok() != Some(height) {
+        return Err(StoreError::Corrupt {
+            height,
+            reason: "height mismatch".into(),
+        });
+    }
+    let set = |hash: &[u8]| {
+        sets.get(hash).cloned().ok_or_else(|| StoreError::Corrupt {
+            height,
+            reason: format!("validator set {} missing", hex::encode_upper(hash)),
+        })
+    };
+    Ok(BlockRecord {
+        validators: set(&s.validators)?,
+        next_validators: set(&s.next_validators)?,
+        header: s.header,
+        block_id: s.block_id,
+        commit: s.commit,
+        txs: s.txs,
+        tx_results: s.tx_results,
+        app_hash_after: s.app_hash_after,
+    })
 }
 
 #[cfg(test)]
@@ -205,5 +470,22 @@ mod tests {
         s.set_meta("x", "2").unwrap();
         assert_eq!(s.meta("x").unwrap().as_deref(), Some("2"));
         assert!(s.load_blocks().unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn works_inside_a_runtime_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chain.sqlite");
+        {
+            let s = Store::open(&path).unwrap();
+            s.save_blocks_async(Vec::new(), vec![("k".into(), "v".into())])
+                .wait()
+                .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.meta("k").unwrap().as_deref(), Some("v"));
+        // Opened in WAL mode.
+        assert!(dir.path().join("chain.sqlite-wal").exists());
+        drop(s);
     }
 }

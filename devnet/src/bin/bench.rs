@@ -34,6 +34,9 @@ struct Args {
     /// Use the key-value test app instead of the registry (network overhead alone).
     #[arg(long)]
     kv: bool,
+    /// Store the chain in SQLite in this directory (a fresh chain; default: in memory).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// The transactions, one stream per signer in sequence order (the registry accepts a
@@ -77,6 +80,8 @@ async fn main() -> anyhow::Result<()> {
         } else {
             AppKind::Registry { seed_samples: true }
         },
+        data_dir: args.data_dir.clone(),
+        fresh: args.data_dir.is_some(),
         ..DevnetConfig::for_tests()
     };
     let net = Devnet::start(config).await?;
@@ -160,12 +165,17 @@ async fn main() -> anyhow::Result<()> {
         (ok, failed)
     };
     println!(
-        "app={} validators={} nodes={} block_ms={} streams={} batch={batch}",
+        "app={} validators={} nodes={} block_ms={} streams={} batch={batch} store={}",
         if args.kv { "kv" } else { "registry" },
         args.validators,
         urls.len(),
         args.block_ms,
-        n_streams
+        n_streams,
+        if args.data_dir.is_some() {
+            "sqlite"
+        } else {
+            "memory"
+        }
     );
     println!(
         "sent {} accepted by CheckTx {accepted}, committed ok {ok}, failed in DeliverTx {failed}",
