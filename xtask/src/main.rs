@@ -2,6 +2,7 @@
 //! the local network, run every test. Each step says what it does and how long it took.
 
 mod dev;
+mod process;
 mod setup;
 mod tidy;
 mod ui;
@@ -29,10 +30,24 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("\nerror: {e:#}");
-            std::process::ExitCode::FAILURE
+            match interrupted(&e) {
+                Some(i) => eprintln!("\n{i}: stopped"),
+                None => eprintln!("\nerror: {e:#}"),
+            }
+            std::process::ExitCode::from(exit_code(&e))
         }
     }
+}
+
+fn interrupted(e: &anyhow::Error) -> Option<process::Interrupted> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<process::Interrupted>())
+        .copied()
+}
+
+/// 1 for a failure; 128 + the signal's number when a signal stopped the task (130 for Ctrl-C).
+fn exit_code(e: &anyhow::Error) -> u8 {
+    interrupted(e).map_or(1, process::Interrupted::exit_code)
 }
 
 fn run() -> Result<()> {
