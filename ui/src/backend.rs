@@ -1,9 +1,12 @@
-//! The only door to the backend: one typed async function per command, over Tauri's `invoke`.
+//! The only door to the backend: one typed async function per command over Tauri's `invoke`,
+//! and typed event subscriptions over Tauri's `listen`. Nothing else in the UI touches
+//! `window.__TAURI__`.
 
-use serde::Serialize;
+use serde::{de::DeserializeOwned, Serialize};
 use tradeseal_api::{
-    ApiError, AppInfo, AppInfoCmd, Command, ErrorCode, NodeStatus, NodeStatusCmd, Settings,
-    SettingsGetCmd, SettingsSetCmd,
+    ApiError, AppInfo, AppInfoCmd, ChainImport, ChainImportCmd, ChainPreview, ChainPreviewCmd,
+    Command, ErrorCode, Event, NodeAddCmd, NodeEdit, NodeRemoveCmd, NodeStatus, NodeStatusCmd,
+    Settings, SettingsGetCmd, SettingsSetCmd,
 };
 use wasm_bindgen::prelude::*;
 
@@ -12,6 +15,13 @@ extern "C" {
     /// `window.__TAURI__.core.invoke`; throws (caught) when the page runs outside the app.
     #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "core"], js_name = invoke)]
     async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    /// `window.__TAURI__.event.listen`: resolves to the function that stops listening.
+    #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "event"], js_name = listen)]
+    async fn tauri_listen(
+        event: &str,
+        handler: &Closure<dyn FnMut(JsValue)>,
+    ) -> Result<JsValue, JsValue>;
 }
 
 #[derive(Serialize)]
@@ -26,14 +36,18 @@ async fn call<C: Command>(request: &C::Request) -> Result<C::Response, ApiError>
         .serialize(&serializer)
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("encoding request: {e}")))?;
     match tauri_invoke(C::NAME, args).await {
-        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(|e| {
-            ApiError::new(
-                ErrorCode::Internal,
-                format!("unexpected answer to {}: {e}", C::NAME),
-            )
-        }),
+        Ok(value) => decode(value, C::NAME),
         Err(err) => Err(decode_error(err)),
     }
+}
+
+fn decode<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, ApiError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("unexpected answer to {what}: {e}"),
+        )
+    })
 }
 
 /// The backend rejects with an `ApiError`; Tauri itself rejects with a string (unknown command,
@@ -65,4 +79,60 @@ pub async fn settings_get() -> Result<Settings, ApiError> {
 
 pub async fn settings_set(settings: &Settings) -> Result<Settings, ApiError> {
     call::<SettingsSetCmd>(settings).await
+}
+
+/// What a chain config (file content or pasted text) would trust; changes nothing.
+pub async fn chain_preview(text: &str) -> Result<ChainPreview, ApiError> {
+    call::<ChainPreviewCmd>(&text.to_owned()).await
+}
+
+pub async fn chain_import(import: &ChainImport) -> Result<NodeStatus, ApiError> {
+    call::<ChainImportCmd>(import).await
+}
+
+pub async fn node_add(edit: &NodeEdit) -> Result<NodeStatus, ApiError> {
+    call::<NodeAddCmd>(edit).await
+}
+
+pub async fn node_remove(edit: &NodeEdit) -> Result<NodeStatus, ApiError> {
+    call::<NodeRemoveCmd>(edit).await
+}
+
+/// A live event subscription; dropping it stops listening.
+#[derive(Debug)]
+pub struct Subscription {
+    unlisten: Option<js_sys::Function>,
+    // Kept alive for as long as Tauri may call it.
+    _handler: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(unlisten) = self.unlisten.take() {
+            let _ = unlisten.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Listen to the backend's event `E`: `callback` gets each payload, decoded (or why it could
+/// not be). Fails when the page cannot listen (outside the app, or the permission is missing).
+pub async fn listen<E: Event>(
+    mut callback: impl FnMut(Result<E::Payload, ApiError>) + 'static,
+) -> Result<Subscription, ApiError>
+where
+    E::Payload: 'static,
+{
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let payload = js_sys::Reflect::get(&event, &JsValue::from_str("payload"))
+            .map_err(|_| ApiError::new(ErrorCode::Internal, "an event without a payload"))
+            .and_then(|payload| decode(payload, E::NAME));
+        callback(payload);
+    });
+    let unlisten = tauri_listen(E::NAME, &handler)
+        .await
+        .map_err(decode_error)?;
+    Ok(Subscription {
+        unlisten: unlisten.dyn_into::<js_sys::Function>().ok(),
+        _handler: handler,
+    })
 }

@@ -1,7 +1,9 @@
 //! Tradeseal UI entry point: mounts the app into the page (compiled to wasm32).
 
+mod alerts;
 mod app;
 mod backend;
+mod describe;
 mod i18n;
 mod pages;
 mod status_bar;

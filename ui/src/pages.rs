@@ -1,5 +1,7 @@
-//! The pages of the app and what they share (icons, the empty state).
+//! The pages of the app and what they share (icons, the heading); the pages whose features
+//! are not built yet say so.
 
+mod join;
 mod network;
 mod settings;
 
@@ -7,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     app::use_app,
+    describe,
     i18n::{Text, Texts},
 };
 
@@ -68,84 +71,79 @@ pub fn render(page: Page) -> AnyView {
 
 /// A page heading with its one-line purpose.
 #[component]
-pub(crate) fn PageHeader(title: Text, intro: Text) -> impl IntoView {
+pub(crate) fn PageHeader(title: Text, #[prop(optional)] intro: Option<Text>) -> impl IntoView {
     let texts = use_app().texts;
     view! {
         <h1 class="page-title">{move || title(texts.get())}</h1>
-        <p class="page-intro">{move || intro(texts.get())}</p>
+        {intro.map(|intro| view! { <p class="page-intro">{move || intro(texts.get())}</p> })}
     }
 }
 
-/// What a page shows before it has anything: why, and the next step.
+/// A page whose feature is not built yet: says so, and nothing more.
 #[component]
-pub(crate) fn EmptyState(
-    page: Page,
-    text: Text,
-    #[prop(optional)] action: Option<(Page, Text)>,
-) -> impl IntoView {
-    let app = use_app();
-    let texts = app.texts;
+fn NotYet(page: Page, text: Text, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    let texts = use_app().texts;
     view! {
-        <section class="empty-state">
+        <section class="empty-state" id=format!("{}-unavailable", page.slug())>
             <div class="empty-icon">{icon(page)}</div>
             <p class="empty-text">{move || text(texts.get())}</p>
-            {action
-                .map(|(target, label)| {
-                    view! {
-                        <button
-                            class="button primary"
-                            id=format!("{}-go-{}", page.slug(), target.slug())
-                            on:click=move |_| app.page.set(target)
-                        >
-                            {move || label(texts.get())}
-                        </button>
-                    }
-                })}
+            {children.map(|c| c())}
         </section>
     }
 }
 
 #[component]
 fn VerifyPage() -> impl IntoView {
-    let texts = use_app().texts;
-    let methods: [Text; 3] = [|t| t.verify_scan, |t| t.verify_serial, |t| t.verify_pdf];
+    let app = use_app();
+    let texts = app.texts;
+    let state = move || {
+        let t = texts.get();
+        match app.status.get() {
+            Some(Ok(status)) => describe::state_line(t, &status, app.head_age()),
+            Some(Err(e)) => format!("{}: {}", t.status_unreachable, e.message),
+            None => t.status_loading.to_owned(),
+        }
+    };
     view! {
-        <PageHeader title=|t| t.verify_title intro=|t| t.verify_intro/>
-        <ul class="methods">
-            {methods
-                .into_iter()
-                .map(|m| view! { <li class="method" aria-disabled="true">{move || m(texts.get())}</li> })
-                .collect_view()}
-        </ul>
-        <EmptyState
-            page=Page::Verify
-            text=|t| t.verify_empty
-            action=(Page::Network, |t: &Texts| t.go_to_network)
-        />
+        <PageHeader title=|t| t.verify_title/>
+        <NotYet page=Page::Verify text=|t| t.verify_unavailable>
+            <p class="empty-text">{move || texts.get().verify_works_now}</p>
+            <p class="empty-text" id="verify-node-state">
+                <span class="muted">{move || texts.get().status_label} ": "</span>
+                {state}
+            </p>
+            <button
+                class="button primary"
+                id="verify-go-network"
+                on:click=move |_| app.page.set(Page::Network)
+            >
+                {move || texts.get().go_to_network}
+            </button>
+        </NotYet>
     }
 }
 
 #[component]
 fn SignPage() -> impl IntoView {
     view! {
-        <PageHeader title=|t| t.sign_title intro=|t| t.sign_intro/>
-        <EmptyState page=Page::Sign text=|t| t.sign_empty action=(Page::Keys, |t: &Texts| t.go_to_keys)/>
+        <PageHeader title=|t| t.sign_title/>
+        <NotYet page=Page::Sign text=|t| t.sign_unavailable/>
     }
 }
 
 #[component]
 fn KeysPage() -> impl IntoView {
     view! {
-        <PageHeader title=|t| t.keys_title intro=|t| t.keys_intro/>
-        <EmptyState page=Page::Keys text=|t| t.keys_empty/>
+        <PageHeader title=|t| t.keys_title/>
+        <NotYet page=Page::Keys text=|t| t.keys_unavailable/>
     }
 }
 
 #[component]
 fn HistoryPage() -> impl IntoView {
     view! {
-        <PageHeader title=|t| t.history_title intro=|t| t.history_intro/>
-        <EmptyState page=Page::History text=|t| t.history_empty/>
+        <PageHeader title=|t| t.history_title/>
+        <NotYet page=Page::History text=|t| t.history_unavailable/>
     }
 }
 

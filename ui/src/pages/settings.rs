@@ -45,7 +45,7 @@ pub fn SettingsPage() -> impl IntoView {
     };
 
     view! {
-        <PageHeader title=|t| t.settings_title intro=|t| t.tagline/>
+        <PageHeader title=|t| t.settings_title intro=|t| t.settings_intro/>
         <section class="card">
             <label class="field">
                 <span class="field-label">{move || texts.get().settings_language}</span>
