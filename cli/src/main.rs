@@ -1,14 +1,20 @@
 //! Tradeseal command-line interface: one subcommand per task, JSON on stdout.
 
+mod node;
 mod verify_header;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Tradeseal command-line interface.
+/// Tradeseal command-line interface: the wallet's light node and verification, headless,
+/// with JSON on stdout for scripts and integrations.
+///
+/// Exit codes: 0 the answer is verified; 1 it is not (invalid, fork detected, trust expired,
+/// no usable full node, unproven); 2 bad input (unreadable or malformed file, bad argument).
+/// Errors print {"error": {"kind", "message"}} on stdout and the message on stderr.
 #[derive(Debug, Parser)]
-#[command(name = "tradeseal-cli", version, about)]
+#[command(name = "tradeseal-cli", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,14 +25,38 @@ enum Command {
     /// Verify an untrusted CometBFT light block from a trusted one (adjacent or skipping).
     ///
     /// Prints {"verdict": "success" | "not_enough_trust" | "invalid", "reason": ...} and exits
-    /// 0 on success, 1 on any other verdict, 2 when a file cannot be read or an argument is
-    /// wrong.
+    /// 0 on success, 1 on any other verdict, 2 when a file cannot be read or parsed or an
+    /// argument is wrong.
     VerifyHeader(verify_header::Args),
+    /// Verify headers from the chain config's checkpoint to the latest, cross-checked with
+    /// the witnesses.
+    ///
+    /// Prints {"status": "synced" | "stale" | "offline" | "fork_detected" | "trust_expired",
+    /// "height", "time", "age_secs", "hash", "chain_id", "reason", "fork", "nodes",
+    /// "notices"}; exits 0 only when synced.
+    Sync(node::ChainArgs),
+    /// Print what is stored (the newest verified header, a detected fork), without the
+    /// network.
+    ///
+    /// Prints the same fields as `sync`, with "status": "stored" | "empty" |
+    /// "fork_detected" | "trust_expired".
+    Status(node::ChainArgs),
+    /// Read a registry value proven against a verified header.
+    ///
+    /// Syncs first, then prints {"key", "key_hex", "exists", "value_hex", "value_base64",
+    /// "height", "header_height", "header_time", "app_hash", "node"}: the value (or its
+    /// proven absence) in the state after block `height`, proven against the app hash of
+    /// verified header `header_height` = height + 1. Exits 1 when no node gives a provable
+    /// answer.
+    Query(node::QueryArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::VerifyHeader(args) => verify_header::run(&args),
+        Command::Sync(args) => node::sync(&args),
+        Command::Status(args) => node::status(&args),
+        Command::Query(args) => node::query(&args),
     }
 }

@@ -4,11 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use light_client::config::parse_duration;
 use light_client::{
-    parse_light_block, validate_light_block, LightBlock, Options, Time, TrustLevel, TrustedState,
-    Verdict, Verifier,
+    parse_light_block, validate_light_block, ChainConfig, LightBlock, Options, Time, TrustLevel,
+    TrustedState, Verdict, Verifier,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -26,17 +25,21 @@ pub struct Args {
     /// The current time, RFC 3339 (`2023-09-06T14:20:00Z`).
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     now: Time,
-    /// How long the trusted header stays trusted (`21d`, `336h`, `1814400s`; default 21 days).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg,
-          default_value = "21d")]
-    trusting_period: Duration,
-    /// Share of the trusted validator set that must sign when skipping (default 1/3).
-    #[arg(long, value_name = "N/D", value_parser = parse_trust_level, default_value = "1/3")]
-    trust_level: TrustLevel,
-    /// Allowed clock drift for header times (default 10s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg,
-          default_value = "10s")]
-    clock_drift: Duration,
+    /// Take the trusting period, trust level and clock drift from this chain config (the
+    /// flags below override it).
+    #[arg(long, value_name = "FILE")]
+    chain_config: Option<PathBuf>,
+    /// How long the trusted header stays trusted (`21d`, `336h`, `1814400s`; default: the
+    /// chain config's, else 21 days).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    trusting_period: Option<Duration>,
+    /// Share of the trusted validator set that must sign when skipping (default: the chain
+    /// config's, else 1/3).
+    #[arg(long, value_name = "N/D", value_parser = parse_trust_level)]
+    trust_level: Option<TrustLevel>,
+    /// Allowed clock drift for header times (default: the chain config's, else 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    clock_drift: Option<Duration>,
 }
 
 fn parse_time(s: &str) -> Result<Time, String> {
@@ -82,32 +85,56 @@ fn invalid(kind: &str, message: &str) -> Value {
     json!({"verdict": "invalid", "reason": {"kind": kind, "message": message}})
 }
 
-enum Loaded {
-    Block(Box<LightBlock>),
-    Malformed(Value),
+/// Input that cannot be read or parsed: bad input (exit 2), not a forged block.
+#[derive(Debug)]
+struct BadInput {
+    kind: &'static str,
+    message: String,
 }
 
-fn load(role: &str, path: &Path) -> anyhow::Result<Loaded> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {role} block {}", path.display()))?;
-    Ok(match parse_light_block(&text) {
-        Ok(block) => Loaded::Block(Box::new(block)),
-        Err(e) => Loaded::Malformed(invalid(
-            "malformed_input",
-            &format!("{role} block {}: {e}", path.display()),
-        )),
+fn load(role: &str, path: &Path) -> Result<LightBlock, BadInput> {
+    let text = std::fs::read_to_string(path).map_err(|e| BadInput {
+        kind: "unreadable_input",
+        message: format!("cannot read the {role} block {}: {e}", path.display()),
+    })?;
+    parse_light_block(&text).map_err(|e| BadInput {
+        kind: "malformed_input",
+        message: format!("{role} block {}: {e}", path.display()),
     })
 }
 
-fn evaluate(args: &Args) -> anyhow::Result<Value> {
-    let trusted = match load("trusted", &args.trusted)? {
-        Loaded::Block(b) => b,
-        Loaded::Malformed(v) => return Ok(v),
-    };
-    let untrusted = match load("untrusted", &args.untrusted)? {
-        Loaded::Block(b) => b,
-        Loaded::Malformed(v) => return Ok(v),
-    };
+fn options(args: &Args) -> Result<Options, BadInput> {
+    let mut options = Options::default();
+    if let Some(path) = &args.chain_config {
+        let config = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| ChainConfig::from_json(&t).map_err(|e| e.to_string()))
+            .map_err(|e| BadInput {
+                kind: "malformed_input",
+                message: format!("chain config {}: {e}", path.display()),
+            })?;
+        options = Options {
+            trust_level: config.trust_level,
+            trusting_period: config.trusting_period,
+            max_clock_drift: config.max_clock_drift,
+        };
+    }
+    if let Some(p) = args.trusting_period {
+        options.trusting_period = p;
+    }
+    if let Some(t) = args.trust_level {
+        options.trust_level = t;
+    }
+    if let Some(d) = args.clock_drift {
+        options.max_clock_drift = d;
+    }
+    Ok(options)
+}
+
+fn evaluate(args: &Args) -> Result<Value, BadInput> {
+    let options = options(args)?;
+    let trusted = load("trusted", &args.trusted)?;
+    let untrusted = load("untrusted", &args.untrusted)?;
     if let Err(e) = validate_light_block(&trusted) {
         return Ok(invalid(
             "invalid_trusted_block",
@@ -120,11 +147,6 @@ fn evaluate(args: &Args) -> anyhow::Result<Value> {
             "the trusted block has no next_validator_set and its next validators differ from \
              its validators",
         ));
-    };
-    let options = Options {
-        trust_level: args.trust_level,
-        trusting_period: args.trusting_period,
-        max_clock_drift: args.clock_drift,
     };
     let verdict = Verifier::new().verify_update_header(&untrusted, state, &options, args.now);
     Ok(verdict_json(&verdict))
@@ -146,7 +168,9 @@ pub fn run(args: &Args) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let out = json!({"error": {"kind": e.kind, "message": e.message}});
+            println!("{out}");
+            eprintln!("error: {}", e.message);
             ExitCode::from(2)
         }
     }

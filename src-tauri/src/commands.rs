@@ -1,29 +1,76 @@
-//! Tauri commands: each is one line into a service. Names match `tradeseal_api::COMMANDS`.
+//! Tauri commands: each is one line into the wallet. Every signature is written from the
+//! command table (`<C as Command>::Request` / `::Response`), so a type changed in `api`
+//! breaks the build here; names match `tradeseal_api::COMMANDS` (a test checks it).
 
 use tauri::State;
-use tradeseal_api::{ApiError, AppInfo, NodeStatus, Settings};
+use tradeseal_api::{
+    ApiError, AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, NodeAddCmd, NodeRemoveCmd,
+    NodeStatusCmd, SettingsGetCmd, SettingsSetCmd,
+};
+use tradeseal_wallet::Wallet;
 
-use crate::Services;
+use crate::error::to_api;
+
+type Answer<C> = Result<<C as Command>::Response, ApiError>;
+type Request<C> = <C as Command>::Request;
 
 #[tauri::command]
-pub fn app_info() -> AppInfo {
-    crate::services::app_info()
+pub fn app_info() -> Answer<AppInfoCmd> {
+    Ok(tradeseal_wallet::app_info())
 }
 
 #[tauri::command]
-pub fn node_status(services: State<'_, Services>) -> NodeStatus {
-    services.status.status()
+pub fn node_status(wallet: State<'_, Wallet>) -> Answer<NodeStatusCmd> {
+    Ok(wallet.node_status())
 }
 
 #[tauri::command]
-pub fn settings_get(services: State<'_, Services>) -> Settings {
-    services.settings.get()
+pub fn settings_get(wallet: State<'_, Wallet>) -> Answer<SettingsGetCmd> {
+    Ok(wallet.settings.get())
 }
 
 #[tauri::command]
 pub fn settings_set(
-    services: State<'_, Services>,
-    request: Settings,
-) -> Result<Settings, ApiError> {
-    services.settings.set(request)
+    wallet: State<'_, Wallet>,
+    request: Request<SettingsSetCmd>,
+) -> Answer<SettingsSetCmd> {
+    wallet.settings.set(request).map_err(to_api)
+}
+
+#[tauri::command]
+pub fn chain_preview(
+    wallet: State<'_, Wallet>,
+    request: Request<ChainPreviewCmd>,
+) -> Answer<ChainPreviewCmd> {
+    wallet.chain_preview(&request).map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn chain_import(
+    wallet: State<'_, Wallet>,
+    request: Request<ChainImportCmd>,
+) -> Answer<ChainImportCmd> {
+    wallet
+        .chain_import(&request.text, request.confirm_replace)
+        .await
+        .map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn node_add(
+    wallet: State<'_, Wallet>,
+    request: Request<NodeAddCmd>,
+) -> Answer<NodeAddCmd> {
+    wallet
+        .node_add(&request.url, request.primary)
+        .await
+        .map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn node_remove(
+    wallet: State<'_, Wallet>,
+    request: Request<NodeRemoveCmd>,
+) -> Answer<NodeRemoveCmd> {
+    wallet.node_remove(&request.url).await.map_err(to_api)
 }

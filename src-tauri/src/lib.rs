@@ -1,12 +1,13 @@
-//! Tradeseal app: the Tauri builder, the services held in managed state, and the commands the
-//! UI calls (each one line into a service).
+//! Tradeseal app: the Tauri builder, the wallet held in managed state, the commands the UI
+//! calls (each one line into the wallet), and the wallet's status forwarded to the UI as
+//! events.
 
 mod commands;
-mod services;
+mod error;
 
-use tauri::Manager;
-
-pub use services::{Services, SettingsStore, StatusService};
+use tauri::{Emitter, Manager};
+use tradeseal_api::{Event, NodeStatusEvent};
+use tradeseal_wallet::{Wallet, WalletConfig};
 
 /// Start the app (desktop `main` and the mobile entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -16,12 +17,19 @@ pub fn run() {
         .expect("the app failed to start");
 }
 
-/// Wire services and commands into a builder; tests may pass their own builder.
+/// Wire the wallet, its events and the commands into a builder; tests may pass their own.
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .setup(|app| {
-            let config_dir = app.path().app_config_dir()?;
-            app.manage(Services::open(&config_dir)?);
+            let paths = app.path();
+            let config = WalletConfig::new(paths.app_config_dir()?, paths.app_data_dir()?);
+            let wallet = tauri::async_runtime::block_on(async {
+                let wallet = Wallet::open(config).await?;
+                wallet.start_node(true).await?;
+                Ok::<_, tradeseal_wallet::WalletError>(wallet)
+            })?;
+            forward_status(app.handle().clone(), &wallet);
+            app.manage(wallet);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -29,15 +37,35 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::node_status,
             commands::settings_get,
             commands::settings_set,
+            commands::chain_preview,
+            commands::chain_import,
+            commands::node_add,
+            commands::node_remove,
         ])
+}
+
+/// Every change of the light node's status reaches the UI as a `node-status` event.
+fn forward_status<R: tauri::Runtime>(app: tauri::AppHandle<R>, wallet: &Wallet) {
+    let mut status = wallet.watch_status();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let payload: <NodeStatusEvent as Event>::Payload = status.borrow_and_update().clone();
+            if let Err(e) = app.emit(NodeStatusEvent::NAME, payload) {
+                eprintln!("could not send the node status to the UI: {e}");
+            }
+            if status.changed().await.is_err() {
+                return;
+            }
+        }
+    });
 }
 
 #[cfg(test)]
 mod tests {
-    /// The capability file grants exactly the commands of the API table: one permission each,
-    /// and nothing else (no core or plugin permissions).
+    /// The capability file grants exactly the commands of the API table (one permission
+    /// each) and, for the events of the API's event table, listening and unlistening.
     #[test]
-    fn capability_grants_exactly_the_api_commands() {
+    fn capability_grants_exactly_the_api_commands_and_event_listening() {
         let text = include_str!("../capabilities/main.json");
         let cap: serde_json::Value = serde_json::from_str(text).unwrap();
         let mut granted: Vec<String> = cap["permissions"]
@@ -51,7 +79,23 @@ mod tests {
             .iter()
             .map(|c| format!("allow-{}", c.replace('_', "-")))
             .collect();
+        expected.push("core:event:allow-listen".into());
+        expected.push("core:event:allow-unlisten".into());
         expected.sort();
         assert_eq!(granted, expected);
+    }
+
+    /// The handlers registered are the command table, in order.
+    #[test]
+    fn registered_handlers_are_the_command_table() {
+        let source = include_str!("lib.rs");
+        let start = source.find("generate_handler![").unwrap();
+        let end = start + source[start..].find(']').unwrap();
+        let names: Vec<&str> = source[start..end]
+            .split("commands::")
+            .skip(1)
+            .map(|s| s.trim().trim_end_matches(',').trim())
+            .collect();
+        assert_eq!(names, tradeseal_api::COMMANDS);
     }
 }

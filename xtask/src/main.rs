@@ -8,6 +8,8 @@ mod tidy;
 mod ui;
 mod util;
 
+use std::ffi::{OsStr, OsString};
+
 use anyhow::{bail, Result};
 
 const HELP: &str = "\
@@ -15,7 +17,7 @@ usage: cargo xtask <task>
 
 tasks:
   dev      install what is missing, build, start the local development network and run
-           the app on it (the network stops when the app closes)
+           the app on it (the network stops when the app closes; Ctrl-C stops both)
   test     install what is missing, then fmt check, tidy, clippy, unit/integration tests,
            wasm and Android checks, and the end-to-end test through the app's WebView
   tidy     check that every .rs file opens with `//!`, that docs/ARCHITECTURE.md's code
@@ -119,7 +121,7 @@ fn test(ws: &util::Workspace) -> Result<()> {
             ],
         )
     })?;
-    util::step("light-client compiles for wasm32 and Android", || {
+    util::step("light-client compiles for wasm32", || {
         util::cargo(
             ws,
             &[
@@ -129,30 +131,26 @@ fn test(ws: &util::Workspace) -> Result<()> {
                 "--target",
                 "wasm32-unknown-unknown",
             ],
-        )?;
-        util::cargo(
-            ws,
-            &[
-                "check",
-                "-p",
-                "light-client",
-                "--target",
-                "aarch64-linux-android",
-            ],
         )
     })?;
-    util::step("app compiles for Android (aarch64-linux-android)", || {
-        util::cargo(
-            ws,
-            &[
-                "check",
-                "-p",
-                "tradeseal-app",
-                "--target",
-                "aarch64-linux-android",
-            ],
-        )
-    })?;
+    util::step(
+        &format!(
+            "compiles for Android ({ANDROID}): {}",
+            ANDROID_CRATES.join(", ")
+        ),
+        || {
+            let env = android_c_env();
+            let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+            for (k, v) in &env {
+                println!("    {k}={}", v.to_string_lossy());
+            }
+            // One crate at a time: each must compile with only its own features enabled.
+            for krate in ANDROID_CRATES {
+                util::cargo_env(ws, &["check", "-p", krate, "--target", ANDROID], &env)?;
+            }
+            Ok(())
+        },
+    )?;
     util::step("unit and integration tests", || {
         util::cargo(
             ws,
@@ -173,6 +171,47 @@ fn test(ws: &util::Workspace) -> Result<()> {
         std::time::Duration::from_secs(started.elapsed().as_secs())
     );
     Ok(())
+}
+
+/// The Android target the app, its light node and its core are type-checked for.
+const ANDROID: &str = "aarch64-linux-android";
+/// What must compile for Android: the core alone, the light node and the wallet services, and
+/// the app on top of them.
+const ANDROID_CRATES: &[&str] = &[
+    "light-client",
+    "light-node",
+    "tradeseal-wallet",
+    "tradeseal-app",
+];
+
+/// The C toolchain for the Android check. Build scripts compile C even under `cargo check`
+/// (SQLite's amalgamation in `libsqlite3-sys`, ring's C and assembly for rustls), and for an
+/// Android target they look for the NDK's `aarch64-linux-android-clang`. Without the NDK, the
+/// check uses Debian's aarch64 cross compiler (`gcc-aarch64-linux-gnu`, installed by setup):
+/// the C is compiled for the right architecture against glibc's headers instead of Bionic's,
+/// and nothing is linked, so this proves that the code compiles for Android, not that it
+/// links or runs there; a real Android build uses the NDK. Variables already set (pointing at
+/// an NDK) are kept, and so is an NDK clang found on the `PATH`.
+fn android_c_env() -> Vec<(&'static str, OsString)> {
+    let ndk_clang = util::output("aarch64-linux-android-clang", &["--version"]).is_some();
+    android_c_env_given(ndk_clang, |k| std::env::var_os(k).is_some())
+}
+
+fn android_c_env_given(
+    ndk_clang: bool,
+    is_set: impl Fn(&str) -> bool,
+) -> Vec<(&'static str, OsString)> {
+    if ndk_clang {
+        return Vec::new();
+    }
+    [
+        ("CC_aarch64_linux_android", "aarch64-linux-gnu-gcc"),
+        ("AR_aarch64_linux_android", "aarch64-linux-gnu-ar"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| !is_set(k))
+    .map(|(k, v)| (k, OsString::from(v)))
+    .collect()
 }
 
 fn tidy(ws: &util::Workspace) -> Result<()> {
@@ -218,4 +257,30 @@ fn e2e(ws: &util::Workspace) -> Result<()> {
     )?;
     println!("    screenshots: {}", artifacts.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn android_c_env_uses_the_cross_gcc_only_without_an_ndk() {
+        let names = |env: Vec<(&str, OsString)>| -> Vec<String> {
+            env.iter()
+                .map(|(k, v)| format!("{k}={}", v.to_string_lossy()))
+                .collect()
+        };
+        assert_eq!(
+            names(android_c_env_given(false, |_| false)),
+            [
+                "CC_aarch64_linux_android=aarch64-linux-gnu-gcc",
+                "AR_aarch64_linux_android=aarch64-linux-gnu-ar"
+            ]
+        );
+        assert_eq!(
+            names(android_c_env_given(false, |k| k.starts_with("CC_"))),
+            ["AR_aarch64_linux_android=aarch64-linux-gnu-ar"]
+        );
+        assert!(android_c_env_given(true, |_| false).is_empty());
+    }
 }

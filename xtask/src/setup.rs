@@ -19,8 +19,17 @@ pub enum Need {
 
 /// Debian packages to build and run the app (WebKitGTK for the WebView).
 const RUN_PACKAGES: &[&str] = &["libwebkit2gtk-4.1-dev", "pkg-config", "build-essential"];
-/// Added for tests: a virtual X display and the WebKit WebDriver the end-to-end test drives.
-const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver"];
+/// Added for tests: a virtual X display and the WebKit WebDriver the end-to-end test drives;
+/// an aarch64 C cross compiler with its libc headers (a Recommends of the compiler, so named
+/// here), for the C that build scripts compile during the Android type-check (see
+/// `android_c_env` in main.rs: the NDK is not needed for a check).
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "gcc-aarch64-linux-gnu",
+    "libc6-dev-arm64-cross",
+];
 const TARGETS: &[&str] = &["wasm32-unknown-unknown"];
 const TEST_TARGETS: &[&str] = &["aarch64-linux-android"];
 /// Pinned tools installed with `cargo install --locked`.

@@ -175,9 +175,12 @@ fn malformed_input_and_bad_arguments() {
         SEPT_2023,
         &[],
     );
-    assert_eq!(r.code, 1);
-    assert_eq!(r.json["reason"]["kind"], "malformed_input");
-    assert!(r.json["reason"]["message"]
+    assert_eq!(
+        r.code, 2,
+        "malformed input is bad input, not a forged block"
+    );
+    assert_eq!(r.json["error"]["kind"], "malformed_input");
+    assert!(r.json["error"]["message"]
         .as_str()
         .unwrap()
         .contains("result.header.height"));
