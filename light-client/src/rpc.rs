@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::serde_helpers::str_u64;
+use crate::serde_helpers::{str_u64, votes_list};
 use crate::types::{Height, LightBlock, SignedHeader, Validator, ValidatorSet, ValidatorSetError};
 
 /// Why a JSON-RPC answer could not be read.
@@ -109,7 +109,10 @@ fn join(prefix: &str, field: &str) -> String {
 ///   and validators, as in the Celestia fixtures);
 ///
 /// `validators` is accepted as an alias of `validator_set` (holding either a set or a plain
-/// validator list, as `/validators` returns).
+/// validator list, as `/validators` returns; `null` there is the empty list, as Go prints it).
+/// Wherever Go prints an empty list as `null` (`"signatures": null`, `"validators": null`),
+/// `null` reads as the empty list: the verdict then follows from the contents (a commit
+/// without signatures is [`crate::VerificationError::NoSignatures`]).
 pub fn parse_light_block(json: &str) -> Result<LightBlock, ParseError> {
     let (mut payload, prefix) = unwrap_envelope(parse_json(json)?)?;
     let obj = payload
@@ -146,12 +149,16 @@ pub fn parse_light_block(json: &str) -> Result<LightBlock, ParseError> {
             reason: "expected `validator_set` next to the signed header".into(),
         });
     };
-    let validators = read_set(obj.remove(vals_key), &join(prefix, vals_key))?.ok_or_else(|| {
-        ParseError::Field {
+    let mut value = obj.remove(vals_key);
+    if vals_key == "validators" && matches!(value, Some(serde_json::Value::Null)) {
+        // A plain validator list, empty: Go prints a nil list as `null`.
+        value = Some(serde_json::Value::Array(Vec::new()));
+    }
+    let validators =
+        read_set(value, &join(prefix, vals_key))?.ok_or_else(|| ParseError::Field {
             path: join(prefix, vals_key),
             reason: "validator set is null".into(),
-        }
-    })?;
+        })?;
     let next_validators = read_set(
         obj.remove("next_validator_set"),
         &join(prefix, "next_validator_set"),
@@ -198,7 +205,8 @@ pub fn parse_commit_response(json: &str) -> Result<CommitResponse, ParseError> {
 pub struct ValidatorsPage {
     /// The height whose validators these are.
     pub block_height: Height,
-    /// The validators of this page.
+    /// The validators of this page (`null`, Go's empty list, reads as none).
+    #[serde(deserialize_with = "votes_list")]
     pub validators: Vec<Validator>,
     /// Number of validators on this page.
     #[serde(with = "str_u64")]

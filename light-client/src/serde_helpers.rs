@@ -1,9 +1,13 @@
-//! Serde adapters for the CometBFT JSON-RPC conventions: int64 as strings, hex and base64 bytes.
+//! Serde adapters for the CometBFT JSON-RPC conventions: int64 as strings, hex and base64 bytes,
+//! `null` for an empty list.
 
 use core::fmt;
+use core::marker::PhantomData;
 
-use serde::de::{self, Visitor};
-use serde::{Deserializer, Serializer};
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serializer};
+
+use crate::types::MAX_VOTES_COUNT;
 
 /// A JSON integer given either as a number or as a decimal string.
 struct IntVisitor {
@@ -112,4 +116,57 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 /// Hex in either case (CometBFT prints upper case).
 pub(crate) fn hex_decode(text: &str) -> Result<Vec<u8>, String> {
     hex::decode(text).map_err(|e| format!("invalid hex ({e})"))
+}
+
+/// A list as Go's JSON encoder prints it, bounded by CometBFT's `MaxVotesCount`: `null` (a nil
+/// slice) is the empty list; more than [`MAX_VOTES_COUNT`] elements are refused while reading,
+/// before the rest is decoded (commit signatures, validators).
+pub(crate) fn votes_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    d.deserialize_option(NullableList {
+        max: MAX_VOTES_COUNT,
+        marker: PhantomData,
+    })
+}
+
+struct NullableList<T> {
+    max: usize,
+    marker: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for NullableList<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a list of at most {} elements, or null", self.max)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max));
+        while let Some(item) = seq.next_element()? {
+            if out.len() == self.max {
+                return Err(de::Error::custom(format_args!(
+                    "more than {} elements (CometBFT's MaxVotesCount)",
+                    self.max
+                )));
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
 }

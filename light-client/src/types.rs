@@ -16,4 +16,6 @@ pub use primitives::{
     MAX_CHAIN_ID_LEN,
 };
 pub use time::{Time, TimeError};
-pub use validator::{Validator, ValidatorSet, ValidatorSetError, MAX_TOTAL_VOTING_POWER};
+pub use validator::{
+    Validator, ValidatorSet, ValidatorSetError, MAX_TOTAL_VOTING_POWER, MAX_VOTES_COUNT,
+};

@@ -7,7 +7,7 @@ use super::primitives::{opt_address, opt_hash, opt_signature};
 use super::{Address, ChainId, Hash, Height, HexBytes, Signature, Time};
 use crate::merkle;
 use crate::proto::{self, ProtoWriter};
-use crate::serde_helpers::{num_u32, str_u64};
+use crate::serde_helpers::{num_u32, str_u64, votes_list};
 
 /// The block protocol version of every CometBFT release from v0.34 to v1.x.
 pub const BLOCK_PROTOCOL: u64 = 11;
@@ -263,16 +263,61 @@ pub struct CommitSig {
 }
 
 impl CommitSig {
-    /// An absent vote, as CometBFT prints it.
+    /// An absent vote, as CometBFT prints it: no address, Go's zero time, no signature.
     pub fn absent() -> CommitSig {
         CommitSig {
             block_id_flag: BlockIdFlag::Absent,
             validator_address: None,
-            timestamp: Time::from_unix(-62_135_596_800, 0).unwrap_or(Time::UNIX_EPOCH),
+            timestamp: Time::ZERO,
             signature: None,
         }
     }
+
+    /// The rules of CometBFT's `CommitSig.ValidateBasic` (`types/block.go`), in its order; the
+    /// error says which one is broken.
+    ///
+    /// - An absent vote carries no validator address, Go's zero time ([`Time::ZERO`],
+    ///   `0001-01-01T00:00:00Z`) and no signature.
+    /// - A commit or nil vote carries a validator address (always 20 bytes here) and a
+    ///   signature of 1 to 64 bytes. (Its timestamp is not checked here, as in CometBFT.)
+    ///
+    /// An empty signature counts as no signature, as Go's `len(cs.Signature) == 0` does.
+    pub fn validate_basic(&self) -> Result<(), &'static str> {
+        let signature_len = self.signature.as_ref().map_or(0, |s| s.as_bytes().len());
+        match self.block_id_flag {
+            BlockIdFlag::Absent => {
+                if self.validator_address.is_some() {
+                    return Err(
+                        "absent vote with a validator address (validator address is present)",
+                    );
+                }
+                if !self.timestamp.is_zero() {
+                    return Err(
+                        "absent vote with a timestamp other than 0001-01-01T00:00:00Z (time is present)",
+                    );
+                }
+                if signature_len != 0 {
+                    return Err("absent vote with a signature (signature is present)");
+                }
+            }
+            BlockIdFlag::Commit | BlockIdFlag::Nil => {
+                if self.validator_address.is_none() {
+                    return Err("vote without a validator address");
+                }
+                if signature_len == 0 {
+                    return Err("vote without a signature (signature is missing)");
+                }
+                if signature_len > MAX_SIGNATURE_SIZE {
+                    return Err("signature longer than 64 bytes (signature is too big)");
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// CometBFT's `MaxSignatureSize`: the longest signature a commit entry may carry.
+const MAX_SIGNATURE_SIZE: usize = 64;
 
 /// A commit: the precommit signatures for one block. JSON (`/commit`'s `signed_header.commit`):
 /// `{"height": "3000", "round": 0, "block_id": {...}, "signatures": [...]}`.
@@ -285,7 +330,10 @@ pub struct Commit {
     pub round: u32,
     /// The committed block.
     pub block_id: BlockId,
-    /// One entry per validator of the block's validator set, in the set's order.
+    /// One entry per validator of the block's validator set, in the set's order. JSON `null`
+    /// (Go's empty list) reads as no entries; more than
+    /// [`MAX_VOTES_COUNT`](super::MAX_VOTES_COUNT) entries are refused while reading.
+    #[serde(deserialize_with = "votes_list")]
     pub signatures: Vec<CommitSig>,
 }
 

@@ -51,6 +51,18 @@ impl Time {
         nanos: 0,
     };
 
+    /// Go's zero `time.Time`, 0001-01-01T00:00:00Z: the timestamp CometBFT gives absent votes
+    /// (JSON `"0001-01-01T00:00:00Z"`), and the smallest representable time.
+    pub const ZERO: Time = Time {
+        seconds: MIN_SECONDS,
+        nanos: 0,
+    };
+
+    /// Whether this is Go's zero time ([`Time::ZERO`]), as Go's `Time.IsZero` decides.
+    pub fn is_zero(self) -> bool {
+        self == Time::ZERO
+    }
+
     /// Builds a time from seconds and nanoseconds since the Unix epoch.
     pub fn from_unix(seconds: i64, nanos: u32) -> Result<Time, TimeError> {
         if nanos >= 1_000_000_000 || !(MIN_SECONDS..=MAX_SECONDS).contains(&seconds) {
@@ -298,12 +310,15 @@ mod tests {
         assert_eq!(t.unix_seconds(), 1_694_009_834);
         let t = Time::parse_rfc3339("1970-01-01T00:00:01.500Z").unwrap();
         assert_eq!(t.to_rfc3339(), "1970-01-01T00:00:01.5Z");
-        assert_eq!(
-            Time::parse_rfc3339("0001-01-01T00:00:00Z")
-                .unwrap()
-                .unix_seconds(),
-            MIN_SECONDS
-        );
+        let zero = Time::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
+        assert_eq!(zero.unix_seconds(), MIN_SECONDS);
+        assert!(zero.is_zero());
+        assert_eq!(Time::ZERO.to_rfc3339(), "0001-01-01T00:00:00Z");
+        // The same instant written with an offset is still Go's zero time.
+        assert!(Time::parse_rfc3339("0001-01-01T01:00:00+01:00")
+            .unwrap()
+            .is_zero());
+        assert!(!Time::UNIX_EPOCH.is_zero());
     }
 
     #[test]

@@ -7,10 +7,15 @@ use serde::{Deserialize, Serialize};
 use super::{Address, Hash, PublicKey};
 use crate::merkle;
 use crate::proto::ProtoWriter;
-use crate::serde_helpers::{str_i64, str_u64};
+use crate::serde_helpers::{str_i64, str_u64, votes_list};
 
 /// CometBFT's cap on a validator set's total voting power (`MaxTotalVotingPower`).
 pub const MAX_TOTAL_VOTING_POWER: u64 = (i64::MAX / 8) as u64;
+
+/// CometBFT's `MaxVotesCount` (`types/vote_set.go`): the most votes one height can have, so
+/// the most validators a set and the most entries a commit may have here. It bounds the work
+/// one light block can cost.
+pub const MAX_VOTES_COUNT: usize = 10_000;
 
 /// Why a validator set could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +29,12 @@ pub enum ValidatorSetError {
     /// The total voting power exceeds `MAX_TOTAL_VOTING_POWER`.
     #[error("total voting power exceeds {MAX_TOTAL_VOTING_POWER}")]
     TotalVotingPowerTooLarge,
+    /// More validators than [`MAX_VOTES_COUNT`].
+    #[error("{count} validators, more than {MAX_VOTES_COUNT} (CometBFT's MaxVotesCount)")]
+    TooManyValidators {
+        /// The number of validators given.
+        count: usize,
+    },
 }
 
 /// A validator. JSON: `{"address", "pub_key": {"type", "value"}, "voting_power": "10",
@@ -66,6 +77,7 @@ impl Validator {
 
 #[derive(Deserialize)]
 struct RawValidatorSet {
+    #[serde(deserialize_with = "votes_list")]
     validators: Vec<Validator>,
     #[serde(default)]
     proposer: Option<Validator>,
@@ -74,9 +86,10 @@ struct RawValidatorSet {
 /// A validator set, always in CometBFT order: voting power descending, then address ascending
 /// (the order in which commit signatures are listed and the set is hashed).
 ///
-/// JSON: `{"validators": [...], "proposer": {...}}`; a `total_voting_power` field is ignored.
-/// Deserialising sorts the validators, as CometBFT's light client does, and rejects duplicate
-/// addresses and a total voting power above [`MAX_TOTAL_VOTING_POWER`].
+/// JSON: `{"validators": [...], "proposer": {...}}`; a `total_voting_power` field is ignored,
+/// and `"validators": null` (Go's empty list) is the empty set. Deserialising sorts the
+/// validators, as CometBFT's light client does, and rejects duplicate addresses, a total
+/// voting power above [`MAX_TOTAL_VOTING_POWER`] and more than [`MAX_VOTES_COUNT`] validators.
 ///
 /// A set is immutable once built; its hash and the check that every address derives from its
 /// key are computed at most once per set and kept.
@@ -113,12 +126,18 @@ impl TryFrom<RawValidatorSet> for ValidatorSet {
 }
 
 impl ValidatorSet {
-    /// Builds a set: sorts the validators into CometBFT order, rejects duplicate addresses and
-    /// a total voting power above [`MAX_TOTAL_VOTING_POWER`].
+    /// Builds a set: sorts the validators into CometBFT order, rejects more than
+    /// [`MAX_VOTES_COUNT`] validators, duplicate addresses and a total voting power above
+    /// [`MAX_TOTAL_VOTING_POWER`].
     pub fn new(
         mut validators: Vec<Validator>,
         proposer: Option<Validator>,
     ) -> Result<ValidatorSet, ValidatorSetError> {
+        if validators.len() > MAX_VOTES_COUNT {
+            return Err(ValidatorSetError::TooManyValidators {
+                count: validators.len(),
+            });
+        }
         let mut total: u64 = 0;
         for v in &validators {
             total = total
