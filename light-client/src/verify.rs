@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{TrustLevel, DEFAULT_MAX_CLOCK_DRIFT, DEFAULT_TRUSTING_PERIOD};
 use crate::types::{
     Address, ChainId, Hash, Header, Height, LightBlock, SignedHeader, Time, ValidatorSet,
-    BLOCK_PROTOCOL, MAX_CHAIN_ID_LEN,
+    BLOCK_PROTOCOL, MAX_CHAIN_ID_LEN, MAX_VOTES_COUNT,
 };
-use commit::{validate_commit_structure, CommitTally, Lookup};
+use commit::{validate_commit_against_set, validate_commit_basic, CommitTally, Lookup};
 use signature::KeyCache;
 
 pub use signature::verify_each_and_batch;
@@ -44,8 +44,10 @@ impl Default for Options {
 pub struct VotingPowerTally {
     /// Total voting power of the set.
     pub total: u64,
-    /// Power of the set's validators counted with valid signatures (counting stops once the
-    /// threshold is exceeded).
+    /// Power of the set's validators that voted for the block, counted in commit order and
+    /// stopping once the threshold is exceeded. When it does not exceed `needed`, no signature
+    /// was checked (power is decided first, as in CometBFT); when it does, every counted
+    /// signature is valid.
     pub tallied: u64,
     /// The power that must be exceeded.
     pub needed: u64,
@@ -102,9 +104,18 @@ pub enum VerificationError {
         /// The commit's block id hash.
         commit_block: Hash,
     },
-    /// The commit has no present vote.
+    /// The commit has no entry, or no present vote.
     #[error("commit has no signatures")]
     NoSignatures,
+    /// The commit has more entries than CometBFT's `MaxVotesCount`.
+    #[error("commit has {signatures} signatures, more than {MAX_VOTES_COUNT} (CometBFT's MaxVotesCount)")]
+    TooManySignatures {
+        /// Number of commit entries.
+        signatures: usize,
+    },
+    /// The block's validator set has no validator (CometBFT: "validator set is nil or empty").
+    #[error("validator set is empty")]
+    EmptyValidatorSet,
     /// The commit and the validator set have different sizes.
     #[error("commit has {signatures} signatures for {validators} validators")]
     SignatureCountMismatch {
@@ -224,6 +235,8 @@ impl VerificationError {
             VerificationError::CommitHeightMismatch { .. } => "commit_height_mismatch",
             VerificationError::HeaderCommitMismatch { .. } => "header_commit_mismatch",
             VerificationError::NoSignatures => "no_signatures",
+            VerificationError::TooManySignatures { .. } => "too_many_signatures",
+            VerificationError::EmptyValidatorSet => "empty_validator_set",
             VerificationError::SignatureCountMismatch { .. } => "signature_count_mismatch",
             VerificationError::MalformedCommitSig { .. } => "malformed_commit_sig",
             VerificationError::SignerMismatch { .. } => "signer_mismatch",
@@ -323,12 +336,19 @@ fn validate_set_addresses(set: &ValidatorSet) -> Result<(), VerificationError> {
     }
 }
 
-/// Checks a light block on its own: header basics, validator-set hashes, that the commit is
-/// for this header, and the commit's shape against the block's validator set. Signatures are
+/// Checks a light block on its own, in the order of CometBFT's `LightBlock.ValidateBasic`:
+/// header basics; the commit on its own (at most [`MAX_VOTES_COUNT`] entries, at least one,
+/// each well formed: [`crate::CommitSig::validate_basic`]); that the commit is for this
+/// header; the validator set (not empty, hashing to `validators_hash`, addresses derived from
+/// keys) and the next set if given; then the commit's shape against the set. Signatures are
 /// not checked here.
 pub fn validate_light_block(block: &LightBlock) -> Result<(), VerificationError> {
     let header = &block.signed_header.header;
     validate_header(header)?;
+    validate_signed_header_basic(&block.signed_header)?;
+    if block.validators.is_empty() {
+        return Err(VerificationError::EmptyValidatorSet);
+    }
     let actual = block.validators.hash();
     if actual != header.validators_hash {
         return Err(VerificationError::ValidatorSetMismatch {
@@ -352,15 +372,15 @@ pub fn validate_light_block(block: &LightBlock) -> Result<(), VerificationError>
         }
         validate_set_addresses(next)?;
     }
-    validate_signed_header(&block.signed_header, &block.validators)
+    validate_commit_against_set(&block.signed_header.commit, &block.validators)
 }
 
-fn validate_signed_header(
-    signed_header: &SignedHeader,
-    validators: &ValidatorSet,
-) -> Result<(), VerificationError> {
+/// The commit on its own, and that it is for this header (CometBFT's
+/// `SignedHeader.ValidateBasic`, the chain id aside).
+fn validate_signed_header_basic(signed_header: &SignedHeader) -> Result<(), VerificationError> {
     let header = &signed_header.header;
     let commit = &signed_header.commit;
+    validate_commit_basic(commit)?;
     if commit.height != header.height {
         return Err(VerificationError::CommitHeightMismatch {
             header: header.height,
@@ -374,7 +394,7 @@ fn validate_signed_header(
             commit_block: commit.block_id.hash,
         });
     }
-    validate_commit_structure(commit, validators)
+    Ok(())
 }
 
 /// The light-client verifier. Pure: every input, including the current time, is a parameter.
@@ -404,25 +424,37 @@ impl Verifier {
 
     /// Checks that more than 2/3 of `validators` (the header's own set, matched by index)
     /// signed the header with valid signatures, after the structural checks of
-    /// [`validate_light_block`] on the signed header (commit height, block id, shape).
+    /// [`validate_light_block`] on the signed header (the commit on its own, commit height,
+    /// block id, shape against the set). Power is decided before any signature is checked:
+    /// too little power is [`VerificationError::InsufficientSignatures`] whatever the
+    /// signatures.
     pub fn verify_commit(
         &mut self,
         signed_header: &SignedHeader,
         validators: &ValidatorSet,
     ) -> Result<VotingPowerTally, VerificationError> {
-        validate_signed_header(signed_header, validators)?;
+        validate_signed_header_basic(signed_header)?;
+        if validators.is_empty() {
+            return Err(VerificationError::EmptyValidatorSet);
+        }
+        validate_commit_against_set(&signed_header.commit, validators)?;
         let mut tally = CommitTally::new(signed_header);
         self.two_thirds(&mut tally, validators)
     }
 
     /// Checks that more than `trust_level` of `validators` (any set, matched by address)
-    /// signed the header. `Ok(Err(tally))` when the signatures are valid but not enough.
+    /// signed the header, after checking the commit on its own (at most [`MAX_VOTES_COUNT`]
+    /// entries, each well formed). `Ok(Err(tally))` when the power of the set's votes for the
+    /// block cannot exceed the trust level even if their signatures were valid: then no
+    /// signature is checked. Otherwise the counted signatures are checked, and an invalid one
+    /// is an error.
     pub fn verify_commit_trusting(
         &mut self,
         signed_header: &SignedHeader,
         validators: &ValidatorSet,
         trust_level: TrustLevel,
     ) -> Result<Result<VotingPowerTally, VotingPowerTally>, VerificationError> {
+        validate_commit_basic(&signed_header.commit)?;
         let mut tally = CommitTally::new(signed_header);
         self.trusting(&mut tally, validators, trust_level)
     }
@@ -434,16 +466,17 @@ impl Verifier {
     ) -> Result<VotingPowerTally, VerificationError> {
         let total = validators.total_voting_power();
         let needed = TrustLevel::TWO_THIRDS.power_needed(total);
-        let tallied = tally.tally(&mut self.keys, validators, Lookup::ByIndex, needed)?;
-        let result = VotingPowerTally {
+        let counted = tally.tally(&mut self.keys, validators, Lookup::ByIndex, needed)?;
+        let tally = |tallied| VotingPowerTally {
             total,
             tallied,
             needed,
         };
-        if tallied > needed {
-            Ok(result)
-        } else {
-            Err(VerificationError::InsufficientSignatures { tally: result })
+        match counted {
+            Ok(tallied) => Ok(tally(tallied)),
+            Err(tallied) => Err(VerificationError::InsufficientSignatures {
+                tally: tally(tallied),
+            }),
         }
     }
 
@@ -455,17 +488,13 @@ impl Verifier {
     ) -> Result<Result<VotingPowerTally, VotingPowerTally>, VerificationError> {
         let total = validators.total_voting_power();
         let needed = trust_level.power_needed(total);
-        let tallied = tally.tally(&mut self.keys, validators, Lookup::ByAddress, needed)?;
-        let result = VotingPowerTally {
+        let counted = tally.tally(&mut self.keys, validators, Lookup::ByAddress, needed)?;
+        let tally = |tallied| VotingPowerTally {
             total,
             tallied,
             needed,
         };
-        Ok(if tallied > needed {
-            Ok(result)
-        } else {
-            Err(result)
-        })
+        Ok(counted.map(tally).map_err(tally))
     }
 
     /// Verifies `untrusted` from `trusted` at time `now`, as CometBFT's light client does:
@@ -476,10 +505,14 @@ impl Verifier {
     ///    `validators_hash` equal to the trusted `next_validators_hash` (adjacent) or higher
     ///    (skipping);
     /// 3. the new header is not from the future (beyond `max_clock_drift`);
-    /// 4. signatures: when skipping, more than `trust_level` of the trusted next validator
-    ///    set must have signed (else [`Verdict::NotEnoughTrust`]); in every case more than 2/3
-    ///    of the new block's own set. A signature checked for the first tally is not checked
-    ///    again for the second.
+    /// 4. signatures, power first, as CometBFT counts them: when skipping, more than
+    ///    `trust_level` of the trusted next validator set must have voted for the block (by
+    ///    address); if their power cannot exceed it even with valid signatures, the verdict is
+    ///    [`Verdict::NotEnoughTrust`] and no signature is checked; else their counted
+    ///    signatures are checked. Then, in every case, more than 2/3 of the new block's own
+    ///    set (power first again, then its counted signatures). A signature checked for the
+    ///    trusted set is not checked again for the block's own set. The work is bounded: a
+    ///    block has at most [`MAX_VOTES_COUNT`] validators and commit entries.
     pub fn verify_update_header(
         &mut self,
         untrusted: &LightBlock,
@@ -546,35 +579,10 @@ impl Verifier {
 
         let mut tally = CommitTally::new(&untrusted.signed_header);
         if !adjacent {
-            // Usually both tallies rest on valid signatures: check them all in one batch.
-            let trusted_total = trusted.next_validators.total_voting_power();
-            let trusted_needed = options.trust_level.power_needed(trusted_total);
-            let own_total = untrusted.validators.total_voting_power();
-            let own_needed = TrustLevel::TWO_THIRDS.power_needed(own_total);
-            if let Some((t1, t2)) = tally.tally_both(
-                &mut self.keys,
-                (trusted.next_validators, Lookup::ByAddress, trusted_needed),
-                (&untrusted.validators, Lookup::ByIndex, own_needed),
-            ) {
-                let trust = VotingPowerTally {
-                    total: trusted_total,
-                    tallied: t1,
-                    needed: trusted_needed,
-                };
-                let own = VotingPowerTally {
-                    total: own_total,
-                    tallied: t2,
-                    needed: own_needed,
-                };
-                return if t1 <= trusted_needed {
-                    Verdict::NotEnoughTrust(trust)
-                } else if t2 <= own_needed {
-                    Verdict::Invalid(VerificationError::InsufficientSignatures { tally: own })
-                } else {
-                    Verdict::Success
-                };
-            }
-            // Otherwise one tally after the other, for the exact verdict.
+            // Trust first, from the trusted set alone, as CometBFT's `VerifyNonAdjacent` does:
+            // the untrusted set can be made as large as an attacker likes, so none of its
+            // signatures is checked before the trusted validators are known to have signed.
+            // Too little trusted power answers without checking any signature.
             match self.trusting(&mut tally, trusted.next_validators, options.trust_level) {
                 Err(e) => return Verdict::Invalid(e),
                 Ok(Err(t)) => return Verdict::NotEnoughTrust(t),
@@ -607,7 +615,7 @@ pub fn verify(
 mod tests {
     use super::*;
     use crate::test_utils::{light_block, validators, BlockSpec, TestValidator};
-    use crate::types::{BlockIdFlag, CommitSig};
+    use crate::types::{BlockIdFlag, CommitSig, Signature};
 
     fn t(secs: i64) -> Time {
         Time::from_unix(1_700_000_000 + secs, 0).unwrap()
@@ -780,5 +788,161 @@ mod tests {
             verify_at(&untrusted, &trusted).0,
             Verdict::Invalid(VerificationError::AdjacentValidatorsMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn an_absent_vote_must_carry_go_zero_time_and_nothing_else() {
+        let vals = validators("v", 4, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &vals));
+        let mut spec = BlockSpec::new("c", 2, t(5), &vals);
+        spec.absent = &[3];
+        let good = light_block(&spec);
+        assert_eq!(
+            good.signed_header.commit.signatures[3].timestamp,
+            Time::ZERO
+        );
+        assert_eq!(verify_at(&good, &trusted).0, Verdict::Success);
+
+        let malformed = |change: &dyn Fn(&mut CommitSig)| {
+            let mut b = good.clone();
+            change(&mut b.signed_header.commit.signatures[3]);
+            let (verdict, v) = verify_at(&b, &trusted);
+            assert_eq!(v.signatures_checked(), 0);
+            match verdict {
+                Verdict::Invalid(VerificationError::MalformedCommitSig { index: 3, reason }) => {
+                    reason
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        // The Unix epoch is not Go's zero time; neither is one nanosecond past it.
+        let reason = malformed(&|s| s.timestamp = Time::UNIX_EPOCH);
+        assert!(reason.contains("time is present"), "{reason}");
+        let reason = malformed(&|s| s.timestamp = Time::from_unix(-62_135_596_800, 1).unwrap());
+        assert!(reason.contains("time is present"), "{reason}");
+        let reason = malformed(&|s| s.timestamp = t(6));
+        assert!(reason.contains("time is present"), "{reason}");
+        let address = vals[0].validator.address;
+        let reason = malformed(&|s| s.validator_address = Some(address));
+        assert!(reason.contains("validator address is present"), "{reason}");
+        let reason = malformed(&|s| s.signature = Some(Signature::from([1; 64])));
+        assert!(reason.contains("signature is present"), "{reason}");
+        // CometBFT checks the address first, then the time, then the signature.
+        let reason = malformed(&|s| {
+            s.validator_address = Some(address);
+            s.timestamp = t(6);
+        });
+        assert!(reason.contains("validator address is present"), "{reason}");
+        // An empty signature is no signature, as Go's `len(cs.Signature) == 0` says.
+        let mut b = good.clone();
+        b.signed_header.commit.signatures[3].signature = Some(Signature::new(Vec::new()));
+        assert_eq!(verify_at(&b, &trusted).0, Verdict::Success);
+
+        // Votes need an address and a signature of at most 64 bytes.
+        let vote = |change: &dyn Fn(&mut CommitSig)| {
+            let mut b = good.clone();
+            change(&mut b.signed_header.commit.signatures[0]);
+            verify_at(&b, &trusted).0
+        };
+        assert!(matches!(
+            vote(&|s| s.signature = Some(Signature::new(Vec::new()))),
+            Verdict::Invalid(VerificationError::MalformedCommitSig { index: 0, reason })
+                if reason.contains("signature is missing")
+        ));
+        assert!(matches!(
+            vote(&|s| s.signature = Some(Signature::new(vec![0; 65]))),
+            Verdict::Invalid(VerificationError::MalformedCommitSig { index: 0, reason })
+                if reason.contains("too big")
+        ));
+        assert!(matches!(
+            vote(&|s| s.validator_address = None),
+            Verdict::Invalid(VerificationError::MalformedCommitSig { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn power_is_decided_before_any_signature_is_checked() {
+        let vals = validators("v", 4, 10);
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &vals));
+        // Adjacent, two of four absent: 20 of 40 cannot exceed 26, whatever the signatures.
+        let mut spec = BlockSpec::new("c", 2, t(5), &vals);
+        spec.absent = &[2, 3];
+        let mut short = light_block(&spec);
+        short.signed_header.commit.signatures[0].signature = Some(Signature::from([9; 64]));
+        let (verdict, v) = verify_at(&short, &trusted);
+        assert!(
+            matches!(verdict, Verdict::Invalid(VerificationError::InsufficientSignatures { tally }) if tally.tallied == 20),
+            "{verdict:?}"
+        );
+        assert_eq!(v.signatures_checked(), 0);
+
+        // Skipping, one trusted signer of four: 10 of 40 cannot exceed 13.
+        let mut new = validators("new", 3, 10);
+        new.push(vals[0].clone());
+        let mut far = light_block(&BlockSpec::new("c", 3, t(10), &new));
+        let at = far
+            .validators
+            .find(&vals[0].validator.address)
+            .map(|(i, _)| i)
+            .unwrap();
+        far.signed_header.commit.signatures[at].signature = Some(Signature::from([9; 64]));
+        let (verdict, v) = verify_at(&far, &trusted);
+        assert_eq!(
+            verdict,
+            Verdict::NotEnoughTrust(VotingPowerTally {
+                total: 40,
+                tallied: 10,
+                needed: 13
+            })
+        );
+        assert_eq!(v.signatures_checked(), 0);
+
+        // A counted signature that is not 64 bytes is refused while counting, as CometBFT's
+        // batch verifier refuses to take it, even when the power would fall short.
+        far.signed_header.commit.signatures[at].signature = Some(Signature::new(vec![9; 63]));
+        let (verdict, v) = verify_at(&far, &trusted);
+        assert!(
+            matches!(verdict, Verdict::Invalid(VerificationError::InvalidSignature { index, .. }) if index == at),
+            "{verdict:?}"
+        );
+        assert_eq!(v.signatures_checked(), 0);
+    }
+
+    #[test]
+    fn the_trusted_overlap_is_checked_before_the_untrusted_set() {
+        let old = validators("old", 4, 10);
+        // Two trusted validators (20 > 13 of the trusted 40) and six new ones.
+        let mut new = validators("new", 6, 10);
+        new.extend(old[..2].iter().cloned());
+        let trusted = light_block(&BlockSpec::new("c", 1, t(0), &old));
+        let good = light_block(&BlockSpec::new("c", 3, t(10), &new));
+        let (verdict, v) = verify_at(&good, &trusted);
+        assert_eq!(verdict, Verdict::Success);
+        // 2 trusted signatures, then more than 2/3 of 80: the first 6 signers in commit
+        // order, less the trusted ones among them, already checked.
+        let is_old = |a: &Address| old.iter().any(|o| o.validator.address == *a);
+        let reused = good.validators.validators()[..6]
+            .iter()
+            .filter(|v| is_old(&v.address))
+            .count() as u64;
+        assert_eq!(v.signatures_checked(), 2 + 6 - reused);
+
+        // Forged votes in the trusted validators' names: only those two are checked.
+        let mut forged = good;
+        for (i, val) in forged.validators.validators().iter().enumerate() {
+            if is_old(&val.address) {
+                forged.signed_header.commit.signatures[i].signature =
+                    Some(Signature::from([9; 64]));
+            }
+        }
+        let (verdict, v) = verify_at(&forged, &trusted);
+        assert!(
+            matches!(
+                verdict,
+                Verdict::Invalid(VerificationError::InvalidSignature { .. })
+            ),
+            "{verdict:?}"
+        );
+        assert_eq!(v.signatures_checked(), 2);
     }
 }

@@ -1,9 +1,12 @@
-//! Commit checks: structure against the signing set, and voting-power tallies over verified
-//! signatures, sharing verified signatures between the trusted and the untrusted set.
+//! Commit checks: the shape of a commit on its own and against the signing set, and
+//! voting-power tallies that decide on power before checking any signature, sharing verified
+//! signatures between the trusted and the untrusted set.
 
-use super::signature::{all_valid, first_invalid, KeyCache, SigCheck};
+use super::signature::{first_invalid, KeyCache, SigCheck};
 use super::VerificationError;
-use crate::types::{BlockIdFlag, Commit, PublicKey, SignedHeader, ValidatorSet};
+use crate::types::{
+    BlockIdFlag, Commit, PublicKey, SignedHeader, Validator, ValidatorSet, MAX_VOTES_COUNT,
+};
 use crate::vote::CommitSignBytes;
 
 /// How commit signatures are matched to validators.
@@ -15,21 +18,32 @@ pub(crate) enum Lookup {
     ByAddress,
 }
 
+/// Checks the commit on its own, as CometBFT's `Commit.ValidateBasic` does, before anything
+/// else is done with it: at most [`MAX_VOTES_COUNT`] entries, at least one, and every entry
+/// well formed ([`crate::CommitSig::validate_basic`]).
+pub(crate) fn validate_commit_basic(commit: &Commit) -> Result<(), VerificationError> {
+    if commit.signatures.len() > MAX_VOTES_COUNT {
+        return Err(VerificationError::TooManySignatures {
+            signatures: commit.signatures.len(),
+        });
+    }
+    if commit.signatures.is_empty() {
+        return Err(VerificationError::NoSignatures);
+    }
+    for (index, sig) in commit.signatures.iter().enumerate() {
+        sig.validate_basic()
+            .map_err(|reason| VerificationError::MalformedCommitSig { index, reason })?;
+    }
+    Ok(())
+}
+
 /// Checks the commit's shape against the validator set that produced it: one entry per
-/// validator, at least one vote, every present vote carrying an address and a signature, and
-/// each present vote's address equal to the validator at its index.
-pub(crate) fn validate_commit_structure(
+/// validator, each present vote's address equal to the validator at its index, and at least
+/// one present vote. (The entries themselves are checked by [`validate_commit_basic`].)
+pub(crate) fn validate_commit_against_set(
     commit: &Commit,
     validators: &ValidatorSet,
 ) -> Result<(), VerificationError> {
-    if commit.signatures.is_empty()
-        || commit
-            .signatures
-            .iter()
-            .all(|s| s.block_id_flag == BlockIdFlag::Absent)
-    {
-        return Err(VerificationError::NoSignatures);
-    }
     if commit.signatures.len() != validators.len() {
         return Err(VerificationError::SignatureCountMismatch {
             signatures: commit.signatures.len(),
@@ -42,42 +56,34 @@ pub(crate) fn validate_commit_structure(
         .zip(validators.validators())
         .enumerate()
     {
-        match sig.block_id_flag {
-            BlockIdFlag::Absent => {
-                if sig.validator_address.is_some() || sig.signature.is_some() {
-                    return Err(VerificationError::MalformedCommitSig {
-                        index,
-                        reason: "absent vote with an address or a signature",
-                    });
-                }
-            }
-            BlockIdFlag::Commit | BlockIdFlag::Nil => {
-                let Some(address) = sig.validator_address else {
-                    return Err(VerificationError::MalformedCommitSig {
-                        index,
-                        reason: "vote without a validator address",
-                    });
-                };
-                if sig.signature.is_none() {
-                    return Err(VerificationError::MalformedCommitSig {
-                        index,
-                        reason: "vote without a signature",
-                    });
-                }
-                if address != val.address {
-                    return Err(VerificationError::SignerMismatch {
-                        index,
-                        expected: val.address,
-                        actual: address,
-                    });
-                }
+        if let Some(address) = sig.validator_address {
+            if address != val.address {
+                return Err(VerificationError::SignerMismatch {
+                    index,
+                    expected: val.address,
+                    actual: address,
+                });
             }
         }
+    }
+    if commit
+        .signatures
+        .iter()
+        .all(|s| s.block_id_flag == BlockIdFlag::Absent)
+    {
+        return Err(VerificationError::NoSignatures);
     }
     Ok(())
 }
 
-/// Tallies verified voting power of one commit, possibly against several validator sets.
+/// The votes one tally counted: their power and the entries whose signatures it rests on
+/// that are not verified yet under the same key, in commit order.
+struct Counted<'s> {
+    tallied: u64,
+    pending: Vec<(usize, &'s Validator)>,
+}
+
+/// Tallies voting power of one commit, possibly against several validator sets.
 /// Remembers which signature verified under which key, so no signature is checked twice.
 pub(crate) struct CommitTally<'a> {
     commit: &'a Commit,
@@ -95,92 +101,79 @@ impl<'a> CommitTally<'a> {
         }
     }
 
-    /// Voting power of `validators` that signed the committed block, with valid signatures,
-    /// counting votes in commit order and stopping as soon as the tally exceeds `needed`.
+    /// Voting power of `validators` that voted for the committed block, as CometBFT's
+    /// `VerifyCommitLight` / `VerifyCommitLightTrusting` count it (`types/validation.go`):
     ///
-    /// Verdicts are those of CometBFT's single verification: an invalid signature met before
-    /// the tally exceeds `needed` is an error; signatures after that point are not checked.
-    /// Nil and absent votes are ignored. With [`Lookup::ByAddress`], unknown signers are
-    /// skipped and a validator signing twice is an error.
+    /// 1. votes for the block are counted in commit order until the power exceeds `needed`
+    ///    (nil and absent votes are ignored; with [`Lookup::ByAddress`] unknown signers are
+    ///    skipped and a validator counted twice is an error; a counted signature that is not
+    ///    64 bytes long is an error, as CometBFT's batch verifier refuses it);
+    /// 2. if the power does not exceed `needed`, the answer is `Ok(Err(power))` and **no
+    ///    signature is checked**: even valid signatures could not make it enough;
+    /// 3. otherwise the counted signatures are checked (all in one batch, and one by one only
+    ///    if the batch fails); the first invalid one in commit order is an error, else
+    ///    `Ok(Ok(power))`. Signatures after the point where the power was reached are never
+    ///    checked.
+    ///
+    /// The verdict does not depend on batching: a batch only ever confirms that every
+    /// signature in it is valid.
     pub(crate) fn tally(
         &mut self,
         keys: &mut KeyCache,
         validators: &ValidatorSet,
         lookup: Lookup,
         needed: u64,
-    ) -> Result<u64, VerificationError> {
-        let (tallied, pending) = self.collect(validators, lookup, needed)?;
-        let (indices, checks): (Vec<usize>, Vec<SigCheck<'_>>) = pending.into_iter().unzip();
+    ) -> Result<Result<u64, u64>, VerificationError> {
+        let counted = self.collect(validators, lookup, needed)?;
+        if counted.tallied <= needed {
+            return Ok(Err(counted.tallied));
+        }
+        let commit: &'a Commit = self.commit;
+        let signatures = &commit.signatures;
+        let checks: Vec<SigCheck<'_>> = counted
+            .pending
+            .iter()
+            .filter_map(|&(i, v)| {
+                let sig = &signatures[i];
+                Some(SigCheck {
+                    key: &v.pub_key,
+                    signature: sig.signature.as_ref()?,
+                    message: self.sign_bytes.for_timestamp(sig.timestamp),
+                })
+            })
+            .collect();
+        // `collect` only keeps entries with a signature.
+        debug_assert_eq!(checks.len(), counted.pending.len());
         let bad = first_invalid(keys, &checks);
-        let verified_until = bad.unwrap_or(checks.len());
-        let newly: Vec<(usize, PublicKey)> = indices
-            .iter()
-            .zip(&checks)
-            .take(verified_until)
-            .map(|(i, c)| (*i, *c.key))
-            .collect();
-        let failure = bad.map(|pos| VerificationError::InvalidSignature {
-            index: indices[pos],
-            validator: checks[pos].key.address(),
-        });
         drop(checks);
-        for (i, key) in newly {
-            self.verified[i] = Some(key);
+        let verified_until = bad.unwrap_or(counted.pending.len());
+        for &(i, v) in &counted.pending[..verified_until] {
+            self.verified[i] = Some(v.pub_key);
         }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(tallied),
-        }
-    }
-
-    /// Both tallies of skipping verification (the trusted set, then the block's own set) from
-    /// a single batch, when that batch decides them: every signature either tally would check
-    /// is valid, and no other error comes up. Then the verdict is the one the tallies one after
-    /// the other would give. `None` when anything is off: the caller must then run
-    /// [`CommitTally::tally`] for each set in turn, which gives the exact verdict.
-    pub(crate) fn tally_both(
-        &mut self,
-        keys: &mut KeyCache,
-        first: (&ValidatorSet, Lookup, u64),
-        second: (&ValidatorSet, Lookup, u64),
-    ) -> Option<(u64, u64)> {
-        let (t1, mut union) = self.collect(first.0, first.1, first.2).ok()?;
-        let (t2, more) = self.collect(second.0, second.1, second.2).ok()?;
-        let mut queued: Vec<Option<PublicKey>> = vec![None; self.commit.signatures.len()];
-        for (i, c) in &union {
-            queued[*i] = Some(*c.key);
-        }
-        for (i, c) in more {
-            if queued[i] != Some(*c.key) {
-                union.push((i, c));
+        match bad {
+            Some(pos) => {
+                let (index, v) = counted.pending[pos];
+                Err(VerificationError::InvalidSignature {
+                    index,
+                    validator: v.address,
+                })
             }
+            None => Ok(Ok(counted.tallied)),
         }
-        let (indices, checks): (Vec<usize>, Vec<SigCheck<'_>>) = union.into_iter().unzip();
-        if !all_valid(keys, &checks) {
-            return None;
-        }
-        let newly: Vec<(usize, PublicKey)> = indices
-            .iter()
-            .zip(&checks)
-            .map(|(i, c)| (*i, *c.key))
-            .collect();
-        drop(checks);
-        for (i, key) in newly {
-            self.verified[i] = Some(key);
-        }
-        Some((t1, t2))
     }
 
-    /// The tally (stopping once above `needed`) and the signatures it rests on that are not
-    /// verified yet, in commit order.
-    fn collect<'s>(
-        &'s self,
-        validators: &'s ValidatorSet,
+    /// Step 1 of [`CommitTally::tally`]: the power counted (stopping once above `needed`) and
+    /// the counted signatures not verified yet under the same key.
+    fn collect<'v>(
+        &self,
+        validators: &'v ValidatorSet,
         lookup: Lookup,
         needed: u64,
-    ) -> Result<(u64, Vec<(usize, SigCheck<'s>)>), VerificationError> {
-        let mut tallied: u64 = 0;
-        let mut pending: Vec<(usize, SigCheck<'s>)> = Vec::new();
+    ) -> Result<Counted<'v>, VerificationError> {
+        let mut counted = Counted {
+            tallied: 0,
+            pending: Vec::new(),
+        };
         let mut seen: Vec<Option<usize>> = match lookup {
             Lookup::ByIndex => Vec::new(),
             Lookup::ByAddress => vec![None; validators.len()],
@@ -218,26 +211,26 @@ impl<'a> CommitTally<'a> {
             let Some(signature) = &sig.signature else {
                 return Err(VerificationError::MalformedCommitSig {
                     index,
-                    reason: "vote without a signature",
+                    reason: "vote without a signature (signature is missing)",
                 });
             };
-            if self.verified[index] != Some(validator.pub_key) {
-                pending.push((
+            if signature.to_array().is_none() {
+                return Err(VerificationError::InvalidSignature {
                     index,
-                    SigCheck {
-                        key: &validator.pub_key,
-                        signature,
-                        message: self.sign_bytes.for_timestamp(sig.timestamp),
-                    },
-                ));
+                    validator: validator.address,
+                });
             }
-            tallied = tallied
+            if self.verified[index] != Some(validator.pub_key) {
+                counted.pending.push((index, validator));
+            }
+            counted.tallied = counted
+                .tallied
                 .checked_add(validator.voting_power)
                 .ok_or(VerificationError::VotingPowerOverflow)?;
-            if tallied > needed {
+            if counted.tallied > needed {
                 break;
             }
         }
-        Ok((tallied, pending))
+        Ok(counted)
     }
 }

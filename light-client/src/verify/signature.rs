@@ -114,17 +114,6 @@ pub(crate) fn first_invalid(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> Op
     checks.iter().position(|c| !verify_single(cache, c))
 }
 
-/// Whether all `checks` are valid, decided by one batch equation (or one single check);
-/// `false` may also mean "undecided": use [`first_invalid`] for the exact answer.
-pub(crate) fn all_valid(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
-    cache.signatures_checked += checks.len() as u64;
-    match checks {
-        [] => true,
-        [one] => verify_single(cache, one),
-        _ => batch_holds(cache, checks),
-    }
-}
-
 /// The batch equation over `checks`; `false` if any input cannot even be decoded.
 fn batch_holds(cache: &mut KeyCache, checks: &[SigCheck<'_>]) -> bool {
     // Decode everything first: (R, s, k, A) per signature.

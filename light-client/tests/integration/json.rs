@@ -160,3 +160,117 @@ fn truncated_and_random_input_never_panics() {
         assert!(parse_light_block(&text[..cut]).is_err());
     }
 }
+
+/// Verifies `doc` (a Celestia block as JSON) from block 10000, a minute after its time.
+fn verify_from_10000(doc: &Value) -> light_client::Verdict {
+    let block = parse_light_block(&doc.to_string()).unwrap();
+    let trusted = crate::support::celestia(10000);
+    let now = block
+        .time()
+        .checked_add(std::time::Duration::from_secs(60))
+        .unwrap();
+    light_client::verify(&block, &trusted, &light_client::Options::default(), now)
+}
+
+#[test]
+fn null_lists_read_as_empty_and_the_contents_decide() {
+    use light_client::{Verdict, VerificationError};
+    let text = read("celestia-mocha-4/10001.json");
+    let original: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(verify_from_10000(&original), Verdict::Success);
+
+    // Go prints a nil list as `null`.
+    let mut doc = original.clone();
+    set(&mut doc, &["result", "commit", "signatures"], Value::Null);
+    let block = parse_light_block(&doc.to_string()).unwrap();
+    assert!(block.signed_header.commit.signatures.is_empty());
+    assert_eq!(
+        verify_from_10000(&doc),
+        Verdict::Invalid(VerificationError::NoSignatures)
+    );
+
+    let mut doc = original.clone();
+    set(
+        &mut doc,
+        &["result", "validator_set", "validators"],
+        Value::Null,
+    );
+    let block = parse_light_block(&doc.to_string()).unwrap();
+    assert!(block.validators.is_empty());
+    assert_eq!(
+        verify_from_10000(&doc),
+        Verdict::Invalid(VerificationError::EmptyValidatorSet)
+    );
+
+    // The plain-list shape (`validators`, as `/validators` returns it), null.
+    let mut doc = original.clone();
+    let result = doc["result"].as_object_mut().unwrap();
+    result.remove("validator_set");
+    result.insert("validators".into(), Value::Null);
+    assert_eq!(
+        verify_from_10000(&doc),
+        Verdict::Invalid(VerificationError::EmptyValidatorSet)
+    );
+
+    // A `/commit` answer and a `/validators` page.
+    let r = &original["result"];
+    let commit = json!({"result": {"signed_header": {"header": r["header"],
+        "commit": {"height": r["commit"]["height"], "round": 0, "block_id": r["commit"]["block_id"],
+        "signatures": null}}, "canonical": false}});
+    let parsed = parse_commit_response(&commit.to_string()).unwrap();
+    assert!(parsed.signed_header.commit.signatures.is_empty());
+    let page = parse_validators_response(
+        r#"{"result":{"block_height":"5","validators":null,"count":"0","total":"0"}}"#,
+    )
+    .unwrap();
+    assert!(page.validators.is_empty());
+
+    // A one-leaf Merkle proof has no aunts: Go prints `"aunts": null`.
+    let (root, proofs) = light_client::merkle::proofs_from_byte_slices(&[b"only tx"]);
+    let mut proof = serde_json::to_value(&proofs[0]).unwrap();
+    proof["aunts"] = Value::Null;
+    let proof: light_client::merkle::Proof = serde_json::from_value(proof).unwrap();
+    assert!(proof.verify(&root, b"only tx").is_ok());
+
+    // `null` is not a licence for other types.
+    let mut doc = original;
+    set(&mut doc, &["result", "commit", "signatures"], json!({}));
+    assert!(matches!(
+        parse_light_block(&doc.to_string()),
+        Err(ParseError::Field { ref path, .. }) if path == "result.commit.signatures"
+    ));
+}
+
+#[test]
+fn an_absent_vote_stamped_other_than_go_zero_time_is_malformed() {
+    use light_client::{Verdict, VerificationError};
+    let text = read("celestia-mocha-4/157001.json");
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let sigs = doc["result"]["commit"]["signatures"]
+        .as_array_mut()
+        .unwrap();
+    let absent = sigs
+        .iter()
+        .position(|s| s["block_id_flag"] == json!(1))
+        .unwrap();
+    // As CometBFT prints an absent vote.
+    assert_eq!(sigs[absent]["timestamp"], json!("0001-01-01T00:00:00Z"));
+    assert_eq!(sigs[absent]["validator_address"], json!(""));
+    assert_eq!(sigs[absent]["signature"], Value::Null);
+    sigs[absent]["timestamp"] = json!("1970-01-01T00:00:00Z");
+    let block = parse_light_block(&doc.to_string()).unwrap();
+    let trusted = crate::support::celestia(157000);
+    let now = block
+        .time()
+        .checked_add(std::time::Duration::from_secs(60))
+        .unwrap();
+    let verdict = light_client::verify(&block, &trusted, &light_client::Options::default(), now);
+    assert!(
+        matches!(
+            &verdict,
+            Verdict::Invalid(VerificationError::MalformedCommitSig { index, reason })
+                if *index == absent && reason.contains("time is present")
+        ),
+        "{verdict:?}"
+    );
+}

@@ -3,6 +3,7 @@
 mod celestia;
 mod ed25519;
 mod json;
+mod limits;
 mod model_based;
 mod properties;
 mod support;
