@@ -43,6 +43,7 @@ pub use registry_app::{
     RegistryApp, SampleCertificate, SampleIssuer, SampleStatus, Samples, SeedError,
 };
 pub use rpc::jsonrpc::RpcError;
+pub use rpc::EvidenceRecord;
 pub use rpc::{COMETBFT_VERSION, METHODS};
 pub use store::{Store, StoreError};
 pub use timestamp::Timestamp;

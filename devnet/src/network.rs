@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -242,6 +242,14 @@ impl Devnet {
         self.nodes.get(index).map(|n| n.set_behaviour(behaviour))
     }
 
+    /// The evidence node `index` received through `broadcast_evidence`.
+    pub fn evidence(&self, index: usize) -> Vec<rpc::EvidenceRecord> {
+        self.nodes
+            .get(index)
+            .map(|n| n.evidence())
+            .unwrap_or_default()
+    }
+
     /// Queues a validator-set change (see [`Chain::update_validator`]).
     pub fn update_validator(&self, key_index: u32, power: i64) -> Result<(), ChainError> {
         self.chain.update_validator(key_index, power)
@@ -394,6 +402,19 @@ fn admin_error(status: StatusCode, msg: impl std::fmt::Display) -> Response {
 async fn admin_status(State(s): State<Arc<AdminState>>) -> Response {
     let latest = s.chain.latest_height();
     let next = s.chain.validators_at(latest + 1);
+    let evidence: Vec<Value> = s
+        .nodes
+        .iter()
+        .flat_map(|n| {
+            n.evidence().into_iter().map(move |e| {
+                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("node".into(), json!(n.index));
+                }
+                v
+            })
+        })
+        .collect();
     Json(json!({
         "chain_id": s.chain.chain_id(),
         "latest_height": latest,
@@ -410,8 +431,13 @@ async fn admin_status(State(s): State<Arc<AdminState>>) -> Response {
         "nodes": s.nodes.iter().zip(&s.urls).map(|(n, url)| json!({
             "index": n.index,
             "url": url,
-            "behaviour": n.behaviour()
-        })).collect::<Vec<_>>()
+            "behaviour": n.behaviour(),
+            "evidence_count": n.evidence().len()
+        })).collect::<Vec<_>>(),
+        "evidence": {
+            "count": evidence.len(),
+            "received": evidence
+        }
     }))
     .into_response()
 }

@@ -1,6 +1,7 @@
 //! A full node's CometBFT JSON-RPC server over HTTP: POST JSON-RPC 2.0 (single or batch) at
 //! `/`, and URI calls (`GET /commit?height=5`), with CometBFT's error codes and a body cap.
 
+mod evidence;
 pub mod jsonrpc;
 mod methods;
 
@@ -17,6 +18,7 @@ use axum::Router;
 use serde_json::Value;
 use tokio::sync::watch;
 
+pub use self::evidence::EvidenceRecord;
 use self::jsonrpc::{Entry, RawParams, RpcError, URI_REQUEST_ID};
 pub use self::methods::{COMETBFT_VERSION, METHODS};
 use crate::behaviour::{Behaviour, ChainView};
@@ -43,6 +45,7 @@ pub struct Node {
     pub max_body_bytes: usize,
     view: Mutex<ChainView>,
     garbage_counter: AtomicU64,
+    evidence: Mutex<Vec<EvidenceRecord>>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -77,6 +80,7 @@ impl Node {
             max_body_bytes,
             view: Mutex::new(ChainView::new(behaviour)),
             garbage_counter: AtomicU64::new(0),
+            evidence: Mutex::new(Vec::new()),
             shutdown,
         }
     }
@@ -99,6 +103,28 @@ impl Node {
         let resolved = behaviour.resolve(self.chain.latest_height());
         *self.view() = ChainView::new(resolved.clone());
         resolved
+    }
+}
+
+impl Node {
+    /// Keeps evidence received through `broadcast_evidence` (once per hash).
+    pub fn record_evidence(&self, record: EvidenceRecord) {
+        let mut list = self
+            .evidence
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if list.iter().all(|e| e.hash != record.hash) {
+            tracing::info!(node = self.index, hash = %record.hash, height = record.conflicting_height, "evidence received");
+            list.push(record);
+        }
+    }
+
+    /// The evidence this node received, in order of arrival.
+    pub fn evidence(&self) -> Vec<EvidenceRecord> {
+        self.evidence
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -156,7 +182,7 @@ async fn handle(State(node): State<Arc<Node>>, method: Method, uri: Uri, body: B
     let id = Value::from(URI_REQUEST_ID);
     let params = RawParams::Uri(jsonrpc::parse_query_string(uri.query().unwrap_or("")));
     let method_name = path.to_string();
-    match run(node, method_name, params).await {
+    match run(node, method_name, params, None).await {
         Ok(result) => json_response(StatusCode::OK, &jsonrpc::success(&id, result)),
         Err(RpcError::MethodNotFound) => json_response(
             StatusCode::NOT_FOUND,
@@ -169,20 +195,29 @@ async fn handle(State(node): State<Arc<Node>>, method: Method, uri: Uri, body: B
     }
 }
 
-async fn run(node: Arc<Node>, method: String, params: RawParams) -> Result<Value, RpcError> {
-    tokio::task::spawn_blocking(move || methods::call(&node, &method, params))
-        .await
-        .unwrap_or_else(|e| Err(RpcError::internal(format!("handler failed: {e}"))))
+async fn run(
+    node: Arc<Node>,
+    method: String,
+    params: RawParams,
+    raw_params: Option<String>,
+) -> Result<Value, RpcError> {
+    tokio::task::spawn_blocking(move || {
+        methods::call(&node, &method, params, raw_params.as_deref())
+    })
+    .await
+    .unwrap_or_else(|e| Err(RpcError::internal(format!("handler failed: {e}"))))
 }
 
 async fn answer(node: &Arc<Node>, entry: Entry) -> Option<Value> {
     match entry {
         Entry::Notification => None,
         Entry::Invalid(id, e) => Some(jsonrpc::failure(&id, &e)),
-        Entry::Call(call) => Some(match run(node.clone(), call.method, call.params).await {
-            Ok(result) => jsonrpc::success(&call.id, result),
-            Err(e) => jsonrpc::failure(&call.id, &e),
-        }),
+        Entry::Call(call) => Some(
+            match run(node.clone(), call.method, call.params, call.raw_params).await {
+                Ok(result) => jsonrpc::success(&call.id, result),
+                Err(e) => jsonrpc::failure(&call.id, &e),
+            },
+        ),
     }
 }
 

@@ -2,6 +2,7 @@
 //! talks to it over HTTP as the wallet does.
 
 mod bad_input;
+mod evidence;
 mod misbehaviour;
 mod persistence;
 mod registry;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 /// A JSON-RPC error, with the code CometBFT uses for it.
@@ -102,6 +103,54 @@ pub struct Call {
     pub method: String,
     /// The parameters as sent.
     pub params: RawParams,
+    /// The `params` member's JSON text exactly as received, kept only for methods that need
+    /// the bytes of a parameter as sent ([`RAW_PARAM_METHODS`]).
+    pub raw_params: Option<String>,
+}
+
+/// Methods whose parameters are also kept as received (`broadcast_evidence` hashes the
+/// evidence JSON as sent).
+pub const RAW_PARAM_METHODS: &[&str] = &["broadcast_evidence"];
+
+/// The `params` member of a request, unparsed.
+#[derive(serde::Deserialize)]
+struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+}
+
+fn raw_params_of(entry: &RawValue) -> Option<String> {
+    serde_json::from_str::<RawEntry<'_>>(entry.get())
+        .ok()
+        .and_then(|e| e.params)
+        .map(|p| p.get().to_string())
+}
+
+/// Fills [`Call::raw_params`] for the calls that need it (a second, borrowing parse of the
+/// body, done only when such a call is present).
+fn attach_raw_params(bytes: &[u8], body: &mut Body) {
+    let wants =
+        |e: &Entry| matches!(e, Entry::Call(c) if RAW_PARAM_METHODS.contains(&c.method.as_str()));
+    match body {
+        Body::Single(entry) if wants(entry) => {
+            if let (Entry::Call(c), Ok(raw)) = (entry, serde_json::from_slice::<&RawValue>(bytes)) {
+                c.raw_params = raw_params_of(raw);
+            }
+        }
+        Body::Batch(entries) if entries.iter().any(wants) => {
+            let Ok(raws) = serde_json::from_slice::<Vec<&RawValue>>(bytes) else {
+                return;
+            };
+            for (entry, raw) in entries.iter_mut().zip(raws) {
+                if let Entry::Call(c) = entry {
+                    if RAW_PARAM_METHODS.contains(&c.method.as_str()) {
+                        c.raw_params = raw_params_of(raw);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Parameters before the method's argument names are known.
@@ -145,8 +194,16 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, RpcError> {
         Value::Array(items) if items.is_empty() => {
             Err(RpcError::InvalidRequest("empty batch".into()))
         }
-        Value::Array(items) => Ok(Body::Batch(items.into_iter().map(parse_entry).collect())),
-        Value::Object(_) => Ok(Body::Single(parse_entry(value))),
+        Value::Array(items) => {
+            let mut body = Body::Batch(items.into_iter().map(parse_entry).collect());
+            attach_raw_params(bytes, &mut body);
+            Ok(body)
+        }
+        Value::Object(_) => {
+            let mut body = Body::Single(parse_entry(value));
+            attach_raw_params(bytes, &mut body);
+            Ok(body)
+        }
         _ => Err(RpcError::InvalidRequest(
             "a request must be a JSON object or an array of them".into(),
         )),
@@ -200,7 +257,12 @@ fn parse_entry(value: Value) -> Entry {
             )
         }
     };
-    Entry::Call(Call { id, method, params })
+    Entry::Call(Call {
+        id,
+        method,
+        params,
+        raw_params: None,
+    })
 }
 
 /// Parameters matched to a method's argument names.
@@ -208,6 +270,8 @@ fn parse_entry(value: Value) -> Entry {
 pub struct Params {
     json: HashMap<String, Value>,
     uri: HashMap<String, String>,
+    /// Parameters' JSON text as received (see [`Params::with_raw_params`]).
+    raw: HashMap<String, String>,
 }
 
 impl Params {
@@ -246,7 +310,41 @@ impl Params {
                 }
             }
         }
-        Ok(Self { json, uri })
+        Ok(Self {
+            json,
+            uri,
+            raw: HashMap::new(),
+        })
+    }
+
+    /// Keeps the JSON text of each parameter as received, from the `params` member's text
+    /// (an object, or an array matched to `names`).
+    pub fn with_raw_params(mut self, raw_params: Option<&str>, names: &[&str]) -> Self {
+        let Some(text) = raw_params else {
+            return self;
+        };
+        if let Ok(map) = serde_json::from_str::<HashMap<String, &RawValue>>(text) {
+            self.raw = map
+                .into_iter()
+                .map(|(k, v)| (k, v.get().to_string()))
+                .collect();
+        } else if let Ok(list) = serde_json::from_str::<Vec<&RawValue>>(text) {
+            self.raw = names
+                .iter()
+                .zip(list)
+                .map(|(k, v)| ((*k).to_string(), v.get().to_string()))
+                .collect();
+        }
+        self
+    }
+
+    /// A JSON parameter as text: as received when known (POST with the raw text kept, or a
+    /// URI value, which is the JSON itself), else the parsed value written back compactly.
+    pub fn json_text(&self, name: &str) -> Option<String> {
+        if let Some(v) = self.json.get(name) {
+            return Some(self.raw.get(name).cloned().unwrap_or_else(|| v.to_string()));
+        }
+        self.uri.get(name).cloned()
     }
 
     /// An integer parameter (`5`, `"5"`; in a URI `5` or `"5"`).

@@ -32,6 +32,7 @@ pub const METHODS: &[(&str, &[&str])] = &[
     ("broadcast_tx_sync", &["tx"]),
     ("broadcast_tx_async", &["tx"]),
     ("tx", &["hash", "prove"]),
+    ("broadcast_evidence", &["evidence"]),
 ];
 
 fn b64(bytes: &[u8]) -> String {
@@ -51,11 +52,16 @@ fn upper(bytes: &[u8]) -> String {
 }
 
 /// Runs `method` on `node`. Blocking (takes locks); call from a blocking task.
-pub fn call(node: &Node, method: &str, raw: RawParams) -> Result<Value, RpcError> {
+pub fn call(
+    node: &Node,
+    method: &str,
+    raw: RawParams,
+    raw_params: Option<&str>,
+) -> Result<Value, RpcError> {
     let Some((_, names)) = METHODS.iter().find(|(m, _)| *m == method) else {
         return Err(RpcError::MethodNotFound);
     };
-    let p = Params::resolve(raw, names)?;
+    let p = Params::resolve(raw, names)?.with_raw_params(raw_params, names);
     match method {
         "health" => Ok(json!({})),
         "status" => status(node),
@@ -71,6 +77,7 @@ pub fn call(node: &Node, method: &str, raw: RawParams) -> Result<Value, RpcError
         "abci_query" => abci_query(node, &p),
         "broadcast_tx_sync" | "broadcast_tx_async" => broadcast(node, &p),
         "tx" => tx(node, &p),
+        "broadcast_evidence" => broadcast_evidence(node, &p),
         _ => Err(RpcError::MethodNotFound),
     }
 }
@@ -355,6 +362,17 @@ fn broadcast(node: &Node, p: &Params) -> Result<Value, RpcError> {
         "codespace": result.codespace,
         "hash": upper(&hash)
     }))
+}
+
+fn broadcast_evidence(node: &Node, p: &Params) -> Result<Value, RpcError> {
+    let text = p
+        .json_text("evidence")
+        .ok_or_else(|| RpcError::params("missing evidence"))?;
+    let latest = node.view().latest_height(&node.chain);
+    let record = super::evidence::check(&text, node.chain.chain_id(), latest)?;
+    let hash = record.hash.clone();
+    node.record_evidence(record);
+    Ok(json!({ "hash": hash }))
 }
 
 fn tx(node: &Node, p: &Params) -> Result<Value, RpcError> {
