@@ -274,6 +274,12 @@ impl LightNode {
         }
     }
 
+    fn note_height(&self, url: &str, latest: Height) {
+        if let Some(slot) = self.lock_nodes().iter_mut().find(|s| s.view.url == url) {
+            slot.view.latest_height = Some(latest);
+        }
+    }
+
     /// Makes the first usable witness the primary; the old primary becomes a witness (still
     /// marked with what it did). Returns `false` when there is no witness to promote.
     fn replace_primary(&self) -> bool {
@@ -559,11 +565,29 @@ impl LightNode {
             .duration_since(last.time())
             .unwrap_or_default();
         let state = if age > self.stale_limit(&last).await {
+            let ahead = self.witness_ahead_of(last.height()).await;
+            if let Some((url, height)) = &ahead {
+                // The primary stopped while the chain went on: let the witness serve next.
+                let primary = self.providers()[0].url().to_owned();
+                self.mark(
+                    &primary,
+                    Health::Lagging,
+                    Some(last.height()),
+                    Some(format!("stuck at height {} while {url} is at {height}", last.height())),
+                );
+                self.replace_primary();
+            }
             SyncState::Stale {
-                reason: format!(
-                    "the newest header is {} s old: the primary may be behind or the chain halted",
-                    age.as_secs()
-                ),
+                reason: match ahead {
+                    Some((url, height)) => format!(
+                        "the primary's newest header is {} s old while {url} reports height {height}: switching to it",
+                        age.as_secs()
+                    ),
+                    None => format!(
+                        "the newest header is {} s old and no node reports a newer one: the chain may have halted",
+                        age.as_secs()
+                    ),
+                },
             }
         } else {
             SyncState::Synced
@@ -574,6 +598,24 @@ impl LightNode {
             s.head = Some(h);
         });
         Ok(head)
+    }
+
+    /// A witness that reports a latest height above `height` (asked concurrently, `/status`).
+    async fn witness_ahead_of(&self, height: Height) -> Option<(String, Height)> {
+        let mut asks = tokio::task::JoinSet::new();
+        for w in self.providers().into_iter().skip(1) {
+            asks.spawn(async move { (w.url().to_owned(), w.status().await) });
+        }
+        let mut best: Option<(String, Height)> = None;
+        while let Some(Ok((url, answer))) = asks.join_next().await {
+            if let Ok(info) = answer {
+                self.note_height(&url, info.latest_height);
+                if info.latest_height > height && best.as_ref().is_none_or(|b| info.latest_height > b.1) {
+                    best = Some((url, info.latest_height));
+                }
+            }
+        }
+        best
     }
 
     /// How old the head may get before it is stale: `stale_after_blocks` block intervals,

@@ -231,3 +231,18 @@ async fn a_header_from_the_future_is_not_trusted() {
     let stored = s.node.store().latest().await.unwrap().unwrap();
     assert_eq!(stored.height(), Height(1));
 }
+
+#[tokio::test]
+async fn a_stale_primary_is_noticed_and_a_witness_ahead_takes_over() {
+    let chain = stable_chain(40);
+    let s = setup(chain[..20].to_vec(), vec![chain.clone()]).await;
+    // The primary stopped at 20; the chain (and the witness) went on to 40, and time passed.
+    s.clock.set(chain[39].time());
+    s.node.sync().await.unwrap();
+    let status = s.node.status();
+    assert!(matches!(status.state, SyncState::Stale { ref reason } if reason.contains("witness-0")), "{:?}", status.state);
+    assert_eq!(status.nodes[0].url, "mem://witness-0");
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.height, Height(40));
+    assert_eq!(s.node.status().state, SyncState::Synced);
+}
