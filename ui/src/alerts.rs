@@ -22,15 +22,11 @@ pub fn Alerts() -> impl IntoView {
 fn ForkPanel(fork: ForkReport) -> impl IntoView {
     let app = use_app();
     let texts = app.texts;
-    let what = move || {
-        fill(
-            texts.get().fork_what,
-            &[
-                &describe::isolate(&fork.witness),
-                &fork.conflict_height.to_string(),
-            ],
-        )
-    };
+    let (witness, height) = (
+        describe::isolate(&fork.witness),
+        fork.conflict_height.to_string(),
+    );
+    let what = move || fill(texts.get().fork_what, &[&witness, &height]);
     view! {
         <section class="alert-panel danger" id="fork-panel" role="alert">
             <h2 class="alert-title">{move || texts.get().fork_title}</h2>
@@ -41,14 +37,12 @@ fn ForkPanel(fork: ForkReport) -> impl IntoView {
                 <li>{move || texts.get().fork_todo_rely}</li>
                 <li>{move || texts.get().fork_todo_primary}</li>
             </ol>
+            // The Network page shows the same facts in a card of its own.
             <Show when=move || app.page.get() != Page::Network>
-                <button
-                    class="button"
-                    id="fork-show-evidence"
-                    on:click=move |_| app.page.set(Page::Network)
-                >
-                    {move || texts.get().fork_show_evidence}
-                </button>
+                <details class="evidence" id="fork-panel-evidence">
+                    <summary id="fork-show-evidence">{move || texts.get().fork_show_evidence}</summary>
+                    <ForkFacts fork=fork.clone()/>
+                </details>
             </Show>
         </section>
     }
@@ -77,5 +71,63 @@ fn TrustExpiredPanel(expired_at: String) -> impl IntoView {
                 </button>
             </Show>
         </section>
+    }
+}
+
+/// Every fact of a fork, for the network's operator (shown on one page at a time: the ids are
+/// `fork-…`).
+#[component]
+pub fn ForkFacts(fork: ForkReport) -> impl IntoView {
+    let texts = use_app().texts;
+    let attack = fork.attack.clone();
+    let validators = fork.byzantine_validators.clone();
+    let submitted = fork.submitted_to.clone();
+    view! {
+        <dl class="facts">
+                <dt>{move || texts.get().fork_detected_at}</dt>
+                <dd id="fork-detected-at"><bdi>{describe::time(&fork.detected_at)}</bdi></dd>
+                <dt>{move || texts.get().fork_common_height}</dt>
+                <dd id="fork-common-height">{fork.common_height}</dd>
+                <dt>{move || texts.get().fork_conflict_height}</dt>
+                <dd id="fork-conflict-height">{fork.conflict_height}</dd>
+                <dt>{move || texts.get().fork_witness}</dt>
+                <dd class="mono" id="fork-witness"><bdi>{fork.witness.clone()}</bdi></dd>
+                <dt>{move || texts.get().fork_trusted_hash}</dt>
+                <dd class="mono" id="fork-trusted-hash"><bdi>{fork.trusted_hash.clone()}</bdi></dd>
+                <dt>{move || texts.get().fork_conflicting_hash}</dt>
+                <dd class="mono" id="fork-conflicting-hash"><bdi>{fork.conflicting_hash.clone()}</bdi></dd>
+                <dt>{move || texts.get().fork_attack}</dt>
+                <dd id="fork-attack" data-attack=fork.attack.clone()>
+                    {move || describe::attack(texts.get(), &attack)}
+                </dd>
+                <dt>{move || texts.get().fork_byzantine}</dt>
+                <dd id="fork-byzantine">
+                    {if validators.is_empty() {
+                        view! { <span>{move || texts.get().fork_byzantine_none}</span> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="plain">
+                                {validators.into_iter().map(|v| view! { <li class="mono"><bdi>{v}</bdi></li> }).collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }}
+                </dd>
+                <dt>{move || texts.get().fork_evidence_file}</dt>
+                <dd class="mono" id="fork-evidence-file"><bdi>{fork.evidence_file.clone()}</bdi></dd>
+                <dt>{move || texts.get().fork_submitted}</dt>
+                <dd id="fork-submitted">
+                    {if submitted.is_empty() {
+                        view! { <span>{move || texts.get().fork_not_submitted}</span> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="plain">
+                                {submitted.into_iter().map(|s| view! { <li class="mono"><bdi>{s}</bdi></li> }).collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }}
+                </dd>
+            </dl>
     }
 }

@@ -644,6 +644,54 @@ static AR: Texts = Texts {
 mod tests {
     use super::*;
 
+    /// Every template, so each language can be checked to take the same values.
+    const TEMPLATES: &[Text] = &[
+        |t| t.ago,
+        |t| t.unit_seconds,
+        |t| t.unit_minutes,
+        |t| t.unit_hours,
+        |t| t.unit_days,
+        |t| t.days,
+        |t| t.hours,
+        |t| t.status_syncing,
+        |t| t.status_synced,
+        |t| t.status_stale,
+        |t| t.status_offline,
+        |t| t.status_not_live,
+        |t| t.head_at,
+        |t| t.fork_what,
+        |t| t.expired_what,
+        |t| t.join_file_failed,
+        |t| t.join_confirm_text,
+        |t| t.node_height,
+        |t| t.node_remove_label,
+    ];
+
+    fn placeholders(template: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = (0..10)
+            .filter(|i| template.contains(&format!("{{{i}}}")))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn every_language_fills_the_same_values() {
+        for (n, template) in TEMPLATES.iter().enumerate() {
+            let english = placeholders(template(&EN));
+            assert!(!english.is_empty(), "template {n} takes no value");
+            for language in Language::ALL {
+                let text = template(texts(language));
+                assert_eq!(
+                    placeholders(text),
+                    english,
+                    "{} template {n}: {text:?}",
+                    language.tag()
+                );
+            }
+        }
+    }
+
     #[test]
     fn fill_puts_values_in_place() {
         assert_eq!(fill("{1} of {0}", &["a", "b"]), "b of a");

@@ -11,6 +11,7 @@ use super::{
     PageHeader,
 };
 use crate::{
+    alerts::ForkFacts,
     app::use_app,
     describe,
     i18n::{fill, Text},
@@ -375,58 +376,10 @@ fn Notices() -> impl IntoView {
 #[component]
 fn ForkEvidence(fork: tradeseal_api::ForkReport) -> impl IntoView {
     let texts = use_app().texts;
-    let attack = fork.attack.clone();
-    let validators = fork.byzantine_validators.clone();
-    let submitted = fork.submitted_to.clone();
     view! {
         <section class="card problem" id="fork-evidence">
             <h2>{move || texts.get().fork_evidence_title}</h2>
-            <dl class="facts">
-                <dt>{move || texts.get().fork_detected_at}</dt>
-                <dd id="fork-detected-at"><bdi>{describe::time(&fork.detected_at)}</bdi></dd>
-                <dt>{move || texts.get().fork_common_height}</dt>
-                <dd id="fork-common-height">{fork.common_height}</dd>
-                <dt>{move || texts.get().fork_conflict_height}</dt>
-                <dd id="fork-conflict-height">{fork.conflict_height}</dd>
-                <dt>{move || texts.get().fork_witness}</dt>
-                <dd class="mono" id="fork-witness"><bdi>{fork.witness.clone()}</bdi></dd>
-                <dt>{move || texts.get().fork_trusted_hash}</dt>
-                <dd class="mono" id="fork-trusted-hash"><bdi>{fork.trusted_hash.clone()}</bdi></dd>
-                <dt>{move || texts.get().fork_conflicting_hash}</dt>
-                <dd class="mono" id="fork-conflicting-hash"><bdi>{fork.conflicting_hash.clone()}</bdi></dd>
-                <dt>{move || texts.get().fork_attack}</dt>
-                <dd id="fork-attack" data-attack=fork.attack.clone()>
-                    {move || describe::attack(texts.get(), &attack)}
-                </dd>
-                <dt>{move || texts.get().fork_byzantine}</dt>
-                <dd id="fork-byzantine">
-                    {if validators.is_empty() {
-                        view! { <span>{move || texts.get().fork_byzantine_none}</span> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="plain">
-                                {validators.into_iter().map(|v| view! { <li class="mono"><bdi>{v}</bdi></li> }).collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }}
-                </dd>
-                <dt>{move || texts.get().fork_evidence_file}</dt>
-                <dd class="mono" id="fork-evidence-file"><bdi>{fork.evidence_file.clone()}</bdi></dd>
-                <dt>{move || texts.get().fork_submitted}</dt>
-                <dd id="fork-submitted">
-                    {if submitted.is_empty() {
-                        view! { <span>{move || texts.get().fork_not_submitted}</span> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="plain">
-                                {submitted.into_iter().map(|s| view! { <li class="mono"><bdi>{s}</bdi></li> }).collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }}
-                </dd>
-            </dl>
+            <ForkFacts fork/>
         </section>
     }
 }
