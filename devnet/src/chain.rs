@@ -201,6 +201,8 @@ pub struct Chain {
     genesis_validators: Arc<ValidatorSet>,
     genesis_app_hash: Vec<u8>,
     store: Mutex<Option<Store>>,
+    /// The latest height, for those waiting for new blocks (websocket subscriptions).
+    heights: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -247,6 +249,7 @@ impl Chain {
             genesis_validators,
             genesis_app_hash,
             store: Mutex::new(None),
+            heights: tokio::sync::watch::Sender::new(0),
             params,
         };
         if let Some(store) = store {
@@ -286,6 +289,7 @@ impl Chain {
             }
             blocks.push(Arc::new(record));
         }
+        self.heights.send_replace(blocks.latest_height());
         Ok(())
     }
 
@@ -309,6 +313,11 @@ impl Chain {
         self.blocks
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A receiver of the latest height, changed by every new block.
+    pub fn subscribe_heights(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.heights.subscribe()
     }
 
     /// The latest height.
@@ -485,6 +494,7 @@ impl Chain {
             .write()
             .map_err(|_| ChainError::Poisoned)?
             .push(record.clone());
+        self.heights.send_replace(height);
         // Re-check what is still queued against the new state (CometBFT's recheck).
         let mut pool = lock(&self.mempool)?;
         let queued: Vec<_> = pool.queue.drain(..).collect();

@@ -1,9 +1,11 @@
 //! A full node's CometBFT JSON-RPC server over HTTP: POST JSON-RPC 2.0 (single or batch) at
-//! `/`, and URI calls (`GET /commit?height=5`), with CometBFT's error codes and a body cap.
+//! `/`, and URI calls (`GET /commit?height=5`), with CometBFT's error codes and a body cap;
+//! JSON-RPC over WebSocket with new-block subscriptions at `/websocket`.
 
 mod evidence;
 pub mod jsonrpc;
 mod methods;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -130,7 +133,11 @@ impl Node {
 
 /// The router serving `node`.
 pub fn router(node: Arc<Node>) -> Router {
-    Router::new().fallback(handle).with_state(node)
+    Router::new()
+        .route("/websocket", get(websocket::upgrade))
+        .route("/v1/websocket", get(websocket::upgrade))
+        .fallback(handle)
+        .with_state(node)
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {

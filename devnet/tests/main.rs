@@ -9,3 +9,4 @@ mod registry;
 mod rpc_shapes;
 mod support;
 mod verification;
+mod websocket;

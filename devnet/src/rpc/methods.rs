@@ -196,6 +196,11 @@ fn commit(node: &Node, p: &Params) -> Result<Value, RpcError> {
 
 fn block(node: &Node, p: &Params) -> Result<Value, RpcError> {
     let b = block_at(node, p)?;
+    Ok(block_json(node, &b))
+}
+
+/// `{"block_id", "block"}` as `block` answers, for a block this node serves.
+pub(super) fn block_json(node: &Node, b: &BlockRecord) -> Value {
     let last_commit = if b.height() > 1 {
         let prev = node.view().block(&node.chain, b.height() - 1);
         prev.map_or(Value::Null, |prev| consensus::commit_json(&prev.commit))
@@ -207,7 +212,7 @@ fn block(node: &Node, p: &Params) -> Result<Value, RpcError> {
             "signatures": []
         })
     };
-    Ok(json!({
+    json!({
         "block_id": consensus::block_id_json(&b.block_id),
         "block": {
             "header": consensus::header_json(&b.header),
@@ -215,7 +220,18 @@ fn block(node: &Node, p: &Params) -> Result<Value, RpcError> {
             "evidence": { "evidence": [] },
             "last_commit": last_commit
         }
-    }))
+    })
+}
+
+/// The `ResponseFinalizeBlock` of a block, as a `NewBlock` event carries it.
+pub(super) fn finalize_block_json(b: &BlockRecord) -> Value {
+    json!({
+        "events": [],
+        "tx_results": b.tx_results.iter().map(tx_result_json).collect::<Vec<_>>(),
+        "validator_updates": [],
+        "consensus_param_updates": null,
+        "app_hash": b64(&b.app_hash_after)
+    })
 }
 
 fn tx_result_json(r: &TxResult) -> Value {
