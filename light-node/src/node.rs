@@ -619,7 +619,7 @@ impl LightNode {
     }
 
     /// How old the head may get before it is stale: `stale_after_blocks` block intervals,
-    /// the interval measured from the stored headers (at least one second).
+    /// the interval measured from the stored headers (at least 100 ms).
     async fn stale_limit(&self, last: &LightBlock) -> Duration {
         let blocks = u64::from(self.inner.options.stale_after_blocks.max(1));
         let interval = match self
@@ -637,7 +637,7 @@ impl LightNode {
             }
             _ => Duration::from_secs(1),
         };
-        interval.max(Duration::from_secs(1)) * blocks as u32
+        interval.max(Duration::from_millis(100)) * blocks as u32
     }
 
     /// Compares the new head with each witness's header at that height (hash only). A

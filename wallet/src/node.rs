@@ -47,6 +47,8 @@ pub struct NodeService {
     status: watch::Sender<NodeStatus>,
     running: Mutex<Option<Running>>,
     source: std::sync::Mutex<ChainSource>,
+    /// The running node and its config, for reading the status without waiting.
+    current: std::sync::Mutex<Option<(LightNode, ChainConfig)>>,
 }
 
 impl NodeService {
@@ -68,6 +70,7 @@ impl NodeService {
             status,
             running: Mutex::new(None),
             source: std::sync::Mutex::new(source),
+            current: std::sync::Mutex::new(None),
         }
     }
 
@@ -86,6 +89,9 @@ impl NodeService {
 
     /// The status now (the head's age as of now).
     pub fn status(&self) -> NodeStatus {
+        if let Some((node, config)) = &*self.current.lock().unwrap_or_else(|p| p.into_inner()) {
+            return to_api(&node.status(), config, &*self.clock);
+        }
         let mut s = self.status.borrow().clone();
         if let Some(head) = s.head.as_mut() {
             if let Ok(t) = light_client::Time::parse_rfc3339(&head.time) {
@@ -116,6 +122,7 @@ impl NodeService {
             }
             old.node.store().close().await;
         }
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let source = self.files.load();
         *self.source.lock().unwrap_or_else(|p| p.into_inner()) = source.clone();
         let ChainSource::Valid { config, .. } = source else {
@@ -143,6 +150,8 @@ impl NodeService {
             let n = node.clone();
             tasks.push(tokio::spawn(async move { n.follow(stop_rx).await }));
         }
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((node.clone(), config.clone()));
         *running = Some(Running {
             node: node.clone(),
             stop,
