@@ -40,6 +40,8 @@ async fn start_with(behaviours: Vec<(usize, Behaviour)>, stale_after: u32) -> Ne
     std::fs::write(&path, config.to_json()).unwrap();
     let wallet = open_wallet(dir.path().to_owned(), path, stale_after).await;
     let urls = net.rpc_urls().to_vec();
+    // Past the checkpoint, so the first sync has a new header to cross-check.
+    blocks(&net, 2).await;
     Net {
         net,
         _dir: dir,
