@@ -10,18 +10,25 @@ use tradeseal_api::{
 };
 use wasm_bindgen::prelude::*;
 
+// Both return a promise, and throw (caught) when the page runs outside the app. They are not
+// declared `async`: wasm-bindgen's async imports do not survive a synchronous throw.
 #[wasm_bindgen]
 extern "C" {
-    /// `window.__TAURI__.core.invoke`; throws (caught) when the page runs outside the app.
+    /// `window.__TAURI__.core.invoke`.
     #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "core"], js_name = invoke)]
-    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+    fn tauri_invoke(cmd: &str, args: JsValue) -> Result<js_sys::Promise, JsValue>;
 
     /// `window.__TAURI__.event.listen`: resolves to the function that stops listening.
     #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "event"], js_name = listen)]
-    async fn tauri_listen(
+    fn tauri_listen(
         event: &str,
         handler: &Closure<dyn FnMut(JsValue)>,
-    ) -> Result<JsValue, JsValue>;
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Wait for a promise that a Tauri call gave (or the error it threw at once).
+async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(promise?).await
 }
 
 #[derive(Serialize)]
@@ -35,7 +42,7 @@ async fn call<C: Command>(request: &C::Request) -> Result<C::Response, ApiError>
     let args = Args { request }
         .serialize(&serializer)
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("encoding request: {e}")))?;
-    match tauri_invoke(C::NAME, args).await {
+    match settle(tauri_invoke(C::NAME, args)).await {
         Ok(value) => decode(value, C::NAME),
         Err(err) => Err(decode_error(err)),
     }
@@ -128,7 +135,7 @@ where
             .and_then(|payload| decode(payload, E::NAME));
         callback(payload);
     });
-    let unlisten = tauri_listen(E::NAME, &handler)
+    let unlisten = settle(tauri_listen(E::NAME, &handler))
         .await
         .map_err(decode_error)?;
     Ok(Subscription {

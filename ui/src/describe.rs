@@ -1,7 +1,7 @@
 //! How the light node's facts read to a person: states, ages, durations, times, node health
 //! and attack kinds, in the chosen language.
 
-use tradeseal_api::{NodeHealth, NodeState, NodeStatus};
+use tradeseal_api::{ApiError, ErrorCode, NodeHealth, NodeState, NodeStatus};
 
 use crate::i18n::{fill, Texts};
 
@@ -47,6 +47,15 @@ pub fn state_line(t: &Texts, status: &NodeStatus, head_age: Option<u64>) -> Stri
         NodeState::Offline { .. } => fill(t.status_offline, &[&head()]),
         NodeState::TrustExpired { .. } => t.status_trust_expired.to_owned(),
         NodeState::ForkDetected { .. } => t.status_fork.to_owned(),
+    }
+}
+
+/// Why there is no status: "backend not reachable", with the backend's own words when it
+/// answered with an error (outside the app there is nothing to add).
+pub fn unreachable(t: &Texts, error: &ApiError) -> String {
+    match error.code {
+        ErrorCode::Unavailable => t.status_unreachable.to_owned(),
+        _ => format!("{}: {}", t.status_unreachable, error.message),
     }
 }
 

@@ -100,7 +100,7 @@ fn VerifyPage() -> impl IntoView {
         let t = texts.get();
         match app.status.get() {
             Some(Ok(status)) => describe::state_line(t, &status, app.head_age()),
-            Some(Err(e)) => format!("{}: {}", t.status_unreachable, e.message),
+            Some(Err(e)) => describe::unreachable(t, &e),
             None => t.status_loading.to_owned(),
         }
     };

@@ -28,7 +28,7 @@ pub fn StatusBar() -> impl IntoView {
         match status.get() {
             None => t.status_loading.to_owned(),
             Some(Ok(s)) => describe::state_line(t, &s, app.head_age()),
-            Some(Err(e)) => format!("{}: {}", t.status_unreachable, e.message),
+            Some(Err(e)) => describe::unreachable(t, &e),
         }
     };
     let progress = move || match app.state() {
@@ -41,8 +41,10 @@ pub fn StatusBar() -> impl IntoView {
         }
         _ => None,
     };
+    // Without a status there is nothing to keep current: the line above already says why.
     let not_live = move || {
-        app.not_live.get().map(|why| {
+        let has_status = matches!(status.get(), Some(Ok(_)));
+        app.not_live.get().filter(|_| has_status).map(|why| {
             view! {
                 <span class="status-not-live" id="status-not-live">
                     {move || fill(texts.get().status_not_live, &[&describe::isolate(&why)])}

@@ -47,12 +47,11 @@ pub fn NetworkPage() -> impl IntoView {
             Mode::Loading => view! { <p class="note">{move || texts.get().status_loading}</p> }.into_any(),
             Mode::Unreachable => {
                 let why = move || match status.get() {
-                    Some(Err(e)) => e.message,
+                    Some(Err(e)) => describe::unreachable(texts.get(), &e),
                     _ => String::new(),
                 };
                 view! {
                     <section class="card problem" id="backend-unreachable">
-                        <h2>{move || texts.get().status_unreachable}</h2>
                         <p>{why}</p>
                     </section>
                 }
