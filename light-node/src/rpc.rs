@@ -29,7 +29,7 @@ pub struct RpcConfig {
     /// Pause before the first retry; doubled for each further one.
     pub backoff: Duration,
     /// The largest answer read, in bytes (a 150-validator light block is about 70 KB; a
-    /// 10,000-entry commit about 2.5 MB).
+    /// 10,000-entry commit about 2.5 MB; parsing takes about ten times the text in memory).
     pub max_response_bytes: usize,
     /// Validators asked for per `/validators` page (CometBFT's maximum is 100).
     pub validators_per_page: u32,
@@ -42,7 +42,7 @@ impl Default for RpcConfig {
             connect_timeout: Duration::from_secs(3),
             retries: 2,
             backoff: Duration::from_millis(250),
-            max_response_bytes: 8 * 1024 * 1024,
+            max_response_bytes: 4 * 1024 * 1024,
             validators_per_page: 100,
         }
     }
@@ -109,8 +109,37 @@ impl RpcProvider {
         &self.traffic
     }
 
-    /// One JSON-RPC call, retried on silence; answers the `result` as text-free JSON.
+    /// One JSON-RPC call, retried on silence; answers the `result`.
     async fn call(&self, method: &str, params: Value) -> Result<Value, ProviderError> {
+        let (id, status, bytes) = self.call_raw(method, params).await?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            if status.is_success() {
+                ProviderError::Malformed(format!("{method}: not JSON ({e})"))
+            } else {
+                ProviderError::Http(status.as_u16())
+            }
+        })?;
+        envelope_result(value, id)
+    }
+
+    /// One JSON-RPC call, retried on silence; answers the whole body as text, for the
+    /// `light-client` readers that take the JSON-RPC envelope themselves (one parse, not two).
+    async fn call_text(&self, method: &str, params: Value) -> Result<String, ProviderError> {
+        let (_, status, bytes) = self.call_raw(method, params).await?;
+        String::from_utf8(bytes).map_err(|_| {
+            if status.is_success() {
+                ProviderError::Malformed(format!("{method}: not UTF-8"))
+            } else {
+                ProviderError::Http(status.as_u16())
+            }
+        })
+    }
+
+    async fn call_raw(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<(u64, reqwest::StatusCode, Vec<u8>), ProviderError> {
         let mut pause = self.config.backoff;
         let mut attempt = 0;
         loop {
@@ -125,7 +154,11 @@ impl RpcProvider {
         }
     }
 
-    async fn call_once(&self, method: &str, params: &Value) -> Result<Value, ProviderError> {
+    async fn call_once(
+        &self,
+        method: &str,
+        params: &Value,
+    ) -> Result<(u64, reqwest::StatusCode, Vec<u8>), ProviderError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         self.traffic.requests.fetch_add(1, Ordering::Relaxed);
@@ -138,14 +171,7 @@ impl RpcProvider {
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let bytes = self.read_limited(response).await?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            if status.is_success() {
-                ProviderError::Malformed(format!("{method}: not JSON ({e})"))
-            } else {
-                ProviderError::Http(status.as_u16())
-            }
-        })?;
-        envelope_result(value, id)
+        Ok((id, status, bytes))
     }
 
     async fn read_limited(
@@ -215,6 +241,16 @@ fn height_error(e: ProviderError, height: Height) -> ProviderError {
             ProviderError::HeightUnavailable(height)
         }
         _ => e,
+    }
+}
+
+/// A `light-client` reader's error: the node's own JSON-RPC error, or a malformed answer.
+fn parse_error(e: light_client::ParseError, what: &'static str) -> ProviderError {
+    match e {
+        light_client::ParseError::RpcError { code, message } => {
+            ProviderError::Rpc { code, message }
+        }
+        other => ProviderError::Malformed(format!("{what}: {other}")),
     }
 }
 
@@ -394,12 +430,14 @@ impl Provider for RpcProvider {
                 Some(h) => json!({"height": h.value().to_string()}),
                 None => json!({}),
             };
-            let result = self.call("commit", params).await;
-            let result = match height {
-                Some(h) => result.map_err(|e| height_error(e, h))?,
-                None => result?,
-            };
-            let answer = parse_commit_response(&result.to_string()).map_err(malformed("commit"))?;
+            let text = self.call_text("commit", params).await?;
+            let answer = parse_commit_response(&text).map_err(|e| {
+                let e = parse_error(e, "commit");
+                match height {
+                    Some(h) => height_error(e, h),
+                    None => e,
+                }
+            })?;
             Ok(answer.signed_header)
         })
     }
@@ -561,6 +599,47 @@ impl Provider for RpcProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-request HTTP server on loopback answering `body` (with or without a length).
+    async fn serve_once(body: Vec<u8>, with_length: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let head = if with_length {
+                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len())
+            } else {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".to_owned()
+            };
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(&body).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn oversized_answers_are_refused_before_parsing() {
+        let config = RpcConfig {
+            max_response_bytes: 1024,
+            retries: 0,
+            ..RpcConfig::default()
+        };
+        for with_length in [true, false] {
+            let url = serve_once(vec![b' '; 100_000], with_length).await;
+            let p = RpcProvider::new(&url, config.clone()).unwrap();
+            let err = p.signed_header(None).await.unwrap_err();
+            assert_eq!(err, ProviderError::TooLarge { limit: 1024 }, "length given: {with_length}");
+        }
+        // Garbage within the limit is malformed, and a refused connection is silence.
+        let url = serve_once(b"<html>hello</html>".to_vec(), true).await;
+        let p = RpcProvider::new(&url, config.clone()).unwrap();
+        assert!(matches!(p.status().await, Err(ProviderError::Malformed(_))));
+        let p = RpcProvider::new("http://127.0.0.1:9", config).unwrap();
+        assert!(p.status().await.unwrap_err().is_silence());
+    }
 
     #[test]
     fn envelope_errors_and_ids_are_checked() {
