@@ -110,8 +110,19 @@ async fn a_forked_witness_is_detected_the_evidence_kept_and_sent_and_an_honest_l
     };
     assert_eq!(fork.witness, n.urls[1]);
     assert!(std::path::Path::new(&fork.evidence_file).exists());
-    assert_eq!(fork.submitted_to.len(), 2, "{:?}", fork.submitted_to);
-    assert!(!n.net.evidence(0).is_empty() || !n.net.evidence(1).is_empty());
+    // To the witness and the primary, and both pieces to the third node.
+    assert_eq!(fork.submitted_to.len(), 4, "{:?}", fork.submitted_to);
+    assert!(
+        fork.submitted_to.iter().all(|s| s.contains("accepted")),
+        "{:?}",
+        fork.submitted_to
+    );
+    for node in 0..3 {
+        assert!(
+            !n.net.evidence(node).is_empty(),
+            "node {node} got no evidence"
+        );
+    }
     // Nothing new is trusted, and queries cannot be answered.
     assert!(matches!(
         n.wallet.query(CERT, None).await,
