@@ -7,6 +7,8 @@
 //! - [`LightNode`] syncs from the checkpoint with skipping verification, cross-checks every
 //!   new head with the witnesses, detects forks and keeps the evidence, and proves state
 //!   ([`LightNode::query`]) and transactions ([`LightNode::prove_tx`]).
+//! - [`NewBlockSubscription`] listens to a node's `/websocket` for new block headers: it
+//!   only wakes [`LightNode::follow`], which then syncs and verifies as usual.
 //! - [`Clock`] is the only source of the current time.
 //!
 //! It knows no application: state proofs are checked by a [`StateVerifier`] the caller gives.
@@ -19,6 +21,7 @@ mod query;
 mod rpc;
 mod status;
 mod store;
+mod subscribe;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 
@@ -33,3 +36,6 @@ pub use query::{Proven, ProvenTx, QueryError, QueryRequest, StateVerifier};
 pub use rpc::{RpcConfig, RpcProvider, Traffic};
 pub use status::{AttackKind, ForkReport, Head, Health, NodeView, Status, SyncState};
 pub use store::{Opened, PruneWindow, SqliteStore, StoreError, StoreIdentity, StoredEvidence};
+pub use subscribe::{
+    websocket_url, NewBlockSubscription, SubscribeConfig, SubscribeError, NEW_BLOCK_HEADER_QUERY,
+};

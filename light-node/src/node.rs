@@ -18,6 +18,7 @@ use crate::evidence::AttackEvidence;
 use crate::provider::{Provider, ProviderError};
 use crate::status::{ForkReport, Head, Health, NodeView, Status, SyncState};
 use crate::store::{SqliteStore, StoreError};
+use crate::subscribe::{NewBlocks, SubscribeConfig};
 
 /// How the light node behaves beyond the chain config.
 #[derive(Debug, Clone)]
@@ -964,11 +965,21 @@ impl LightNode {
     }
 
     /// Follows the chain until the node stops (fork or expired trust) or `stop` fires:
-    /// syncs, then waits for the next block.
+    /// syncs, then waits for the next block. The primary's `/websocket` subscription to new
+    /// block headers wakes it (the event's header is not trusted: it only triggers the
+    /// sync); a slow poll (5x the interval) stays as a safety net. Without a subscription,
+    /// or while it is broken or silent, it polls every `poll_interval`.
     pub async fn follow(&self, mut stop: watch::Receiver<bool>) {
+        let poll = self.inner.options.poll_interval;
+        let mut blocks = NewBlocks::new(poll, SubscribeConfig::default());
         loop {
-            let wait = match self.sync().await {
-                Ok(_) => self.inner.options.poll_interval,
+            let synced = self.sync().await;
+            blocks.track(self.providers()[0].url());
+            let wait = match &synced {
+                Ok(head) => {
+                    blocks.synced(head.height);
+                    blocks.poll_wait()
+                }
                 Err(SyncError::ForkDetected(_)) | Err(SyncError::TrustExpired { .. }) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "sync failed; retrying");
@@ -978,11 +989,19 @@ impl LightNode {
                             slot.view.health = Health::Unknown;
                         }
                     }
-                    self.inner.options.poll_interval * 3
+                    poll * 3
+                }
+            };
+            let woken = async {
+                if synced.is_ok() {
+                    blocks.wait(wait).await;
+                } else {
+                    // After a failed round, give the nodes the whole pause.
+                    tokio::time::sleep(wait).await;
                 }
             };
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+                () = woken => {}
                 _ = stop.changed() => return,
             }
             if *stop.borrow() {

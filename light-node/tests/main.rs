@@ -2,6 +2,7 @@
 //! every change), and the store's crash safety.
 
 mod attacks;
+mod follow;
 mod queries;
 mod store;
 mod support;
