@@ -345,6 +345,15 @@ impl LightNode {
                     let head = self.accept(verifier, trace).await?;
                     return Ok(head);
                 }
+                // A height asked for that the chain has not produced is no fault of the node.
+                Err(TraceError::Provider(ProviderError::HeightUnavailable(h)))
+                    if target == Some(h) =>
+                {
+                    return Err(SyncError::NotYetAvailable {
+                        height: h,
+                        latest: anchor.height(),
+                    });
+                }
                 Err(TraceError::Expired { height, expired_at }) => {
                     self.publish(|s| s.state = SyncState::TrustExpired { expired_at });
                     return Err(SyncError::TrustExpired { height, expired_at });
@@ -574,7 +583,10 @@ impl LightNode {
                     &primary,
                     Health::Lagging,
                     Some(last.height()),
-                    Some(format!("stuck at height {} while {url} is at {height}", last.height())),
+                    Some(format!(
+                        "stuck at height {} while {url} is at {height}",
+                        last.height()
+                    )),
                 );
                 self.replace_primary();
             }
@@ -611,7 +623,9 @@ impl LightNode {
         while let Some(Ok((url, answer))) = asks.join_next().await {
             if let Ok(info) = answer {
                 self.note_height(&url, info.latest_height);
-                if info.latest_height > height && best.as_ref().is_none_or(|b| info.latest_height > b.1) {
+                if info.latest_height > height
+                    && best.as_ref().is_none_or(|b| info.latest_height > b.1)
+                {
                     best = Some((url, info.latest_height));
                 }
             }
@@ -762,12 +776,23 @@ impl LightNode {
         _trace: &[LightBlock],
     ) -> SyncError {
         let primary = self.providers()[0].clone();
-        // Evidence against the primary goes to the witness, and the other way round.
         let against_primary = AttackEvidence::new(primary_block, witness_block, common);
         let against_witness = AttackEvidence::new(witness_block, primary_block, common);
         let detected_at = self.inner.clock.now();
+        // Evidence against the primary goes to the witness, against the witness to the
+        // primary (as CometBFT's detector sends it), and both to every other node.
+        let mut sends: Vec<(&AttackEvidence, Arc<dyn Provider>)> = vec![
+            (&against_primary, witness.clone()),
+            (&against_witness, primary.clone()),
+        ];
+        for other in self.providers() {
+            if other.url() != primary.url() && other.url() != witness.url() {
+                sends.push((&against_primary, other.clone()));
+                sends.push((&against_witness, other));
+            }
+        }
         let mut submitted_to = Vec::new();
-        for (evidence, to) in [(&against_primary, witness), (&against_witness, &primary)] {
+        for (evidence, to) in sends {
             let json = evidence.to_json();
             match to.broadcast_evidence(&json).await {
                 Ok(hash) => submitted_to.push(format!("{}: accepted {hash}", to.url())),
@@ -893,12 +918,6 @@ impl LightNode {
                         latest: latest.height(),
                     }),
                 },
-                Err(SyncError::NoUsableNode(why)) if why.contains("not available") => {
-                    Err(SyncError::NotYetAvailable {
-                        height,
-                        latest: latest.height(),
-                    })
-                }
                 Err(e) => Err(e),
             };
         }

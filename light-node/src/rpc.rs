@@ -612,7 +612,8 @@ mod tests {
             let head = if with_length {
                 format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len())
             } else {
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".to_owned()
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+                    .to_owned()
             };
             let _ = sock.write_all(head.as_bytes()).await;
             let _ = sock.write_all(&body).await;
@@ -631,7 +632,11 @@ mod tests {
             let url = serve_once(vec![b' '; 100_000], with_length).await;
             let p = RpcProvider::new(&url, config.clone()).unwrap();
             let err = p.signed_header(None).await.unwrap_err();
-            assert_eq!(err, ProviderError::TooLarge { limit: 1024 }, "length given: {with_length}");
+            assert_eq!(
+                err,
+                ProviderError::TooLarge { limit: 1024 },
+                "length given: {with_length}"
+            );
         }
         // Garbage within the limit is malformed, and a refused connection is silence.
         let url = serve_once(b"<html>hello</html>".to_vec(), true).await;

@@ -240,7 +240,11 @@ async fn a_stale_primary_is_noticed_and_a_witness_ahead_takes_over() {
     s.clock.set(chain[39].time());
     s.node.sync().await.unwrap();
     let status = s.node.status();
-    assert!(matches!(status.state, SyncState::Stale { ref reason } if reason.contains("witness-0")), "{:?}", status.state);
+    assert!(
+        matches!(status.state, SyncState::Stale { ref reason } if reason.contains("witness-0")),
+        "{:?}",
+        status.state
+    );
     assert_eq!(status.nodes[0].url, "mem://witness-0");
     let head = s.node.sync().await.unwrap();
     assert_eq!(head.height, Height(40));

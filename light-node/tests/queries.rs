@@ -266,3 +266,25 @@ fn resign(
 ) -> light_client::LightBlock {
     light_client::test_utils::resign(block, vals)
 }
+
+#[tokio::test]
+async fn a_height_not_produced_yet_is_said_so_without_blaming_the_node() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.node.sync().await.unwrap();
+    let err = s
+        .node
+        .query(&request(b"k", Some(40)), &HashProofs)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QueryError::Sync(light_node::SyncError::NotYetAvailable { .. })
+        ),
+        "{err}"
+    );
+    let status = s.node.status();
+    assert_eq!(status.nodes[0].url, "mem://primary");
+    assert_eq!(status.nodes[0].health, light_node::Health::Ok);
+}
