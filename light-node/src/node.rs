@@ -25,7 +25,8 @@ use crate::subscribe::{NewBlocks, SubscribeConfig};
 pub struct NodeOptions {
     /// A head older than this many block intervals is stale.
     pub stale_after_blocks: u32,
-    /// The shortest wait between two syncs while following the chain.
+    /// The wait between two syncs while following the chain without a live new-block
+    /// subscription (with one, a new block wakes the node and this is multiplied by 5).
     pub poll_interval: Duration,
     /// The most headers walked back by hash to prove an old height.
     pub max_backward: u64,
