@@ -1,6 +1,6 @@
 //! SQLite persistence of the chain (through sqlx): one row per block (header, commit,
-//! validator-set hashes, transactions and results), each validator set once, and a few
-//! metadata entries. The schema is in `devnet/migrations/`, embedded and applied on open.
+//! validator-set hashes, transactions and results, in CBOR; JSON rows of older databases are
+//! still read), each validator set once (JSON), and a few metadata entries. The schema is in `devnet/migrations/`, embedded and applied on open.
 //!
 //! The chain is synchronous (its producer is a plain thread), sqlx is async: the database
 //! connection lives on a thread of its own with a single-threaded tokio runtime, and the
@@ -24,6 +24,9 @@ use crate::block::{BlockId, BlockRecord, Commit, Header, ValidatorSet};
 
 /// The schema, embedded at compile time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Block rows written per `INSERT` statement (2 parameters each, far below SQLite's limit).
+const ROWS_PER_INSERT: usize = 256;
 
 /// Rows read per query when loading the chain.
 const LOAD_PAGE: i64 = 4096;
@@ -80,9 +83,12 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
-    /// A record does not encode.
-    #[error("cannot encode block: {0}")]
+    /// A validator set does not encode.
+    #[error("cannot encode validator set: {0}")]
     Encode(#[from] serde_json::Error),
+    /// A block row does not encode.
+    #[error("cannot encode block: {0}")]
+    EncodeRow(String),
     /// Stored heights are not 1, 2, 3, ...
     #[error("stored chain has a gap before height {0}")]
     Gap(i64),
@@ -326,16 +332,21 @@ async fn set_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> Result
 
 fn encode(record: &BlockRecord) -> Result<(i64, Vec<u8>), StoreError> {
     let height = i64::try_from(record.height()).map_err(|_| StoreError::Gap(i64::MAX))?;
-    let bytes = serde_json::to_vec(&StoredBlockRef {
-        header: &record.header,
-        block_id: &record.block_id,
-        commit: &record.commit,
-        validators: record.validators.hash(),
-        next_validators: record.next_validators.hash(),
-        txs: &record.txs,
-        tx_results: &record.tx_results,
-        app_hash_after: &record.app_hash_after,
-    })?;
+    let mut bytes = Vec::with_capacity(1024);
+    ciborium::into_writer(
+        &StoredBlockRef {
+            header: &record.header,
+            block_id: &record.block_id,
+            commit: &record.commit,
+            validators: record.validators.hash(),
+            next_validators: record.next_validators.hash(),
+            txs: &record.txs,
+            tx_results: &record.tx_results,
+            app_hash_after: &record.app_hash_after,
+        },
+        &mut bytes,
+    )
+    .map_err(|e| StoreError::EncodeRow(e.to_string()))?;
     Ok((height, bytes))
 }
 
@@ -359,12 +370,20 @@ async fn save_blocks(
                 .execute(&mut *tx)
                 .await?;
         }
-        let (height, bytes) = encode(record)?;
-        sqlx::query("INSERT OR REPLACE INTO blocks (height, record) VALUES (?1, ?2)")
-            .bind(height)
-            .bind(bytes)
-            .execute(&mut *tx)
-            .await?;
+    }
+    // Several rows per statement: each statement is a round trip to sqlx's SQLite thread.
+    for chunk in blocks.chunks(ROWS_PER_INSERT) {
+        let rows = chunk
+            .iter()
+            .map(|r| encode(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT OR REPLACE INTO blocks (height, record) ",
+        );
+        insert.push_values(&rows, |mut row, (height, bytes)| {
+            row.push_bind(*height).push_bind(bytes.as_slice());
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     for (key, value) in meta {
         sqlx::query(UPSERT_META)
@@ -430,10 +449,13 @@ fn decode(
     bytes: &[u8],
     sets: &HashMap<Vec<u8>, Arc<ValidatorSet>>,
 ) -> Result<BlockRecord, StoreError> {
-    let s: StoredBlock = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        height,
-        reason: e.to_string(),
-    })?;
+    // Rows are CBOR; rows written before (JSON, from `{`) are read as they are.
+    let s: StoredBlock = if bytes.first() == Some(&b'{') {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    } else {
+        ciborium::from_reader(bytes).map_err(|e| e.to_string())
+    }
+    .map_err(|reason| StoreError::Corrupt { height, reason })?;
     if i64::try_from(s.header.height).ok() != Some(height) {
         return Err(StoreError::Corrupt {
             height,
