@@ -86,6 +86,55 @@ pub struct ChainParams {
     pub mempool_limit: usize,
     /// Largest transaction accepted, bytes.
     pub max_tx_bytes: usize,
+    /// Every this many blocks, replace a third of the validator set with other development
+    /// keys (0: never). See [`Chain::produce_block`].
+    pub rotate_every: u64,
+}
+
+/// A generated history: `blocks` blocks, block h at `start + (h - 1) * interval`. Kept in the
+/// store's metadata (key [`HistoryPlan::META_KEY`]) before the first block is made, so that a
+/// restart finishes an interrupted generation with the same times and never redoes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HistoryPlan {
+    /// Number of generated blocks (heights 1..=blocks).
+    pub blocks: u64,
+    /// Time of block 1, seconds since the epoch.
+    pub start_secs: i64,
+    /// Time of block 1, nanoseconds.
+    pub start_nanos: u32,
+    /// Time between blocks, nanoseconds.
+    pub interval_nanos: u64,
+}
+
+impl HistoryPlan {
+    /// The metadata key of the plan.
+    pub const META_KEY: &'static str = "history";
+
+    /// `blocks` blocks `interval` apart, the last one `interval` before `now` (so the next
+    /// block, made at `now`, keeps the spacing).
+    pub fn ending_at(now: Timestamp, blocks: u64, interval: std::time::Duration) -> Self {
+        let interval_nanos = u64::try_from(interval.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let span = i128::from(blocks) * i128::from(interval_nanos);
+        let start = Timestamp::from_unix_nanos(now.unix_nanos() - span);
+        Self {
+            blocks,
+            start_secs: start.secs,
+            start_nanos: start.nanos,
+            interval_nanos,
+        }
+    }
+
+    /// The time of block `height`.
+    pub fn time_of(&self, height: u64) -> Timestamp {
+        let start = Timestamp {
+            secs: self.start_secs,
+            nanos: self.start_nanos,
+        };
+        let offset = i128::from(height.saturating_sub(1)) * i128::from(self.interval_nanos);
+        Timestamp::from_unix_nanos(start.unix_nanos() + offset)
+    }
 }
 
 /// Where a committed transaction is.
@@ -275,7 +324,9 @@ impl Chain {
     }
 
     fn replay(&self, store: &Store) -> Result<(), ChainError> {
+        let started = std::time::Instant::now();
         let records = store.load_blocks()?;
+        let loaded = started.elapsed();
         let mut app = lock(&self.app)?;
         let mut blocks = self.blocks.write().map_err(|_| ChainError::Poisoned)?;
         for record in records {
@@ -290,6 +341,12 @@ impl Chain {
             blocks.push(Arc::new(record));
         }
         self.heights.send_replace(blocks.latest_height());
+        tracing::info!(
+            blocks = blocks.latest_height(),
+            load_seconds = loaded.as_secs_f64(),
+            seconds = started.elapsed().as_secs_f64(),
+            "stored chain replayed"
+        );
         Ok(())
     }
 
@@ -425,8 +482,91 @@ impl Chain {
     }
 
     /// Makes the next block at wall-clock time `now`: executes the queued transactions, seals the
-    /// header, has the validators sign it, stores it.
+    /// header, has the validators sign it, stores it. With `rotate_every` K, a block whose
+    /// height is a multiple of K announces a rotation (see [`Chain::queue_rotation`]).
     pub fn produce_block(&self, now: Timestamp) -> Result<Arc<BlockRecord>, ChainError> {
+        self.make_block(now, true)
+    }
+
+    /// Makes `plan`'s blocks that are not made yet, with their past times, and stores them in
+    /// batches (each batch one transaction, written while the next is being made). For a new
+    /// chain only: the servers are not running yet, nothing is served before it returns.
+    pub fn generate_history(&self, plan: &HistoryPlan) -> Result<(), ChainError> {
+        const BATCH: usize = 2_000;
+        let started = std::time::Instant::now();
+        let first = self.latest_height() + 1;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut pending: Option<crate::store::PendingWrite> = None;
+        let mut waited = std::time::Duration::ZERO;
+        for height in first..=plan.blocks {
+            batch.push(self.make_block(plan.time_of(height), false)?);
+            if batch.len() == BATCH || height == plan.blocks {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if let Some(write) = pending.take() {
+                    let t = std::time::Instant::now();
+                    write.wait()?;
+                    waited += t.elapsed();
+                }
+                if let Some(store) = lock(&self.store)?.as_ref() {
+                    pending = Some(store.save_blocks_async(full, Vec::new()));
+                }
+            }
+        }
+        if let Some(write) = pending {
+            write.wait()?;
+        }
+        tracing::info!(
+            blocks = plan.blocks.saturating_sub(first - 1),
+            seconds = started.elapsed().as_secs_f64(),
+            waiting_for_store = waited.as_secs_f64(),
+            "history generated"
+        );
+        Ok(())
+    }
+
+    /// A metadata value of the store (`None` without a store).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, ChainError> {
+        match lock(&self.store)?.as_ref() {
+            Some(store) => Ok(store.meta(key)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets a metadata value of the store (nothing without a store).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), ChainError> {
+        if let Some(store) = lock(&self.store)?.as_ref() {
+            store.set_meta(key, value)?;
+        }
+        Ok(())
+    }
+
+    /// Queues the replacement of a third of the next validator set (rounded, at least one):
+    /// the validators with the lowest key indices (the longest in the set) leave, as many
+    /// development keys above the highest index in the set join with the leavers' powers. The
+    /// choice depends on the set alone, so a restarted chain rotates the same way.
+    pub fn queue_rotation(&self) -> Result<(), ChainError> {
+        let current = self
+            .validators_at(self.latest_height() + 1)
+            .unwrap_or_else(|| self.genesis_validators.clone());
+        let mut pending = lock(&self.pending_updates)?;
+        let next = apply_updates(&current, &pending, &self.keys);
+        let mut members: Vec<&Validator> = next.validators().iter().collect();
+        members.sort_by_key(|v| v.key_index);
+        // A third, rounded to the nearest: 4 → 1, 5 → 2, 150 → 50; at least one.
+        let replace = ((members.len() + 1) / 3).max(1);
+        let first_new = members.last().map_or(0, |v| v.key_index + 1);
+        for (new_index, leaver) in (first_new..).zip(members.iter().take(replace)) {
+            pending.insert(leaver.key_index, 0);
+            pending.insert(new_index, leaver.power);
+        }
+        Ok(())
+    }
+
+    fn make_block(&self, now: Timestamp, persist: bool) -> Result<Arc<BlockRecord>, ChainError> {
+        let height = self.latest_height() + 1;
+        if self.params.rotate_every > 0 && height.is_multiple_of(self.params.rotate_every) {
+            self.queue_rotation()?;
+        }
         let mut app = lock(&self.app)?;
         let (latest, height) = {
             let blocks = self.blocks();
@@ -487,8 +627,10 @@ impl Chain {
             tx_results: outcome.tx_results,
             app_hash_after: outcome.app_hash,
         });
-        if let Some(store) = lock(&self.store)?.as_ref() {
-            store.save_block(&record)?;
+        if persist {
+            if let Some(store) = lock(&self.store)?.as_ref() {
+                store.save_block(&record)?;
+            }
         }
         self.blocks
             .write()
@@ -552,6 +694,7 @@ mod tests {
             max_block_txs: 2,
             mempool_limit: 3,
             max_tx_bytes: 16,
+            rotate_every: 0,
         }
     }
 
@@ -634,6 +777,115 @@ mod tests {
             ),
             Err(ChainError::OtherChain { .. })
         ));
+    }
+
+    #[test]
+    fn rotation_replaces_a_third_of_the_set_by_key_age() {
+        let keys_of = |b: &BlockRecord| {
+            let mut k: Vec<u32> = b
+                .validators
+                .validators()
+                .iter()
+                .map(|v| v.key_index)
+                .collect();
+            k.sort_unstable();
+            k
+        };
+        let mut p = params();
+        p.rotate_every = 3;
+        let chain = Chain::open(p, Box::new(KvApp::default()), None).unwrap();
+        let t = Timestamp::now();
+        let blocks: Vec<_> = (0..10u64)
+            .map(|i| chain.produce_block(t.plus_millis(i)).unwrap())
+            .collect();
+        // Block 3 announces the first rotation, block 4 is signed by the new set.
+        assert_eq!(keys_of(&blocks[2]), vec![0, 1, 2, 3]);
+        assert_ne!(
+            blocks[2].header.validators_hash,
+            blocks[2].header.next_validators_hash
+        );
+        assert_eq!(keys_of(&blocks[3]), vec![1, 2, 3, 4]);
+        assert_eq!(keys_of(&blocks[6]), vec![2, 3, 4, 5]);
+        assert_eq!(keys_of(&blocks[9]), vec![3, 4, 5, 6]);
+        assert_eq!(
+            blocks[9].validators.total_power(),
+            40,
+            "powers carried over"
+        );
+        for b in &blocks {
+            let rotates = b.height() % 3 == 0;
+            assert_eq!(
+                b.header.validators_hash != b.header.next_validators_hash,
+                rotates,
+                "height {}",
+                b.height()
+            );
+        }
+
+        // A third, rounded: 150 → 50, 5 → 2, 1 → 1.
+        for (n, replaced) in [(150usize, 50usize), (5, 2), (1, 1)] {
+            let mut p = params();
+            p.genesis_powers = vec![10; n];
+            p.rotate_every = 1;
+            let chain = Chain::open(p, Box::new(KvApp::default()), None).unwrap();
+            let b1 = chain.produce_block(t).unwrap();
+            let b2 = chain.produce_block(t.plus_millis(1)).unwrap();
+            let old: HashSet<u32> = b1
+                .validators
+                .validators()
+                .iter()
+                .map(|v| v.key_index)
+                .collect();
+            let gone = old
+                .iter()
+                .filter(|k| {
+                    b2.validators
+                        .validators()
+                        .iter()
+                        .all(|v| v.key_index != **k)
+                })
+                .count();
+            assert_eq!(
+                (b2.validators.validators().len(), gone),
+                (n, replaced),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn history_plan_times_are_spaced_and_end_before_now() {
+        let now = Timestamp {
+            secs: 1_800_000_000,
+            nanos: 0,
+        };
+        let plan = HistoryPlan::ending_at(now, 1000, std::time::Duration::from_millis(250));
+        assert_eq!(
+            plan.time_of(1).unix_nanos(),
+            now.unix_nanos() - 250_000_000_000
+        );
+        assert_eq!(
+            plan.time_of(1000).unix_nanos(),
+            now.unix_nanos() - 250_000_000
+        );
+        assert_eq!(
+            plan.time_of(2).unix_nanos() - plan.time_of(1).unix_nanos(),
+            250_000_000
+        );
+        let text = serde_json::to_string(&plan).unwrap();
+        assert_eq!(serde_json::from_str::<HistoryPlan>(&text).unwrap(), plan);
+
+        let chain = Chain::open(params(), Box::new(KvApp::default()), None).unwrap();
+        let small = HistoryPlan::ending_at(now, 5, std::time::Duration::from_secs(1));
+        chain.generate_history(&small).unwrap();
+        assert_eq!(chain.latest_height(), 5);
+        assert_eq!(
+            chain.blocks().get(5).unwrap().header.time(),
+            small.time_of(5)
+        );
+        // A finished plan makes nothing more.
+        chain.generate_history(&small).unwrap();
+        assert_eq!(chain.latest_height(), 5);
     }
 
     #[test]

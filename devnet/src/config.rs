@@ -64,6 +64,12 @@ pub struct DevnetConfig {
     pub trusting_period: Duration,
     /// The application.
     pub app: AppKind,
+    /// Blocks to generate before serving, on a new chain: validly signed, with past times
+    /// `block_interval` apart ending about now, stored like any block (0: none).
+    pub history_blocks: u64,
+    /// Every this many blocks (of the history and of live production), replace a third of
+    /// the validator set with other development keys (0: never).
+    pub rotate_every: u64,
 }
 
 impl Default for DevnetConfig {
@@ -87,6 +93,8 @@ impl Default for DevnetConfig {
             max_tx_bytes: 1_048_576,
             trusting_period: Duration::from_secs(14 * 24 * 3600),
             app: AppKind::Registry { seed_samples: true },
+            history_blocks: 0,
+            rotate_every: 0,
         }
     }
 }

@@ -330,6 +330,7 @@ mod tests {
             max_block_txs: 10,
             mempool_limit: 10,
             max_tx_bytes: 64,
+            rotate_every: 0,
         };
         let chain = Chain::open(params, Box::new(KvApp::default()), None).unwrap();
         let mut t = Timestamp::now();

@@ -30,7 +30,8 @@ pub use app::{
 pub use behaviour::{Behaviour, ParseBehaviourError};
 pub use block::{BlockId, BlockRecord, Commit, CommitSig, Header, Validator, ValidatorSet};
 pub use chain::{
-    tx_hash, Blocks, Chain, ChainError, ChainParams, MempoolError, TxLocation, MAX_VALIDATORS,
+    tx_hash, Blocks, Chain, ChainError, ChainParams, HistoryPlan, MempoolError, TxLocation,
+    MAX_VALIDATORS,
 };
 pub use config::{AppKind, DevnetConfig, DEFAULT_CHAIN_ID, DEFAULT_SEED};
 pub use keys::{dev_signing_key, KeyRole, ValidatorKey, DEV_KEY_WARNING};

@@ -73,6 +73,14 @@ struct StartArgs {
     /// Largest RPC request body in bytes.
     #[arg(long, default_value_t = 1_000_000)]
     max_body_bytes: usize,
+    /// On a new chain, generate this many validly signed blocks with past times (spaced by
+    /// the block interval, ending about now) before serving.
+    #[arg(long, default_value_t = 0)]
+    history_blocks: u64,
+    /// Every K blocks (history and live), replace a third of the validators with other
+    /// development keys; 0 never.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    rotate_every: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +136,8 @@ fn config(args: StartArgs) -> anyhow::Result<DevnetConfig> {
         fresh: args.fresh,
         behaviours,
         max_body_bytes: args.max_body_bytes,
+        history_blocks: args.history_blocks,
+        rotate_every: args.rotate_every,
         trusting_period: Duration::from_secs(args.trusting_period_days.max(1) * 24 * 3600),
         app: if args.kv_app {
             AppKind::Kv
@@ -247,10 +257,15 @@ mod tests {
             "2=timeout",
             "--in-memory",
             "--kv-app",
+            "--history-blocks",
+            "300",
+            "--rotate-every",
+            "50",
         ])
         .unwrap();
         let c = config(cli.start).unwrap();
         assert_eq!(c.validators, 7);
+        assert_eq!((c.history_blocks, c.rotate_every), (300, 50));
         assert_eq!(c.rpc_port, 0);
         assert!(c.data_dir.is_none());
         assert_eq!(c.app, AppKind::Kv);

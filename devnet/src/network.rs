@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::app::{Application, KvApp};
 use crate::behaviour::Behaviour;
-use crate::chain::{Chain, ChainError, ChainParams, MAX_VALIDATORS};
+use crate::chain::{Chain, ChainError, ChainParams, HistoryPlan, MAX_VALIDATORS};
 use crate::config::{AppKind, DevnetConfig};
 use crate::output::{self, OutputError, OutputFiles};
 use crate::registry_app::{self, RegistryApp};
@@ -317,6 +317,7 @@ fn open_chain(
         max_block_txs: config.max_block_txs,
         mempool_limit: config.mempool_limit,
         max_tx_bytes: config.max_tx_bytes,
+        rotate_every: config.rotate_every,
     };
     let (app, seed_samples): (Box<dyn Application>, bool) = match config.app {
         AppKind::Kv => (Box::new(KvApp::default()), false),
@@ -326,15 +327,18 @@ fn open_chain(
         ),
     };
     let chain = Chain::open(params, app, store)?;
-    let fresh_chain = chain.latest_height() == 0;
+    let history = history(&chain, config)?;
+    // Nothing after the history yet: a new chain (or one whose start was interrupted).
+    let fresh_chain = chain.latest_height() == history;
     // A block now, also on restart: the checkpoint written for the wallet is then current
     // even when the stored chain is older than the trusting period.
     chain.produce_block(Timestamp::now())?;
     let samples = if seed_samples {
-        // Block 1's time anchors the samples' dates: a restarted chain gets the same ones.
+        // The first block after the history anchors the samples' dates: a restarted chain
+        // gets the same ones.
         let base = chain
             .blocks()
-            .get(1)
+            .get(history + 1)
             .map(|b| b.header.time())
             .unwrap_or_else(Timestamp::now);
         let samples = registry_app::samples(&config.chain_id, &config.seed, base)?;
@@ -346,6 +350,53 @@ fn open_chain(
         None
     };
     Ok((chain, samples))
+}
+
+/// Generates the configured history on a new chain, or finishes one a stopped start left
+/// unfinished (its plan is in the store). Returns the history's length (0: none).
+fn history(chain: &Chain, config: &DevnetConfig) -> Result<u64, DevnetError> {
+    let plan = match chain.meta(HistoryPlan::META_KEY)? {
+        Some(text) => Some(serde_json::from_str::<HistoryPlan>(&text).map_err(|e| {
+            DevnetError::Config(format!("stored history plan {text:?} is unreadable: {e}"))
+        })?),
+        None if config.history_blocks > 0 && chain.latest_height() == 0 => {
+            let plan = HistoryPlan::ending_at(
+                Timestamp::now(),
+                config.history_blocks,
+                config.block_interval,
+            );
+            let text = serde_json::to_string(&plan)
+                .map_err(|e| DevnetError::Config(format!("history plan: {e}")))?;
+            chain.set_meta(HistoryPlan::META_KEY, &text)?;
+            Some(plan)
+        }
+        None => {
+            if config.history_blocks > 0 {
+                tracing::warn!(
+                    height = chain.latest_height(),
+                    "--history-blocks only applies to a new chain (start with --fresh): ignored"
+                );
+            }
+            None
+        }
+    };
+    let Some(plan) = plan else { return Ok(0) };
+    if plan.blocks != config.history_blocks && config.history_blocks > 0 {
+        tracing::warn!(
+            stored = plan.blocks,
+            configured = config.history_blocks,
+            "the stored chain has a history of another length: kept"
+        );
+    }
+    if chain.latest_height() < plan.blocks {
+        tracing::info!(
+            blocks = plan.blocks,
+            from = chain.latest_height() + 1,
+            "generating history"
+        );
+        chain.generate_history(&plan)?;
+    }
+    Ok(plan.blocks)
 }
 
 fn serve(

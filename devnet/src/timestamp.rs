@@ -52,6 +52,16 @@ impl Timestamp {
         }
     }
 
+    /// The instant `nanos` nanoseconds after the epoch (before it when negative; clamped to
+    /// the range of [`Timestamp`]).
+    pub fn from_unix_nanos(nanos: i128) -> Self {
+        let secs = nanos.div_euclid(1_000_000_000);
+        Self {
+            secs: i64::try_from(secs).unwrap_or(if secs < 0 { i64::MIN } else { i64::MAX }),
+            nanos: u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0),
+        }
+    }
+
     /// Nanoseconds since the epoch (saturating).
     pub fn unix_nanos(self) -> i128 {
         i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
@@ -129,5 +139,13 @@ mod tests {
             }
         );
         assert_eq!(t.plus_millis(2500).secs, 13);
+        assert_eq!(Timestamp::from_unix_nanos(t.unix_nanos()), t);
+        assert_eq!(
+            Timestamp::from_unix_nanos(-1),
+            Timestamp {
+                secs: -1,
+                nanos: 999_999_999
+            }
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod evidence;
+mod history;
 mod misbehaviour;
 mod persistence;
 mod registry;
