@@ -36,6 +36,8 @@ impl TauriDriver {
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env_remove("WAYLAND_DISPLAY")
+            // The chain config comes from `env` or the private home, never from the caller's.
+            .env_remove("TRADESEAL_CHAIN_CONFIG")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

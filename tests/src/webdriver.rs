@@ -131,6 +131,16 @@ impl Session {
             .map(drop)
     }
 
+    /// Type `text` into an element (a text field), as the keyboard would.
+    pub fn send_keys(&self, e: &Element, text: &str) -> Result<()> {
+        self.call(
+            "POST",
+            &format!("/element/{}/value", e.0),
+            Some(json!({ "text": text })),
+        )
+        .map(drop)
+    }
+
     pub fn text(&self, e: &Element) -> Result<String> {
         let v = self.call("GET", &format!("/element/{}/text", e.0), None)?;
         Ok(v.as_str().unwrap_or_default().to_owned())
@@ -146,6 +156,16 @@ impl Session {
         self.call(
             "POST",
             "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Run an asynchronous script: it gets a callback as its last argument and the answer is
+    /// the value it is called with.
+    pub fn execute_async(&self, script: &str) -> Result<Value> {
+        self.call(
+            "POST",
+            "/execute/async",
             Some(json!({"script": script, "args": []})),
         )
     }

@@ -2,4 +2,5 @@
 //! tauri-driver + WebKitWebDriver. Run with `cargo xtask e2e` (or `cargo xtask test`).
 
 mod app_shell;
+mod harness;
 mod local_network;
