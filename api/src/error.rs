@@ -54,10 +54,7 @@ mod tests {
             (ErrorCode::Storage, "\"storage\""),
             (ErrorCode::Unavailable, "\"unavailable\""),
             (ErrorCode::Internal, "\"internal\""),
-            (
-                ErrorCode::ConfirmationRequired,
-                "\"confirmation_required\"",
-            ),
+            (ErrorCode::ConfirmationRequired, "\"confirmation_required\""),
             (ErrorCode::Network, "\"network\""),
         ] {
             assert_eq!(serde_json::to_string(&code).unwrap(), text);
