@@ -32,6 +32,9 @@ pub struct NodeOptions {
     pub max_backward: u64,
     /// Where evidence files are written (`None`: only in the store).
     pub evidence_dir: Option<PathBuf>,
+    /// How long a witness may take to answer a cross-check or a status question before it
+    /// counts as silent for this round (a silent witness must not hold up the sync).
+    pub witness_deadline: Duration,
 }
 
 impl Default for NodeOptions {
@@ -41,6 +44,7 @@ impl Default for NodeOptions {
             poll_interval: Duration::from_secs(1),
             max_backward: 10_000,
             evidence_dir: None,
+            witness_deadline: Duration::from_secs(3),
         }
     }
 }
@@ -342,8 +346,8 @@ impl LightNode {
         loop {
             let primary = self.providers()[0].clone();
             match self.sync_from(verifier, &primary, &anchor, target).await {
-                Ok(trace) => {
-                    let head = self.accept(verifier, trace).await?;
+                Ok((trace, answered_at)) => {
+                    let head = self.accept(verifier, trace, answered_at).await?;
                     return Ok(head);
                 }
                 // A height asked for that the chain has not produced is no fault of the node.
@@ -455,12 +459,14 @@ impl LightNode {
         provider: &Arc<dyn Provider>,
         anchor: &LightBlock,
         target: Option<Height>,
-    ) -> Result<Vec<LightBlock>, TraceError> {
+    ) -> Result<(Vec<LightBlock>, Time), TraceError> {
         let latest = match target {
             Some(h) => provider.light_block(Some(h)).await,
             None => provider.light_block(None).await,
         }
         .map_err(TraceError::Provider)?;
+        // The head's age counts from when the primary answered, not from after the checks.
+        let answered_at = self.inner.clock.now();
         self.mark(provider.url(), Health::Ok, Some(latest.height()), None);
         if latest.height() <= anchor.height() {
             if latest.height() == anchor.height()
@@ -471,22 +477,30 @@ impl LightNode {
                     anchor.height()
                 )));
             }
-            return Ok(vec![anchor.clone()]);
+            return Ok((vec![anchor.clone()], answered_at));
         }
         let from = anchor.height();
         let to = latest.height();
-        self.publish(|s| {
-            s.state = SyncState::Syncing {
-                from,
-                to,
-                current: from,
-            }
-        });
+        // Following block by block is not "syncing": only a catch-up shows progress.
+        let catching_up = to.value() - from.value() > 1;
+        if catching_up {
+            self.publish(|s| {
+                s.state = SyncState::Syncing {
+                    from,
+                    to,
+                    current: from,
+                }
+            });
+        }
         let progress = |current: Height| {
-            self.publish(|s| s.state = SyncState::Syncing { from, to, current });
+            if catching_up {
+                self.publish(|s| s.state = SyncState::Syncing { from, to, current });
+            }
         };
-        self.verify_trace(verifier, provider, anchor, latest, progress)
-            .await
+        let trace = self
+            .verify_trace(verifier, provider, anchor, latest, progress)
+            .await?;
+        Ok((trace, answered_at))
     }
 
     /// Bisection from `anchor` to `target` with blocks from `provider`.
@@ -560,6 +574,7 @@ impl LightNode {
         &self,
         verifier: &mut Verifier,
         trace: Vec<LightBlock>,
+        answered_at: Time,
     ) -> Result<Head, SyncError> {
         let last = trace.last().expect("a trace has its anchor").clone();
         if trace.len() > 1 {
@@ -569,12 +584,7 @@ impl LightNode {
             }
         }
         let head = head_of(&last);
-        let age = self
-            .inner
-            .clock
-            .now()
-            .duration_since(last.time())
-            .unwrap_or_default();
+        let age = answered_at.duration_since(last.time()).unwrap_or_default();
         let state = if age > self.stale_limit(&last).await {
             let ahead = self.witness_ahead_of(last.height()).await;
             if let Some((url, height)) = &ahead {
@@ -618,7 +628,16 @@ impl LightNode {
     async fn witness_ahead_of(&self, height: Height) -> Option<(String, Height)> {
         let mut asks = tokio::task::JoinSet::new();
         for w in self.providers().into_iter().skip(1) {
-            asks.spawn(async move { (w.url().to_owned(), w.status().await) });
+            let deadline = self.inner.options.witness_deadline;
+            asks.spawn(async move {
+                let answer = tokio::time::timeout(deadline, w.status()).await;
+                (
+                    w.url().to_owned(),
+                    answer.unwrap_or(Err(ProviderError::Timeout {
+                        secs: deadline.as_secs().max(1),
+                    })),
+                )
+            });
         }
         let mut best: Option<(String, Height)> = None;
         while let Some(Ok((url, answer))) = asks.join_next().await {
@@ -669,9 +688,15 @@ impl LightNode {
         let hash = last.signed_header.header.hash();
         let witnesses: Vec<Arc<dyn Provider>> = self.providers().into_iter().skip(1).collect();
         let mut checks = tokio::task::JoinSet::new();
+        let deadline = self.inner.options.witness_deadline;
         for w in witnesses {
             checks.spawn(async move {
-                let answer = w.header(height).await;
+                let answer = match tokio::time::timeout(deadline, w.header(height)).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(ProviderError::Timeout {
+                        secs: deadline.as_secs().max(1),
+                    }),
+                };
                 (w, answer)
             });
         }
@@ -993,7 +1018,17 @@ impl LightNode {
         let poll = self.inner.options.poll_interval;
         let mut blocks = NewBlocks::new(poll, SubscribeConfig::default());
         loop {
-            let synced = self.sync().await;
+            let synced = {
+                // While a sync waits on a slow node, the head keeps ageing: say so.
+                let sync = self.sync();
+                tokio::pin!(sync);
+                loop {
+                    tokio::select! {
+                        r = &mut sync => break r,
+                        () = tokio::time::sleep(poll * 2) => self.note_if_stale().await,
+                    }
+                }
+            };
             blocks.track(self.providers()[0].url());
             let wait = match &synced {
                 Ok(head) => {
@@ -1028,6 +1063,34 @@ impl LightNode {
                 return;
             }
         }
+    }
+
+    /// Marks the state stale when the head is older than the stale limit (called while a
+    /// sync is held up; the sync itself sets the state when it ends).
+    async fn note_if_stale(&self) {
+        let Ok(Some(last)) = self.inner.store.latest().await else {
+            return;
+        };
+        let age = self
+            .inner
+            .clock
+            .now()
+            .duration_since(last.time())
+            .unwrap_or_default();
+        if age <= self.stale_limit(&last).await {
+            return;
+        }
+        let primary = self.providers()[0].url().to_owned();
+        self.publish(|s| {
+            if matches!(s.state, SyncState::Synced | SyncState::Syncing { .. }) {
+                s.state = SyncState::Stale {
+                    reason: format!(
+                        "no new header for {} s: waiting for {primary}",
+                        age.as_secs()
+                    ),
+                };
+            }
+        });
     }
 
     /// Any node that answers, primary first (for queries whose answers are verified).

@@ -38,9 +38,9 @@ pub struct RpcConfig {
 impl Default for RpcConfig {
     fn default() -> Self {
         RpcConfig {
-            timeout: Duration::from_secs(8),
+            timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(3),
-            retries: 2,
+            retries: 1,
             backoff: Duration::from_millis(250),
             max_response_bytes: 4 * 1024 * 1024,
             validators_per_page: 100,

@@ -19,6 +19,8 @@ pub enum Behaviour {
     Silent,
     /// Answers with something that is not a CometBFT answer.
     Garbage,
+    /// Accepts the request and never answers (the caller's deadline must end the wait).
+    Hang,
 }
 
 #[derive(Debug, Default)]
@@ -100,7 +102,7 @@ impl MemoryProvider {
     fn gate(&self) -> Result<(), ProviderError> {
         self.state().requests += 1;
         match *self.behaviour.lock().expect("behaviour lock") {
-            Behaviour::Honest => Ok(()),
+            Behaviour::Honest | Behaviour::Hang => Ok(()),
             Behaviour::Silent => Err(ProviderError::Timeout { secs: 1 }),
             Behaviour::Garbage => Err(ProviderError::Malformed("not JSON".into())),
         }
@@ -146,7 +148,12 @@ impl Provider for MemoryProvider {
     }
 
     fn header(&self, height: Height) -> BoxFuture<'_, Result<Header, ProviderError>> {
-        Box::pin(async move { Ok(self.block(Some(height))?.signed_header.header) })
+        Box::pin(async move {
+            if *self.behaviour.lock().expect("behaviour lock") == Behaviour::Hang {
+                std::future::pending::<()>().await;
+            }
+            Ok(self.block(Some(height))?.signed_header.header)
+        })
     }
 
     fn validators(&self, height: Height) -> BoxFuture<'_, Result<ValidatorSet, ProviderError>> {

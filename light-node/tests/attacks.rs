@@ -250,3 +250,22 @@ async fn a_stale_primary_is_noticed_and_a_witness_ahead_takes_over() {
     assert_eq!(head.height, Height(40));
     assert_eq!(s.node.status().state, SyncState::Synced);
 }
+
+#[tokio::test]
+async fn a_hanging_witness_holds_up_the_sync_only_until_its_deadline() {
+    let chain = stable_chain(20);
+    let s = setup(chain.clone(), vec![chain.clone(), chain]).await;
+    s.witnesses[0].set_behaviour(Behaviour::Hang);
+    let started = std::time::Instant::now();
+    s.node.sync().await.unwrap();
+    // The default deadline is 3 s; nothing waits for the hanging witness beyond it.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let nodes = s.node.status().nodes;
+    assert_eq!(nodes[1].health, Health::Silent, "{nodes:?}");
+    assert_eq!(nodes[2].health, Health::Ok);
+    assert_eq!(s.node.status().state, SyncState::Synced);
+}
