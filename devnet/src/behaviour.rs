@@ -1,6 +1,7 @@
 //! How a full node behaves: honestly, or one of the attacks the wallet must withstand — a
-//! forked chain signed by the real validators (equivocation), headers signed by a made-up
-//! validator set (lunatic), lies in `abci_query`, a stale chain, timeouts, garbage.
+//! forked chain signed by the real validators (lunatic by CometBFT's rule, as its app hashes
+//! differ), headers signed by a made-up validator set (lunatic), lies in `abci_query`, a stale
+//! chain, timeouts, garbage.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -20,7 +21,8 @@ pub enum Behaviour {
     #[default]
     Honest,
     /// From `from_height` on, serves a conflicting chain (other app hashes, hence other block
-    /// ids) validly signed by the real validators: a light-client attack by equivocation.
+    /// ids) validly signed by the real validators: a light-client attack (lunatic, by
+    /// CometBFT's classification, because the app hash differs).
     Fork {
         /// First conflicting height (0: the next block when set).
         #[serde(default)]

@@ -14,9 +14,9 @@ use crate::harness::{head_claim, number_after, App, Net, NodeRow, SYNC, WAIT};
 /// the app syncs on each (woken by its primary's new-block subscription, else polling once a
 /// second), plus the time to verify on a busy machine.
 const NEAR: u64 = 15;
-/// A primary that never answers: 3 attempts of 8 s (the app's RPC timeout) before it counts
-/// as silent (about 30 s); then a sync from the next node, whose cross-check and stale check
-/// each wait as long again for the silent node, now a witness (about 50 s more).
+/// A primary that never answers: 2 attempts of 5 s (the app's RPC timeout) before it counts
+/// as silent (about 11 s); then a sync from the next node, whose witness checks wait at most
+/// 3 s for the silent node, now a witness. The bound leaves room for a busy machine.
 const REPLACE: Duration = Duration::from_secs(90);
 /// From staging the fork to the fork screen: the next sync (every second) sees it.
 const FORK: Duration = Duration::from_secs(30);
