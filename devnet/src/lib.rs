@@ -53,3 +53,14 @@ pub use timestamp::Timestamp;
 pub mod lc {
     pub use crate::consensus::{block_id, commit, header, signed_header, validator_set};
 }
+
+/// Installs the TLS crypto provider (ring) once per process. The workspace's reqwest is built
+/// without a default provider (`rustls-no-provider`), and it panics when a client is made
+/// before one is installed; the devnet's admin commands, benchmark and tests call this first.
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error means a provider is installed already: that one serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -151,6 +151,7 @@ fn config(args: StartArgs) -> anyhow::Result<DevnetConfig> {
 }
 
 async fn post(url: &str, body: serde_json::Value) -> anyhow::Result<()> {
+    devnet::install_tls_provider();
     let resp = reqwest::Client::new()
         .post(url)
         .json(&body)

@@ -189,6 +189,7 @@ async fn stale_timeout_and_garbage_nodes() {
     assert!(support::latest_height(&net.rpc_urls()[0]).await >= frozen + 3);
 
     // Timeout: the request is held; the client gives up.
+    devnet::install_tls_provider();
     let quick = reqwest::Client::builder()
         .timeout(Duration::from_millis(300))
         .build()

@@ -23,6 +23,7 @@ pub async fn start(config: DevnetConfig) -> Devnet {
 
 /// An HTTP client with a short timeout.
 pub fn client() -> reqwest::Client {
+    devnet::install_tls_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

@@ -88,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let streams = build_streams(&net, &args)?;
     let hashes: Vec<[u8; 32]> = streams.iter().flatten().map(|t| tx_hash(t)).collect();
     let start_height = net.chain().latest_height();
+    devnet::install_tls_provider();
     let client = reqwest::Client::new();
     let urls = net.rpc_urls().to_vec();
     let batch = args.batch.max(1);
