@@ -82,7 +82,10 @@ async fn validator_set_changes_follow_next_validators_hash() {
     // The three updates are queued one by one: a block may be sealed between them, so the
     // first changed set has 5 validators (all three in) or 6 (the removal comes a block later).
     let changed = after.validators.validators().len();
-    assert!(changed == 5 || changed == 6, "{changed} validators after the change");
+    assert!(
+        changed == 5 || changed == 6,
+        "{changed} validators after the change"
+    );
     assert_eq!(before.validators.validators().len(), 4);
     assert_eq!(
         verify(&after, &before, &Options::default(), now()),
