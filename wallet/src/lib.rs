@@ -18,6 +18,7 @@
 
 mod chain;
 mod error;
+pub mod keystore;
 mod node;
 mod proofs;
 mod settings;
