@@ -1,4 +1,7 @@
 //! The wallet's integration tests: the light node and proven queries against the local
-//! development network on loopback, with every misbehaviour the network stages.
+//! development network on loopback, with every misbehaviour the network stages; the keystore
+//! against real stores the tests start (Secret Service, SoftHSM2).
 
 mod devnet;
+mod keys;
+mod stores;

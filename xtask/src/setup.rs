@@ -29,6 +29,13 @@ const TEST_PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     "gcc-aarch64-linux-gnu",
     "libc6-dev-arm64-cross",
+    // The keystore's tests: a private D-Bus session with GNOME Keyring's Secret Service,
+    // libsecret's client to read it back, SoftHSM2 and OpenSC's pkcs11-tool.
+    "dbus",
+    "gnome-keyring",
+    "libsecret-tools",
+    "softhsm2",
+    "opensc",
 ];
 const TARGETS: &[&str] = &["wasm32-unknown-unknown"];
 const TEST_TARGETS: &[&str] = &["aarch64-linux-android"];

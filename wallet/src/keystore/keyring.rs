@@ -21,14 +21,25 @@ pub const SERVICE: &str = "tradeseal-wallet";
 
 /// The OS credential store.
 pub struct KeyringBackend {
-    store: Arc<CredentialStore>,
+    /// Always `Some` until dropped.
+    store: Option<Arc<CredentialStore>>,
     protection: &'static str,
+}
+
+impl Drop for KeyringBackend {
+    fn drop(&mut self) {
+        // The Secret Service client blocks on its own runtime when it closes, which panics on
+        // a thread that drives async tasks: close it on a thread of its own.
+        if let Some(store) = self.store.take() {
+            let _ = std::thread::spawn(move || drop(store)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for KeyringBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyringBackend")
-            .field("store", &self.store.vendor())
+            .field("store", &self.vendor())
             .finish()
     }
 }
@@ -73,7 +84,10 @@ impl KeyringBackend {
         protection: &'static str,
     ) -> Result<KeyringBackend, KeystoreError> {
         match store.persistence() {
-            CredentialPersistence::UntilDelete => Ok(KeyringBackend { store, protection }),
+            CredentialPersistence::UntilDelete => Ok(KeyringBackend {
+                store: Some(store),
+                protection,
+            }),
             other => {
                 let kept = match other {
                     CredentialPersistence::EntryOnly => "only in the entry",
@@ -93,7 +107,11 @@ impl KeyringBackend {
 
     /// Which store this is (its vendor string).
     pub fn vendor(&self) -> String {
-        self.store.vendor()
+        self.store().vendor()
+    }
+
+    fn store(&self) -> &Arc<CredentialStore> {
+        self.store.as_ref().expect("present until dropped")
     }
 
     fn entry(&self, user: &str, label: Option<&str>) -> Result<Entry, KeystoreError> {
@@ -102,11 +120,11 @@ impl KeyringBackend {
         let description = label.map(|l| format!("Tradeseal signing key '{l}'"));
         let mut modifiers = std::collections::HashMap::new();
         if let Some(d) = &description {
-            if self.store.vendor().contains("Secret Service") {
+            if self.vendor().contains("Secret Service") {
                 modifiers.insert("label", d.as_str());
             }
         }
-        Entry::new_in_store_with_modifiers(&self.store, SERVICE, user, &modifiers)
+        Entry::new_in_store_with_modifiers(self.store(), SERVICE, user, &modifiers)
             .map_err(store_error)
     }
 
@@ -309,7 +327,7 @@ mod tests {
     #[test]
     fn errors_never_carry_the_stored_bytes() {
         let secret = vec![0xAB; 32];
-        let e = store_error(keyring_core::Error::BadEncoding(secret.clone()));
+        let e = store_error(keyring_core::Error::BadEncoding(secret));
         let text = format!("{e} {e:?}");
         assert!(
             !text.contains("171") && !text.to_lowercase().contains("abab"),

@@ -59,7 +59,7 @@ impl MetaStore {
     pub async fn list(&self) -> Result<Vec<KeyInfo>, KeystoreError> {
         let rows = sqlx::query(
             "SELECT id, label, public_key, backend, locator, protection, origin, created_at \
-             FROM keys ORDER BY created_at, label",
+             FROM keys ORDER BY created_at, rowid",
         )
         .fetch_all(&self.pool)
         .await

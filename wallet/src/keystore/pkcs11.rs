@@ -470,13 +470,13 @@ impl Pkcs11Backend {
     fn common(id: &[u8], label: &str) -> Vec<Attribute> {
         vec![
             Attribute::Token(true),
-            Attribute::KeyType(KeyType::EC_EDWARDS),
-            Attribute::EcParams(ED25519_PARAMS.to_vec()),
             Attribute::Id(id.to_vec()),
             Attribute::Label(format!("tradeseal:{label}").into_bytes()),
         ]
     }
 
+    /// The private key's attributes; the curve and type come from the public template or,
+    /// for an import, are added by the caller.
     fn private_template(id: &[u8], label: &str) -> Vec<Attribute> {
         let mut t = Self::common(id, label);
         t.extend([
@@ -490,7 +490,11 @@ impl Pkcs11Backend {
 
     fn public_template(id: &[u8], label: &str) -> Vec<Attribute> {
         let mut t = Self::common(id, label);
-        t.extend([Attribute::Private(false), Attribute::Verify(true)]);
+        t.extend([
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::EcParams(ED25519_PARAMS.to_vec()),
+        ]);
         t
     }
 
@@ -572,6 +576,8 @@ impl KeyBackend for Pkcs11Backend {
         let public_key = seed.public_key();
         let mut private = Self::private_template(&id, label);
         private.push(Attribute::Class(ObjectClass::PRIVATE_KEY));
+        private.push(Attribute::KeyType(KeyType::EC_EDWARDS));
+        private.push(Attribute::EcParams(ED25519_PARAMS.to_vec()));
         private.push(Attribute::Value(seed.expose().to_vec()));
         let created = session.create_object(&private);
         for a in &mut private {
@@ -582,6 +588,7 @@ impl KeyBackend for Pkcs11Backend {
         let private = created.map_err(ck("importing the key into the token"))?;
         let mut public = Self::public_template(&id, label);
         public.push(Attribute::Class(ObjectClass::PUBLIC_KEY));
+        public.push(Attribute::KeyType(KeyType::EC_EDWARDS));
         let mut point = vec![0x04, 0x20];
         point.extend_from_slice(&public_key);
         public.push(Attribute::EcPoint(point));
