@@ -211,6 +211,11 @@ mod tests {
         );
         let by_hand = slip10_ed25519(&seed, &[44, 0x7473, 0]);
         assert_eq!(a.expose(), by_hand.expose());
+        // Pinned in docs/protocol.md (§16).
+        assert_eq!(
+            hex::encode(a.public_key()),
+            "5ed264dc2d5b27401d5a3b5fcdc9254ea4ccf79afbe89689941989bb5b49ced8"
+        );
     }
 
     #[test]
