@@ -1,5 +1,6 @@
 //! Tradeseal command-line interface: one subcommand per task, JSON on stdout.
 
+mod keys;
 mod node;
 mod verify_header;
 
@@ -49,6 +50,14 @@ enum Command {
     /// verified header `header_height` = height + 1. Exits 1 when no node gives a provable
     /// answer.
     Query(node::QueryArgs),
+    /// Manage signing keys: list, create, import (backup words on stdin), import-dev,
+    /// rename, delete, export-public.
+    ///
+    /// Keys live in the OS credential store or in a PKCS#11 token (never in the data
+    /// directory, which holds only their metadata). Each subcommand prints JSON; errors print
+    /// {"error": {"kind", "message"}} and exit 2. Secrets never go on the command line: backup
+    /// words come on stdin, a token's PIN from TRADESEAL_PIN or stdin.
+    Keys(keys::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +67,6 @@ fn main() -> ExitCode {
         Command::Sync(args) => node::sync(&args),
         Command::Status(args) => node::status(&args),
         Command::Query(args) => node::query(&args),
+        Command::Keys(args) => keys::run(&args),
     }
 }
