@@ -36,6 +36,7 @@ const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "softhsm2",
     "opensc",
+    "zbar-tools",
 ];
 const TARGETS: &[&str] = &["wasm32-unknown-unknown"];
 const TEST_TARGETS: &[&str] = &["aarch64-linux-android"];
