@@ -1,5 +1,6 @@
 //! Tradeseal command-line interface: one subcommand per task, JSON on stdout.
 
+mod decode;
 mod keys;
 mod node;
 mod verify_header;
@@ -58,6 +59,14 @@ enum Command {
     /// {"error": {"kind", "message"}} and exit 2. Secrets never go on the command line: backup
     /// words come on stdin, a token's PIN from TRADESEAL_PIN or stdin.
     Keys(keys::Args),
+    /// Print the text of every QR code in image files (PNG, JPEG, WebP) and PDFs, ours or
+    /// anyone's, through the decoder the app uses.
+    ///
+    /// Prints one JSON object per file, one per line (JSON Lines), in the order given:
+    /// {"file", "codes": ["..."]}, with "sha256" (hex, the document hash) for a PDF, or
+    /// {"file", "error": {"kind", "message"}} for a file that cannot be read. Exits 0 when
+    /// every file was read (with or without codes), 2 when any could not be.
+    Decode(decode::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +76,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => node::sync(&args),
         Command::Status(args) => node::status(&args),
         Command::Query(args) => node::query(&args),
+        Command::Decode(args) => decode::run(&args),
         Command::Keys(args) => keys::run(&args),
     }
 }

@@ -1,4 +1,5 @@
 //! Integration tests of the `tradeseal-cli` binary.
 
 mod crash;
+mod decode;
 mod verify_header;
