@@ -29,8 +29,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use evidence::AttackEvidence;
 pub use node::{LightNode, NodeOptions, SyncError};
 pub use provider::{
-    BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError, QueryAnswer, TxAnswer,
-    TxProof,
+    complete_light_block, BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError,
+    QueryAnswer, TxAnswer, TxProof,
 };
 pub use query::{Proven, ProvenTx, QueryError, QueryRequest, StateVerifier};
 pub use rpc::{RpcConfig, RpcProvider, Traffic};

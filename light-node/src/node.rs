@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use light_client::{
-    validate_light_block, Bisection, ChainConfig, Header, Height, LightBlock, Options, Step, Time,
-    TrustedState, Verdict, VerificationError, Verifier,
+    validate_light_block, Bisection, ChainConfig, Header, Height, LightBlock, Options,
+    SignedHeader, Step, Time, TrustedState, ValidatorSet, Verdict, VerificationError, Verifier,
 };
 use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::evidence::AttackEvidence;
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{complete_light_block, Provider, ProviderError};
 use crate::status::{ForkReport, Head, Health, NodeView, Status, SyncState};
 use crate::store::{SqliteStore, StoreError};
 use crate::subscribe::{NewBlocks, SubscribeConfig};
@@ -126,6 +126,16 @@ impl TraceError {
             _ => Health::Faulty,
         }
     }
+}
+
+/// A primary's latest commit asked for early, with the URL it was asked of.
+type EarlyCommit = (String, Result<SignedHeader, ProviderError>);
+
+/// Witness header requests in flight for one height (dropping it cancels them).
+#[derive(Debug, Default)]
+struct WitnessChecks {
+    height: Height,
+    asks: tokio::task::JoinSet<(Arc<dyn Provider>, Result<Header, ProviderError>)>,
 }
 
 #[derive(Debug)]
@@ -340,14 +350,22 @@ impl LightNode {
         if let Some(fork) = self.fork_state() {
             return Err(SyncError::ForkDetected(fork));
         }
-        let anchor = self.anchor(verifier).await?;
+        let (anchor, mut early) = self.anchor(verifier, target).await?;
         self.check_expiry(anchor.height(), anchor.time())?;
         let mut failures = Vec::new();
         loop {
             let primary = self.providers()[0].clone();
-            match self.sync_from(verifier, &primary, &anchor, target).await {
-                Ok((trace, answered_at)) => {
-                    let head = self.accept(verifier, trace, answered_at).await?;
+            // The latest commit asked for together with the checkpoint, if this primary was
+            // the one asked.
+            let early_latest = early
+                .take()
+                .and_then(|(url, answer)| (url == primary.url()).then_some(answer));
+            match self
+                .sync_from(verifier, &primary, &anchor, target, early_latest)
+                .await
+            {
+                Ok((trace, answered_at, checks)) => {
+                    let head = self.accept(verifier, trace, answered_at, checks).await?;
                     return Ok(head);
                 }
                 // A height asked for that the chain has not produced is no fault of the node.
@@ -383,11 +401,29 @@ impl LightNode {
     }
 
     /// The newest trusted block, or the checkpoint's block, fetched and checked, when the
-    /// store is empty.
-    async fn anchor(&self, verifier: &mut Verifier) -> Result<LightBlock, SyncError> {
+    /// store is empty. A sync to the latest block from an empty store asks the primary for
+    /// its latest commit at the same time (one round trip instead of two), answered with the
+    /// primary's URL.
+    async fn anchor(
+        &self,
+        verifier: &mut Verifier,
+        target: Option<Height>,
+    ) -> Result<(LightBlock, Option<EarlyCommit>), SyncError> {
         if let Some(block) = self.inner.store.latest().await? {
-            return Ok(block);
+            return Ok((block, None));
         }
+        if target.is_some() {
+            return Ok((self.checkpoint_block(verifier).await?, None));
+        }
+        let primary = self.providers()[0].clone();
+        let (anchor, latest) = tokio::join!(self.checkpoint_block(verifier), async {
+            (primary.url().to_owned(), primary.signed_header(None).await)
+        });
+        Ok((anchor?, Some(latest)))
+    }
+
+    /// The checkpoint's block from the first node that serves it correctly, stored.
+    async fn checkpoint_block(&self, verifier: &mut Verifier) -> Result<LightBlock, SyncError> {
         let checkpoint = &self.inner.chain.checkpoint;
         let mut failures = Vec::new();
         for provider in self.providers() {
@@ -459,10 +495,22 @@ impl LightNode {
         provider: &Arc<dyn Provider>,
         anchor: &LightBlock,
         target: Option<Height>,
-    ) -> Result<(Vec<LightBlock>, Time), TraceError> {
-        let latest = match target {
-            Some(h) => provider.light_block(Some(h)).await,
-            None => provider.light_block(None).await,
+        early: Option<Result<SignedHeader, ProviderError>>,
+    ) -> Result<(Vec<LightBlock>, Time, WitnessChecks), TraceError> {
+        // The set the next block is signed by when nothing changes: a stable chain's latest
+        // block needs no `/validators` request.
+        let known: Vec<ValidatorSet> = anchor
+            .trusted_next_validators()
+            .into_iter()
+            .cloned()
+            .collect();
+        let latest = match (early, target) {
+            (Some(answer), _) => match answer {
+                Ok(sh) => complete_light_block(&**provider, sh, None, &known).await,
+                Err(e) => Err(e),
+            },
+            (None, Some(h)) => provider.light_block(Some(h)).await,
+            (None, None) => provider.light_block_known(None, &known).await,
         }
         .map_err(TraceError::Provider)?;
         // The head's age counts from when the primary answered, not from after the checks.
@@ -477,10 +525,12 @@ impl LightNode {
                     anchor.height()
                 )));
             }
-            return Ok((vec![anchor.clone()], answered_at));
+            return Ok((vec![anchor.clone()], answered_at, WitnessChecks::default()));
         }
         let from = anchor.height();
         let to = latest.height();
+        // The witnesses are asked for their header at the target while it is verified.
+        let checks = self.ask_witnesses(to);
         // Following block by block is not "syncing": only a catch-up shows progress.
         let catching_up = to.value() - from.value() > 1;
         if catching_up {
@@ -500,7 +550,7 @@ impl LightNode {
         let trace = self
             .verify_trace(verifier, provider, anchor, latest, progress)
             .await?;
-        Ok((trace, answered_at))
+        Ok((trace, answered_at, checks))
     }
 
     /// Bisection from `anchor` to `target` with blocks from `provider`.
@@ -520,14 +570,22 @@ impl LightNode {
         let mut bisection = Bisection::new(anchor.height(), target_height)
             .map_err(|e| TraceError::Stuck(e.to_string()))?;
         while let Step::Verify { height, .. } = bisection.next() {
-            let untrusted = match fetched.remove(&height) {
-                Some(b) => b,
-                None => provider
-                    .light_block(Some(height))
-                    .await
-                    .map_err(TraceError::Provider)?,
-            };
             let trusted = trace.last().expect("the trace starts with the anchor");
+            let untrusted = match fetched.remove(&height) {
+                Some(b) => Ok(b),
+                // The block after a trusted one is signed by the trusted next set: only its
+                // commit is fetched when it names that set.
+                None if Some(height) == trusted.height().increment() => {
+                    let known: Vec<ValidatorSet> = trusted
+                        .trusted_next_validators()
+                        .into_iter()
+                        .cloned()
+                        .collect();
+                    provider.light_block_known(Some(height), &known).await
+                }
+                None => provider.light_block(Some(height)).await,
+            }
+            .map_err(TraceError::Provider)?;
             let Some(state) = TrustedState::from_light_block(trusted) else {
                 return Err(TraceError::Stuck(format!(
                     "trusted block {} has no next validator set",
@@ -575,10 +633,11 @@ impl LightNode {
         verifier: &mut Verifier,
         trace: Vec<LightBlock>,
         answered_at: Time,
+        checks: WitnessChecks,
     ) -> Result<Head, SyncError> {
         let last = trace.last().expect("a trace has its anchor").clone();
         if trace.len() > 1 {
-            self.cross_check(verifier, &trace).await?;
+            self.cross_check(verifier, &trace, checks).await?;
             for block in &trace[1..] {
                 self.inner.store.insert(block).await?;
             }
@@ -678,19 +737,13 @@ impl LightNode {
     /// Compares the new head with each witness's header at that height (hash only). A
     /// different, validly signed header is a fork; a silent or wrong witness is marked and
     /// not trusted.
-    async fn cross_check(
-        &self,
-        verifier: &mut Verifier,
-        trace: &[LightBlock],
-    ) -> Result<(), SyncError> {
-        let last = trace.last().expect("non-empty trace");
-        let height = last.height();
-        let hash = last.signed_header.header.hash();
-        let witnesses: Vec<Arc<dyn Provider>> = self.providers().into_iter().skip(1).collect();
-        let mut checks = tokio::task::JoinSet::new();
+    /// Asks every witness for its header at `height` (each within the witness deadline),
+    /// in the background; [`LightNode::cross_check`] collects the answers.
+    fn ask_witnesses(&self, height: Height) -> WitnessChecks {
+        let mut asks = tokio::task::JoinSet::new();
         let deadline = self.inner.options.witness_deadline;
-        for w in witnesses {
-            checks.spawn(async move {
+        for w in self.providers().into_iter().skip(1) {
+            asks.spawn(async move {
                 let answer = match tokio::time::timeout(deadline, w.header(height)).await {
                     Ok(answer) => answer,
                     Err(_) => Err(ProviderError::Timeout {
@@ -700,6 +753,24 @@ impl LightNode {
                 (w, answer)
             });
         }
+        WitnessChecks { height, asks }
+    }
+
+    async fn cross_check(
+        &self,
+        verifier: &mut Verifier,
+        trace: &[LightBlock],
+        checks: WitnessChecks,
+    ) -> Result<(), SyncError> {
+        let last = trace.last().expect("non-empty trace");
+        let height = last.height();
+        let hash = last.signed_header.header.hash();
+        // Asked while the trace was verified, for the trace's last height.
+        let mut checks = if checks.height == height {
+            checks.asks
+        } else {
+            self.ask_witnesses(height).asks
+        };
         let mut conflicts = Vec::new();
         while let Some(joined) = checks.join_next().await {
             let Ok((witness, answer)) = joined else {

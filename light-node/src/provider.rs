@@ -163,44 +163,39 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         &self,
         height: Option<Height>,
     ) -> BoxFuture<'_, Result<LightBlock, ProviderError>> {
+        self.light_block_known(height, &[])
+    }
+
+    /// [`Provider::light_block`], completed from `known` validator sets where the header names
+    /// one of them by hash (its `validators_hash` or `next_validators_hash`) instead of
+    /// fetching `/validators` again. With sets known (or for the latest block, whose height is
+    /// not known before its commit arrives) the commit is fetched first; otherwise the commit
+    /// and the validators are fetched concurrently. A set taken from `known` is exactly as
+    /// trustworthy as a fetched one: verification checks every set against the header's hash.
+    fn light_block_known<'a>(
+        &'a self,
+        height: Option<Height>,
+        known: &'a [ValidatorSet],
+    ) -> BoxFuture<'a, Result<LightBlock, ProviderError>> {
         Box::pin(async move {
             let (signed_header, validators) = match height {
-                Some(h) => {
+                Some(h) if known.is_empty() => {
                     let (sh, vals) = tokio::join!(self.signed_header(Some(h)), self.validators(h));
-                    (sh?, vals?)
+                    (sh?, Some(vals?))
                 }
-                None => {
-                    let sh = self.signed_header(None).await?;
-                    let vals = self.validators(sh.header.height).await?;
-                    (sh, vals)
-                }
+                _ => (self.signed_header(height).await?, None),
             };
-            let header = &signed_header.header;
             if let Some(h) = height {
-                if header.height != h {
+                if signed_header.header.height != h {
                     return Err(ProviderError::Malformed(format!(
                         "asked for height {h}, got a header at {}",
-                        header.height
+                        signed_header.header.height
                     )));
                 }
             }
-            let next_validators = if header.next_validators_hash == header.validators_hash {
-                None
-            } else {
-                let next = header
-                    .height
-                    .increment()
-                    .ok_or_else(|| ProviderError::Malformed("height overflows".to_owned()))?;
-                Some(self.validators(next).await?)
-            };
-            Ok(LightBlock {
-                signed_header,
-                validators,
-                next_validators,
-            })
+            complete_light_block(self, signed_header, validators, known).await
         })
     }
-
     /// `abci_query` with `prove=true` at state height `height`.
     fn abci_query<'a>(
         &'a self,
@@ -224,4 +219,37 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         &'a self,
         evidence: &'a serde_json::Value,
     ) -> BoxFuture<'a, Result<String, ProviderError>>;
+}
+
+/// A light block from its signed header: the validator set given (fetched with the header), or
+/// one of `known` whose hash the header names, or else fetched; the next set likewise when the
+/// header says it changes.
+pub async fn complete_light_block<P: Provider + ?Sized>(
+    provider: &P,
+    signed_header: SignedHeader,
+    validators: Option<ValidatorSet>,
+    known: &[ValidatorSet],
+) -> Result<LightBlock, ProviderError> {
+    let find = |hash: Hash| known.iter().find(|set| set.hash() == hash).cloned();
+    let header = &signed_header.header;
+    let validators = match validators.or_else(|| find(header.validators_hash)) {
+        Some(set) => set,
+        None => provider.validators(header.height).await?,
+    };
+    let next_validators = if header.next_validators_hash == header.validators_hash {
+        None
+    } else if let Some(set) = find(header.next_validators_hash) {
+        Some(set)
+    } else {
+        let next = header
+            .height
+            .increment()
+            .ok_or_else(|| ProviderError::Malformed("height overflows".to_owned()))?;
+        Some(provider.validators(next).await?)
+    };
+    Ok(LightBlock {
+        signed_header,
+        validators,
+        next_validators,
+    })
 }

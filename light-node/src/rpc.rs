@@ -76,6 +76,30 @@ fn install_crypto_provider() {
     });
 }
 
+/// One HTTP client per process and timeout pair: building a client loads the TLS roots (a few
+/// milliseconds and ~150 files each time), and one client shares its connection pool across
+/// every provider that uses it.
+fn shared_client(config: &RpcConfig) -> Result<reqwest::Client, ProviderError> {
+    type Clients = std::collections::HashMap<(Duration, Duration), reqwest::Client>;
+    static CLIENTS: std::sync::OnceLock<std::sync::Mutex<Clients>> = std::sync::OnceLock::new();
+    let key = (config.timeout, config.connect_timeout);
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .connect_timeout(config.connect_timeout)
+        .build()
+        .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
+    clients.insert(key, client.clone());
+    Ok(client)
+}
+
 /// A CometBFT full node reached over JSON-RPC.
 #[derive(Debug, Clone)]
 pub struct RpcProvider {
@@ -89,12 +113,7 @@ pub struct RpcProvider {
 impl RpcProvider {
     /// A client for the node at `url` (`http://` or `https://`).
     pub fn new(url: &str, config: RpcConfig) -> Result<RpcProvider, ProviderError> {
-        install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
+        let client = shared_client(&config)?;
         Ok(RpcProvider {
             url: url.trim_end_matches('/').to_owned(),
             client,

@@ -31,6 +31,7 @@ struct State {
     evidence: Vec<serde_json::Value>,
     requests: u64,
     light_blocks_served: u64,
+    validator_sets_served: u64,
 }
 
 /// A full node in memory.
@@ -99,6 +100,11 @@ impl MemoryProvider {
         self.state().light_blocks_served
     }
 
+    /// Validator sets served so far (`validators` answers).
+    pub fn validator_sets_served(&self) -> u64 {
+        self.state().validator_sets_served
+    }
+
     fn gate(&self) -> Result<(), ProviderError> {
         self.state().requests += 1;
         match *self.behaviour.lock().expect("behaviour lock") {
@@ -159,7 +165,8 @@ impl Provider for MemoryProvider {
     fn validators(&self, height: Height) -> BoxFuture<'_, Result<ValidatorSet, ProviderError>> {
         Box::pin(async move {
             self.gate()?;
-            let state = self.state();
+            let mut state = self.state();
+            state.validator_sets_served += 1;
             if let Some(b) = state.blocks.get(&height.value()) {
                 return Ok(b.validators.clone());
             }

@@ -610,7 +610,15 @@ async fn oversized_refused_and_missing_subscriptions_fail_cleanly() {
     let err = NewBlockSubscription::connect(&tls, &config)
         .await
         .unwrap_err();
-    assert!(matches!(err, SubscribeError::Connect { .. }), "{err:?}");
+    // The plain server answers the TLS hello with an HTTP error or waits for a request line;
+    // on a loaded machine the connect deadline may end the wait first. Either way: no stream.
+    assert!(
+        matches!(
+            err,
+            SubscribeError::Connect { .. } | SubscribeError::Timeout(_)
+        ),
+        "{err:?}"
+    );
     assert!(matches!(
         NewBlockSubscription::connect("mem://primary", &config).await,
         Err(SubscribeError::Unsupported(_))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::anyhow;
-use light_client::{ChainConfig, Hash, Header, Height, LightBlock, SignedHeader, ValidatorSet};
+use light_client::{ChainConfig, Hash, Header, Height, SignedHeader, ValidatorSet};
 use light_node::{
     BoxFuture, BroadcastAnswer, LightNode, NodeInfo, NodeOptions, Provider, ProviderError,
     PruneWindow, QueryAnswer, RpcConfig, RpcProvider, SqliteStore, StoreIdentity, SystemClock,
@@ -17,7 +17,6 @@ use light_node::{
 /// Calls made through one provider.
 #[derive(Debug, Default)]
 pub struct Calls {
-    light_blocks: AtomicU64,
     commits: AtomicU64,
     headers: AtomicU64,
     validators: AtomicU64,
@@ -28,13 +27,14 @@ pub struct Calls {
 /// A copy of [`Calls`], summed over providers when asked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallCounts {
-    /// `light_block` (signed header + validator set, + next set when it changes).
+    /// Light blocks fetched: every light block starts with its signed header (`/commit`);
+    /// its validator sets are fetched only when the node does not hold them already.
     pub light_blocks: u64,
-    /// `/commit` asked directly.
+    /// `/commit` (the same count: the light node asks for commits only as light blocks).
     pub commits: u64,
     /// `/header`.
     pub headers: u64,
-    /// `/validators` sets asked directly (not inside a light block).
+    /// `/validators` sets fetched (inside light blocks, or asked directly).
     pub validators: u64,
     /// `/status`.
     pub statuses: u64,
@@ -46,7 +46,7 @@ impl Calls {
     fn counts(&self) -> CallCounts {
         let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
         CallCounts {
-            light_blocks: l(&self.light_blocks),
+            light_blocks: l(&self.commits),
             commits: l(&self.commits),
             headers: l(&self.headers),
             validators: l(&self.validators),
@@ -83,7 +83,7 @@ impl Counted {
 
     /// Light blocks asked of this provider so far.
     pub fn light_blocks(&self) -> u64 {
-        self.calls.light_blocks.load(Ordering::Relaxed)
+        self.calls.commits.load(Ordering::Relaxed)
     }
 }
 
@@ -113,15 +113,6 @@ impl Provider for Counted {
     fn validators(&self, height: Height) -> BoxFuture<'_, Result<ValidatorSet, ProviderError>> {
         bump(&self.calls.validators);
         self.inner.validators(height)
-    }
-
-    fn light_block(
-        &self,
-        height: Option<Height>,
-    ) -> BoxFuture<'_, Result<LightBlock, ProviderError>> {
-        bump(&self.calls.light_blocks);
-        // The provider's own light block (its fetch pattern is what is measured).
-        self.inner.light_block(height)
     }
 
     fn abci_query<'a>(
