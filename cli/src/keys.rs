@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+
+use crate::output::{default_data_dir, print, runtime, BAD_INPUT};
 use tradeseal_wallet::keystore::{
     BackendChoice, KeyInfo, Keystore, KeystoreError, Pin, TokenConfig,
 };
@@ -145,12 +147,6 @@ impl BackendArgs {
     }
 }
 
-const BAD_INPUT: u8 = 2;
-
-fn print(v: &Value) {
-    println!("{}", serde_json::to_string(v).unwrap_or_default());
-}
-
 fn fail(e: &KeystoreError) -> ExitCode {
     let mut error = json!({"kind": e.kind(), "message": e.to_string()});
     #[cfg(not(any(target_os = "android", target_os = "ios")))]
@@ -182,14 +178,6 @@ fn key_json(k: &KeyInfo) -> Value {
         "created_at": k.created_at,
         "token": token,
     })
-}
-
-fn default_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("tradeseal-cli")
 }
 
 /// Stdin's lines, read once, kept in zeroized memory.
@@ -235,14 +223,6 @@ impl Stdin {
         }
         Ok(Some(Pin::new(self.line("the token's PIN")?.to_string())))
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
 }
 
 /// `keys …`.

@@ -3,6 +3,7 @@
 mod decode;
 mod keys;
 mod node;
+mod output;
 mod verify_header;
 
 use std::process::ExitCode;

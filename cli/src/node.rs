@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+
+use crate::output::{default_data_dir, print, runtime, BAD_INPUT};
 use tradeseal_api::{NodeState, NodeStatus};
 use tradeseal_wallet::{Wallet, WalletConfig, WalletError};
 
@@ -41,12 +43,6 @@ pub struct QueryArgs {
 
 /// Exit codes.
 const NOT_VERIFIED: u8 = 1;
-const BAD_INPUT: u8 = 2;
-
-fn print(v: &Value) {
-    println!("{}", serde_json::to_string(v).unwrap_or_default());
-}
-
 fn error(kind: &str, message: &str, code: u8) -> ExitCode {
     print(&json!({"error": {"kind": kind, "message": message}}));
     eprintln!("error: {message}");
@@ -81,14 +77,6 @@ fn sync_kind(e: &light_node::SyncError) -> &'static str {
         S::NotYetAvailable { .. } => "not_yet_available",
         S::TooOld(_) => "too_old",
     }
-}
-
-fn default_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("tradeseal-cli")
 }
 
 async fn open(args: &ChainArgs) -> Result<Wallet, ExitCode> {
@@ -154,14 +142,6 @@ fn status_json(s: &NodeStatus, offline: bool) -> Value {
         "nodes": s.nodes,
         "notices": s.notices,
     })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
 }
 
 /// `sync`: verify to the latest header; exit 0 only when synced.
