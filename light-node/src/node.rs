@@ -505,10 +505,8 @@ impl LightNode {
             .cloned()
             .collect();
         let latest = match (early, target) {
-            (Some(answer), _) => match answer {
-                Ok(sh) => complete_light_block(&**provider, sh, None, &known).await,
-                Err(e) => Err(e),
-            },
+            (Some(Ok(sh)), _) => complete_light_block(&**provider, sh, None, &known).await,
+            (Some(Err(e)), _) => Err(e),
             (None, Some(h)) => provider.light_block(Some(h)).await,
             (None, None) => provider.light_block_known(None, &known).await,
         }

@@ -72,18 +72,24 @@ fn check(pdf: &[u8], payload: &str) {
     assert_eq!(via_bytes.pdf_sha256, Some(scan.sha256));
 }
 
-#[test]
-fn flate_compressed_grey_image() {
-    let payload = &degrade::payloads()[0];
-    let img = qr(payload);
+/// The QR image as an 8-bit grey image stream, Flate-compressed.
+fn grey_flate(img: &GrayImage) -> Stream {
     let mut s = Stream::new(
         image_dict(
-            &img,
+            img,
             dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
         ),
         img.as_raw().clone(),
     );
     s.compress().unwrap();
+    s
+}
+
+#[test]
+fn flate_compressed_grey_image() {
+    let payload = &degrade::payloads()[0];
+    let img = qr(payload);
+    let s = grey_flate(&img);
     check(&pdf_with(Some(s)), payload);
 }
 
@@ -137,14 +143,7 @@ fn a_pdf_without_images_has_no_codes_and_damaged_ones_are_errors() {
     assert_eq!(decode_pdf(b"not a pdf"), Err(ScanError::UnsupportedFormat));
     let payload = &degrade::payloads()[0];
     let img = qr(payload);
-    let mut s = Stream::new(
-        image_dict(
-            &img,
-            dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
-        ),
-        img.as_raw().clone(),
-    );
-    s.compress().unwrap();
+    let s = grey_flate(&img);
     let good = pdf_with(Some(s));
     for cut in [10, good.len() / 3, good.len() / 2, good.len() - 30] {
         // Truncated: an error, or whatever can still be read; never a panic.
