@@ -42,6 +42,7 @@ pub use output::{
 };
 pub use registry_app::{
     RegistryApp, SampleCertificate, SampleIssuer, SampleStatus, Samples, SeedError,
+    REMOVED_ISSUER_REASON,
 };
 pub use rpc::jsonrpc::RpcError;
 pub use rpc::EvidenceRecord;

@@ -214,6 +214,8 @@ pub enum SampleStatus {
     Revoked,
     /// Registered with an expiry in the past.
     Expired,
+    /// Registered, current, but governance has since removed its issuer (a compromised key).
+    IssuerRemoved,
 }
 
 /// A sample issuer and its development key.
@@ -253,15 +255,24 @@ struct IssuerTemplate {
     country: &'static str,
     kinds: &'static [CertificateKind],
     prefix: &'static str,
+    /// How many certificates it issues.
+    certificates: usize,
+    /// Governance removes it after its certificates are registered.
+    removed: bool,
 }
 
-const ISSUERS: [IssuerTemplate; 3] = [
+/// Why governance removes the removed sample issuer.
+pub const REMOVED_ISSUER_REASON: &str = "signing key compromised (devnet sample)";
+
+const ISSUERS: [IssuerTemplate; 4] = [
     IssuerTemplate {
         id: "KE-KNCCI",
         name: "Kenya National Chamber of Commerce and Industry (devnet sample)",
         country: "KE",
         kinds: &[CertificateKind::CertificateOfOrigin],
         prefix: "CO",
+        certificates: CERTS_PER_ISSUER,
+        removed: false,
     },
     IssuerTemplate {
         id: "KE-KEPHIS",
@@ -269,6 +280,8 @@ const ISSUERS: [IssuerTemplate; 3] = [
         country: "KE",
         kinds: &[CertificateKind::Phytosanitary, CertificateKind::Fumigation],
         prefix: "PH",
+        certificates: CERTS_PER_ISSUER,
+        removed: false,
     },
     IssuerTemplate {
         id: "KE-TRADE-LIC",
@@ -280,6 +293,17 @@ const ISSUERS: [IssuerTemplate; 3] = [
             CertificateKind::Permit,
         ],
         prefix: "LIC",
+        certificates: CERTS_PER_ISSUER,
+        removed: false,
+    },
+    IssuerTemplate {
+        id: "KE-OLD-INSPECT",
+        name: "Former Export Inspection Office (devnet sample; removed by governance)",
+        country: "KE",
+        kinds: &[CertificateKind::Conformity],
+        prefix: "CC",
+        certificates: 4,
+        removed: true,
     },
 ];
 
@@ -322,8 +346,9 @@ pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Sampl
             valid_from: GENESIS_TIME - 3 * 365 * DAY,
             valid_until: GENESIS_TIME + 10 * 365 * DAY,
         };
-        for n in 0..CERTS_PER_ISSUER {
+        for n in 0..t.certificates {
             let status = match n % 6 {
+                _ if t.removed => SampleStatus::IssuerRemoved,
                 2 => SampleStatus::Revoked,
                 4 => SampleStatus::Expired,
                 _ => SampleStatus::Valid,
@@ -471,7 +496,7 @@ pub fn submit_samples(chain: &Chain, samples: &Samples) -> Result<(), SeedError>
             seq += 1;
             issues.push((
                 format!("issue {}", c.signed.certificate.id),
-                b.issue(seq, &c.signed.certificate),
+                b.issue_signed(seq, &c.signed),
             ));
         }
         for c in mine.iter().filter(|c| c.status == SampleStatus::Revoked) {
@@ -489,5 +514,36 @@ pub fn submit_samples(chain: &Chain, samples: &Samples) -> Result<(), SeedError>
     }
     submit_all(chain, issues)?;
     submit_all(chain, revokes)?;
+    // Governance removes the issuers meant to be removed, after their certificates are in.
+    let removed: Vec<_> = ISSUERS
+        .iter()
+        .zip(&samples.issuers)
+        .filter(|(t, _)| t.removed)
+        .map(|(_, s)| s.spec.id.clone())
+        .collect();
+    let first = samples.issuers.len();
+    let proposals = removed
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let seq = u64::try_from(first + i).unwrap_or(0) + 1;
+            let action = GovAction::RemoveIssuer {
+                id: id.clone(),
+                reason: REMOVED_ISSUER_REASON.into(),
+            };
+            (
+                format!("propose removing {id}"),
+                p.propose(seq, action, expires),
+            )
+        })
+        .collect();
+    submit_all(chain, proposals)?;
+    let approvals = (0..removed.len())
+        .map(|i| {
+            let n = u64::try_from(first + i).unwrap_or(0);
+            (format!("approve proposal {n}"), a.approve(n + 1, n))
+        })
+        .collect();
+    submit_all(chain, approvals)?;
     Ok(())
 }

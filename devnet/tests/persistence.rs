@@ -50,7 +50,7 @@ async fn restart_continues_the_chain_and_fresh_starts_a_new_one() {
     let keys: Value =
         serde_json::from_str(&std::fs::read_to_string(&files.dev_keys).unwrap()).unwrap();
     assert_eq!(keys["warning"], devnet::DEV_KEY_WARNING);
-    assert_eq!(keys["issuers"].as_array().unwrap().len(), 3);
+    assert_eq!(keys["issuers"].as_array().unwrap().len(), 4);
     assert_eq!(keys["governance"]["keys"].as_array().unwrap().len(), 3);
     let index: Value = serde_json::from_str(
         &std::fs::read_to_string(files.certificates.as_ref().unwrap()).unwrap(),

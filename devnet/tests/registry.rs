@@ -60,7 +60,11 @@ pub async fn verified_app_hash(url: &str, height: u64) -> [u8; 32] {
 async fn seeded_certificates_are_proven_by_abci_query() {
     let net = support::start(support::config(AppKind::Registry { seed_samples: true })).await;
     let samples = net.samples().expect("samples").clone();
-    assert_eq!(samples.issuers.len(), 3);
+    assert_eq!(samples.issuers.len(), 4);
+    assert!(samples
+        .certificates
+        .iter()
+        .any(|c| c.status == SampleStatus::IssuerRemoved));
     assert!(samples.certificates.len() >= 60);
     assert!(samples
         .certificates

@@ -11,6 +11,7 @@ use jmt::{KeyHash, Sha256Jmt};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::certificate::SignedCertificate;
 use crate::codec::Canonical;
 use crate::error::{BlockError, GenesisError, TxError};
 use crate::genesis::Genesis;
@@ -21,7 +22,7 @@ use crate::state::{
     RevocationEntry, RevocationReason, Revoker,
 };
 use crate::store::{MemoryStore, StoreStats};
-use crate::tx::{IssueCertificate, Message, RecordInspection, Tx};
+use crate::tx::{Message, RecordInspection, Tx};
 use crate::types::{CertId, IssuerId, PublicKey};
 
 /// How far in the future (seconds past block time) an issue or inspection time may be, to
@@ -912,18 +913,28 @@ impl<'a> Exec<'a> {
         &mut self,
         signer: PublicKey,
         role: Role,
-        m: &IssueCertificate,
+        signed: &SignedCertificate,
     ) -> Result<(), TxError> {
-        let rec = Self::signer_issuer(signer, role, &m.cert.issuer, "only issuer keys issue")?;
+        let c = &signed.certificate;
+        let rec = Self::signer_issuer(signer, role, &c.id.issuer, "only issuer keys issue")?;
         Self::require_active(&rec)?;
         let spec = &rec.spec;
-        if !spec.kinds.contains(m.kind) {
+        // The record is taken from the signed text, so the signature must be the issuer's:
+        // one of its keys, over this chain's certificate sign bytes.
+        if !spec
+            .keys
+            .iter()
+            .any(|k| signed.is_signed_by(&self.reg.chain_id, k))
+        {
+            return Err(TxError::BadCertificateSignature { id: c.id.clone() });
+        }
+        if !spec.kinds.contains(c.kind) {
             return Err(TxError::KindNotAllowed {
                 issuer: spec.id.clone(),
-                kind: m.kind,
+                kind: c.kind,
             });
         }
-        for t in [self.time, m.issued_at] {
+        for t in [self.time, c.issued_at] {
             if !spec.is_within_validity(t) {
                 return Err(TxError::OutsideValidity {
                     issuer: spec.id.clone(),
@@ -933,29 +944,24 @@ impl<'a> Exec<'a> {
                 });
             }
         }
-        if m.expires_at <= m.issued_at {
-            return Err(TxError::InvalidField {
-                field: "expires_at",
-                reason: "must be after issued_at",
-            });
-        }
-        if m.issued_at > self.time.saturating_add(MAX_FUTURE_SKEW_SECS) {
+        if c.issued_at > self.time.saturating_add(MAX_FUTURE_SKEW_SECS) {
             return Err(TxError::InvalidField {
                 field: "issued_at",
                 reason: "is more than 5 minutes after the block time",
             });
         }
-        let key = keys::cert(&m.cert);
+        let key = keys::cert(&c.id);
         if self.get(&key).is_some() {
-            return Err(TxError::CertificateExists { id: m.cert.clone() });
+            return Err(TxError::CertificateExists { id: c.id.clone() });
         }
+        let content_hash = c.content_hash();
         let record = CertRecord {
-            id: m.cert.clone(),
-            kind: m.kind,
-            content_hash: m.content_hash,
-            document_hash: m.document_hash,
-            issued_at: m.issued_at,
-            expires_at: m.expires_at,
+            id: c.id.clone(),
+            kind: c.kind,
+            content_hash,
+            document_hash: c.document_hash,
+            issued_at: c.issued_at,
+            expires_at: c.expires_at,
             registered_height: self.height,
             registered_time: self.time,
             revocation: None,
@@ -964,8 +970,10 @@ impl<'a> Exec<'a> {
         self.event(
             "certificate_issued",
             &[
-                ("id", m.cert.to_string()),
-                ("content_hash", hex::encode(m.content_hash)),
+                ("id", c.id.to_string()),
+                ("issuer", c.id.issuer.to_string()),
+                ("kind", c.kind.code().to_string()),
+                ("content_hash", hex::encode(content_hash)),
             ],
         );
         Ok(())

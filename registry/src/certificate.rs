@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::codec::{Canonical, DecodeError, Reader, Writer};
-use crate::tx::{IssueCertificate, MAX_CHAIN_ID_LEN};
+use crate::tx::MAX_CHAIN_ID_LEN;
 use crate::types::{CertId, CertificateKind, Country, IssuerId, PublicKey, Serial};
 
 /// Certificate encoding format version.
@@ -301,12 +301,30 @@ impl Canonical for Certificate {
 }
 
 /// A certificate with its issuer's signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedCertificate {
     /// The certificate.
     pub certificate: Certificate,
-    /// ed25519 signature over [`Certificate::sign_bytes`].
+    /// ed25519 signature over [`Certificate::sign_bytes`] (hex in JSON).
+    #[serde(with = "hex_signature")]
     pub signature: [u8; 64],
+}
+
+/// A 64-byte signature as lowercase hex in serde formats.
+mod hex_signature {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(sig))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(D::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("a signature is 64 bytes"))
+    }
 }
 
 impl SignedCertificate {
@@ -334,19 +352,6 @@ impl Canonical for SignedCertificate {
             certificate: Certificate::decode_from(r)?,
             signature: r.array("signature")?,
         })
-    }
-}
-
-impl From<&Certificate> for IssueCertificate {
-    fn from(c: &Certificate) -> Self {
-        Self {
-            cert: c.id.clone(),
-            kind: c.kind,
-            content_hash: c.content_hash(),
-            document_hash: c.document_hash,
-            issued_at: c.issued_at,
-            expires_at: c.expires_at,
-        }
     }
 }
 

@@ -92,6 +92,13 @@ pub enum TxError {
         /// The certificate id.
         id: CertId,
     },
+    /// The certificate's signature is not by a key of its issuer (or not for this chain).
+    /// Code 22.
+    #[error("certificate {id} is not signed by a key of its issuer")]
+    BadCertificateSignature {
+        /// The certificate id.
+        id: CertId,
+    },
     /// The certificate is already revoked. Code 13.
     #[error("certificate {id} is already revoked")]
     AlreadyRevoked {
@@ -186,6 +193,7 @@ impl TxError {
             Self::KeyInUse { .. } => 19,
             Self::InvalidTransition { .. } => 20,
             Self::WrongIssuer { .. } => 21,
+            Self::BadCertificateSignature { .. } => 22,
             Self::Internal(_) => 99,
         }
     }

@@ -9,11 +9,12 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::certificate::{Certificate, SignedCertificate};
 use crate::codec::{Canonical, DecodeError, Reader, Writer};
 use crate::state::{
     GovAction, InspectionOutcome, IssuerSpec, RevocationReason, MAX_LOCATION_LEN, MAX_NOTE_LEN,
 };
-use crate::types::{CertId, CertificateKind, IssuerId, PublicKey};
+use crate::types::{CertId, IssuerId, PublicKey};
 
 /// Domain separation prefix of transaction sign bytes.
 pub const TX_SIGN_DOMAIN: &[u8] = b"tradeseal/tx/v1\0";
@@ -40,8 +41,10 @@ pub enum Message {
         /// The proposal number.
         proposal: u64,
     },
-    /// An issuer registers a certificate it signed (tag 3).
-    IssueCertificate(IssueCertificate),
+    /// An issuer registers a certificate it signed (tag 3): the whole signed certificate,
+    /// so that the chain checks the issuer's signature and takes the kind, dates, content
+    /// hash and document hash from the signed text itself.
+    IssueCertificate(Box<SignedCertificate>),
     /// An issuer revokes one of its certificates (tag 4).
     RevokeCertificate {
         /// The certificate; its issuer must be the signer's issuer.
@@ -53,23 +56,6 @@ pub enum Message {
     },
     /// An agency's inspector records an inspection (tag 5).
     RecordInspection(RecordInspection),
-}
-
-/// The body of [`Message::IssueCertificate`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IssueCertificate {
-    /// The certificate id; its issuer must be the signer's issuer.
-    pub cert: CertId,
-    /// Its kind.
-    pub kind: CertificateKind,
-    /// [`crate::Certificate::content_hash`].
-    pub content_hash: [u8; 32],
-    /// SHA-256 of the document (PDF), if any.
-    pub document_hash: Option<[u8; 32]>,
-    /// Issue time stated in the certificate.
-    pub issued_at: u64,
-    /// Expiry stated in the certificate.
-    pub expires_at: u64,
 }
 
 /// The body of [`Message::RecordInspection`].
@@ -100,15 +86,9 @@ impl Canonical for Message {
             Self::Approve { proposal } => {
                 w.u8(2).u64(*proposal);
             }
-            Self::IssueCertificate(m) => {
+            Self::IssueCertificate(signed) => {
                 w.u8(3);
-                m.cert.encode_to(w);
-                m.kind.encode_to(w);
-                w.raw(&m.content_hash);
-                w.opt(m.document_hash.as_ref(), |w, h| {
-                    w.raw(h);
-                });
-                w.u64(m.issued_at).u64(m.expires_at);
+                signed.encode_to(w);
             }
             Self::RevokeCertificate { cert, reason, note } => {
                 w.u8(4);
@@ -136,24 +116,9 @@ impl Canonical for Message {
             2 => Ok(Self::Approve {
                 proposal: r.u64("approve.proposal")?,
             }),
-            3 => {
-                let cert = CertId::decode_from(r)?;
-                let kind = CertificateKind::decode_from(r)?;
-                let content_hash = r.array("issue.content_hash")?;
-                let document_hash = if r.flag("issue.document_hash")? {
-                    Some(r.array("issue.document_hash")?)
-                } else {
-                    None
-                };
-                Ok(Self::IssueCertificate(IssueCertificate {
-                    cert,
-                    kind,
-                    content_hash,
-                    document_hash,
-                    issued_at: r.u64("issue.issued_at")?,
-                    expires_at: r.u64("issue.expires_at")?,
-                }))
-            }
+            3 => Ok(Self::IssueCertificate(Box::new(
+                SignedCertificate::decode_from(r)?,
+            ))),
             4 => Ok(Self::RevokeCertificate {
                 cert: CertId::decode_from(r)?,
                 reason: RevocationReason::from_code(r.u8("revoke.reason")?)?,
@@ -323,11 +288,17 @@ impl<'a> TxBuilder<'a> {
         self.build(sequence, Message::Approve { proposal })
     }
 
-    /// Registers a certificate from its signed form.
-    pub fn issue(&self, sequence: u64, cert: &crate::Certificate) -> Vec<u8> {
+    /// Signs `cert` with this builder's key (an issuer key) and registers it.
+    pub fn issue(&self, sequence: u64, cert: &Certificate) -> Vec<u8> {
+        let signed = cert.clone().sign(self.chain_id, self.key);
+        self.issue_signed(sequence, &signed)
+    }
+
+    /// Registers a certificate signed beforehand (by any key of the issuer).
+    pub fn issue_signed(&self, sequence: u64, signed: &SignedCertificate) -> Vec<u8> {
         self.build(
             sequence,
-            Message::IssueCertificate(IssueCertificate::from(cert)),
+            Message::IssueCertificate(Box::new(signed.clone())),
         )
     }
 

@@ -81,9 +81,19 @@ fn only_the_right_issuer_and_kind() {
         &c.run(TxBuilder::new(CHAIN, &kk).issue(2, &cert("PH-3", T0 - 1))),
         10,
     );
+    // Expiry before issue: the signed certificate itself is not well-formed.
     let mut bad = cert("PH-4", T0);
     bad.expires_at = bad.issued_at;
-    assert_code(&c.run(TxBuilder::new(CHAIN, &kk).issue(3, &bad)), 14);
+    assert_code(&c.run(TxBuilder::new(CHAIN, &kk).issue(3, &bad)), 1);
+    // The registered record comes from the signed text, so the certificate's signature must be
+    // by a key of its issuer and for this chain, whoever sends the transaction.
+    let b = TxBuilder::new(CHAIN, &kk);
+    let by_stranger = cert("PH-6", T0).sign(CHAIN, &registry::devkit::dev_key("stranger"));
+    assert_code(&c.run(b.issue_signed(3, &by_stranger)), 22);
+    let by_other_issuer = cert("PH-6", T0).sign(CHAIN, &kncci());
+    assert_code(&c.run(b.issue_signed(3, &by_other_issuer)), 22);
+    let other_chain = cert("PH-6", T0).sign("other-chain", &kk);
+    assert_code(&c.run(b.issue_signed(3, &other_chain)), 22);
     assert_code(
         &c.run(TxBuilder::new(CHAIN, &kk).issue(4, &cert("PH-5", T0 + 10_000))),
         14,
@@ -116,7 +126,7 @@ fn envelope_rules() {
         chain_id: CHAIN.into(),
         signer: PublicKey::from(&k.verifying_key()),
         sequence: 1,
-        message: Message::IssueCertificate((&crt).into()),
+        message: Message::IssueCertificate(Box::new(crt.clone().sign(CHAIN, &k))),
     };
     let forged = body.sign(&kncci()).to_bytes();
     assert_code(&c.run(forged), 3);
