@@ -16,12 +16,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 mod chain;
 mod error;
 pub mod keystore;
 mod node;
+pub mod outbox;
 mod proofs;
 mod settings;
+pub mod signing;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -74,6 +74,11 @@ impl NodeService {
         }
     }
 
+    /// The JSON-RPC client's limits (for broadcasting to the same nodes).
+    pub fn rpc_config(&self) -> &RpcConfig {
+        &self.config.rpc
+    }
+
     /// The chain files.
     pub fn files(&self) -> &ChainFiles {
         &self.files

@@ -154,6 +154,11 @@ impl MetaStore {
         Ok(())
     }
 
+    /// The wallet database these tables live in (the outbox and the audit log share it).
+    pub fn pool(&self) -> SqlitePool {
+        self.pool.clone()
+    }
+
     /// Closes the database (its WAL is checkpointed into the file).
     pub async fn close(&self) {
         self.pool.close().await;

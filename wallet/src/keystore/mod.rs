@@ -406,6 +406,12 @@ impl Keystore {
         Ok(keystore)
     }
 
+    /// The wallet's database (`keys.sqlite`): the outbox and the audit log keep their tables
+    /// beside the key metadata.
+    pub fn database(&self) -> sqlx::SqlitePool {
+        self.meta.pool()
+    }
+
     /// Closes the metadata database.
     pub async fn close(&self) {
         self.meta.close().await;

@@ -1,0 +1,412 @@
+//! The signing forms: one per transaction the registry accepts, as the Sign page and the
+//! CLI's `--tx FILE.json` give them (plain strings and numbers, `"type"` naming the form),
+//! checked field by field and turned into a registry [`Message`].
+//!
+//! A form says nothing of the signer, the chain or the sequence: the signing service adds
+//! them from the chosen key and the proven chain state.
+
+use registry::state::{
+    GovAction, InspectionOutcome, IssuerSpec, RevocationReason, MAX_LEGAL_NAME_LEN,
+    MAX_LOCATION_LEN, MAX_NOTE_LEN,
+};
+use registry::{
+    CertId, CertificateKind, Country, IssuerId, KindSet, Message, PublicKey, RecordInspection,
+};
+use serde::{Deserialize, Serialize};
+
+/// How long a proposal stays open when the form does not say: seven days.
+pub const DEFAULT_PROPOSAL_SECS: u64 = 7 * 24 * 3600;
+
+/// A transaction to sign, as the user filled it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Form {
+    /// Revoke one of the signer's issuer's certificates.
+    Revoke {
+        /// `ISSUER/SERIAL`.
+        cert: String,
+        /// `issued_in_error`, `superseded`, `cancelled`, `fraudulent`, `key_compromise` or
+        /// `other`.
+        reason: String,
+        /// Free text, at most 255 bytes.
+        #[serde(default)]
+        note: String,
+    },
+    /// Record an inspection of a certificate (by an agency's key).
+    Inspect {
+        /// `ISSUER/SERIAL` (it need not be registered: a forged one can be recorded).
+        cert: String,
+        /// The inspecting agency (the signer's issuer id).
+        agency: String,
+        /// Where, 1 to 64 bytes.
+        location: String,
+        /// `compliant`, `non_compliant`, `held`, `sampled` or `certificate_rejected`.
+        outcome: String,
+        /// Notes, at most 255 bytes.
+        #[serde(default)]
+        notes: String,
+        /// When, unix seconds (default: now).
+        #[serde(default)]
+        inspected_at: Option<u64>,
+    },
+    /// Propose a governance action (a governance key; the proposer's approval included).
+    Propose {
+        /// What the proposal does.
+        action: ProposalForm,
+        /// Approvals are accepted until this block time, unix seconds (default: now + 7
+        /// days).
+        #[serde(default)]
+        expires_at: Option<u64>,
+    },
+    /// Approve an open proposal (a governance key).
+    Approve {
+        /// The proposal number.
+        proposal: u64,
+    },
+}
+
+/// A governance action, as the form gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProposalForm {
+    /// Register an issuing or inspecting agency.
+    RegisterIssuer {
+        /// Its id (1-32 of `[A-Za-z0-9._-]`, new).
+        id: String,
+        /// Legal name, 1 to 128 bytes.
+        legal_name: String,
+        /// ISO 3166-1 alpha-2 country.
+        country: String,
+        /// Its signing keys, 64 hex digits each (1-8).
+        keys: Vec<String>,
+        /// The certificate kinds it may issue (`certificate_of_origin`, `phytosanitary`, ...;
+        /// empty for an agency that only inspects).
+        #[serde(default)]
+        kinds: Vec<String>,
+        /// Start of its validity, unix seconds (default: now).
+        #[serde(default)]
+        valid_from: Option<u64>,
+        /// End of its validity, unix seconds (exclusive).
+        valid_until: u64,
+    },
+    /// Suspend an active issuer.
+    SuspendIssuer {
+        /// The issuer.
+        id: String,
+        /// Why, at most 255 bytes.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Reinstate a suspended issuer.
+    ReinstateIssuer {
+        /// The issuer.
+        id: String,
+        /// Why, at most 255 bytes.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Remove an issuer for good.
+    RemoveIssuer {
+        /// The issuer.
+        id: String,
+        /// Why, at most 255 bytes.
+        #[serde(default)]
+        reason: String,
+    },
+    /// Revoke any issuer's certificate.
+    RevokeCertificate {
+        /// `ISSUER/SERIAL`.
+        cert: String,
+        /// As in [`Form::Revoke`].
+        reason: String,
+        /// Free text, at most 255 bytes.
+        #[serde(default)]
+        note: String,
+    },
+}
+
+/// A field that breaks a rule: which one and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FormError {
+    /// The field's name in the form (`cert`, `action.keys[1]`).
+    pub field: String,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+fn bad(field: impl Into<String>, reason: impl Into<String>) -> FormError {
+    FormError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// The names of the revocation reasons, in code order.
+pub const REVOCATION_REASONS: [&str; 6] = [
+    "issued_in_error",
+    "superseded",
+    "cancelled",
+    "fraudulent",
+    "key_compromise",
+    "other",
+];
+
+/// The names of the inspection outcomes, in code order.
+pub const INSPECTION_OUTCOMES: [&str; 5] = [
+    "compliant",
+    "non_compliant",
+    "held",
+    "sampled",
+    "certificate_rejected",
+];
+
+/// The stable name of a certificate kind (`phytosanitary`).
+pub fn kind_name(kind: CertificateKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn cert_id(field: &str, s: &str) -> Result<CertId, FormError> {
+    CertId::parse(s.trim())
+        .map_err(|e| bad(field, format!("not a certificate id ISSUER/SERIAL ({e})")))
+}
+
+fn issuer_id(field: &str, s: &str) -> Result<IssuerId, FormError> {
+    IssuerId::new(s.trim()).map_err(|e| bad(field, format!("not an issuer id ({e})")))
+}
+
+fn text(field: &str, s: &str, max: usize, required: bool) -> Result<String, FormError> {
+    if s.len() > max {
+        return Err(bad(field, format!("at most {max} bytes, got {}", s.len())));
+    }
+    if required && s.trim().is_empty() {
+        return Err(bad(field, "must not be empty"));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(bad(field, "no control characters"));
+    }
+    Ok(s.to_owned())
+}
+
+fn reason_of(field: &str, s: &str) -> Result<RevocationReason, FormError> {
+    let code = REVOCATION_REASONS
+        .iter()
+        .position(|r| *r == s)
+        .ok_or_else(|| bad(field, format!("one of {}", REVOCATION_REASONS.join(", "))))?;
+    RevocationReason::from_code(code as u8 + 1).map_err(|e| bad(field, e.to_string()))
+}
+
+fn outcome_of(field: &str, s: &str) -> Result<InspectionOutcome, FormError> {
+    let code = INSPECTION_OUTCOMES
+        .iter()
+        .position(|r| *r == s)
+        .ok_or_else(|| bad(field, format!("one of {}", INSPECTION_OUTCOMES.join(", "))))?;
+    InspectionOutcome::from_code(code as u8 + 1).map_err(|e| bad(field, e.to_string()))
+}
+
+fn kind_of(field: &str, s: &str) -> Result<CertificateKind, FormError> {
+    CertificateKind::ALL
+        .into_iter()
+        .find(|k| kind_name(*k) == s)
+        .ok_or_else(|| {
+            let names: Vec<String> = CertificateKind::ALL.into_iter().map(kind_name).collect();
+            bad(field, format!("one of {}", names.join(", ")))
+        })
+}
+
+impl Form {
+    /// The form's stable name (`revoke`, `inspect`, `propose`, `approve`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Form::Revoke { .. } => "revoke",
+            Form::Inspect { .. } => "inspect",
+            Form::Propose { .. } => "propose",
+            Form::Approve { .. } => "approve",
+        }
+    }
+
+    /// Parses a form from its JSON text, with the field at fault in the error.
+    pub fn from_json(text: &str) -> Result<Form, FormError> {
+        serde_json::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            bad(
+                "form",
+                msg.split(" at line")
+                    .next()
+                    .unwrap_or("bad JSON")
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// The registry message, every field checked; `now` (unix seconds) fills the times the
+    /// form leaves out.
+    pub fn to_message(&self, now: u64) -> Result<Message, FormError> {
+        Ok(match self {
+            Form::Revoke { cert, reason, note } => Message::RevokeCertificate {
+                cert: cert_id("cert", cert)?,
+                reason: reason_of("reason", reason)?,
+                note: text("note", note, MAX_NOTE_LEN, false)?,
+            },
+            Form::Inspect {
+                cert,
+                agency,
+                location,
+                outcome,
+                notes,
+                inspected_at,
+            } => Message::RecordInspection(RecordInspection {
+                cert: cert_id("cert", cert)?,
+                agency: issuer_id("agency", agency)?,
+                location: text("location", location, MAX_LOCATION_LEN, true)?,
+                outcome: outcome_of("outcome", outcome)?,
+                notes: text("notes", notes, MAX_NOTE_LEN, false)?,
+                inspected_at: inspected_at.unwrap_or(now),
+            }),
+            Form::Propose { action, expires_at } => {
+                let expires_at = expires_at.unwrap_or(now + DEFAULT_PROPOSAL_SECS);
+                if expires_at <= now {
+                    return Err(bad("expires_at", "must be in the future"));
+                }
+                Message::Propose {
+                    action: action.to_action(now)?,
+                    expires_at,
+                }
+            }
+            Form::Approve { proposal } => Message::Approve {
+                proposal: *proposal,
+            },
+        })
+    }
+}
+
+impl ProposalForm {
+    fn to_action(&self, now: u64) -> Result<GovAction, FormError> {
+        Ok(match self {
+            ProposalForm::RegisterIssuer {
+                id,
+                legal_name,
+                country,
+                keys,
+                kinds,
+                valid_from,
+                valid_until,
+            } => {
+                let keys = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        PublicKey::from_hex(k.trim())
+                            .map_err(|_| bad(format!("action.keys[{i}]"), "64 hex digits"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let kinds = kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| kind_of(&format!("action.kinds[{i}]"), k))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let spec = IssuerSpec {
+                    id: issuer_id("action.id", id)?,
+                    legal_name: text("action.legal_name", legal_name, MAX_LEGAL_NAME_LEN, true)?,
+                    country: Country::new(country.trim())
+                        .map_err(|_| bad("action.country", "two capital letters (ISO 3166-1)"))?,
+                    keys,
+                    kinds: KindSet::of(&kinds),
+                    valid_from: valid_from.unwrap_or(now),
+                    valid_until: *valid_until,
+                };
+                spec.validate().map_err(|e| bad("action", e.to_string()))?;
+                GovAction::RegisterIssuer(spec)
+            }
+            ProposalForm::SuspendIssuer { id, reason } => GovAction::SuspendIssuer {
+                id: issuer_id("action.id", id)?,
+                reason: text("action.reason", reason, MAX_NOTE_LEN, false)?,
+            },
+            ProposalForm::ReinstateIssuer { id, reason } => GovAction::ReinstateIssuer {
+                id: issuer_id("action.id", id)?,
+                reason: text("action.reason", reason, MAX_NOTE_LEN, false)?,
+            },
+            ProposalForm::RemoveIssuer { id, reason } => GovAction::RemoveIssuer {
+                id: issuer_id("action.id", id)?,
+                reason: text("action.reason", reason, MAX_NOTE_LEN, false)?,
+            },
+            ProposalForm::RevokeCertificate { cert, reason, note } => {
+                GovAction::RevokeCertificate {
+                    cert: cert_id("action.cert", cert)?,
+                    reason: reason_of("action.reason", reason)?,
+                    note: text("action.note", note, MAX_NOTE_LEN, false)?,
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_parse_and_check_their_fields() {
+        let f = Form::from_json(
+            r#"{"type":"inspect","cert":"KE-KEPHIS/PH-1","agency":"NL-CUSTOMS",
+                "location":"Rotterdam","outcome":"held","notes":"sampled roses"}"#,
+        )
+        .unwrap();
+        let Message::RecordInspection(m) = f.to_message(1000).unwrap() else {
+            panic!("not an inspection")
+        };
+        assert_eq!(m.inspected_at, 1000);
+        assert_eq!(m.outcome, InspectionOutcome::Held);
+
+        let revoke = Form::Revoke {
+            cert: "KE-KEPHIS/PH-1".into(),
+            reason: "lost".into(),
+            note: String::new(),
+        };
+        assert_eq!(revoke.to_message(1).unwrap_err().field, "reason");
+        let empty_location = Form::Inspect {
+            cert: "KE-KEPHIS/PH-1".into(),
+            agency: "NL-CUSTOMS".into(),
+            location: " ".into(),
+            outcome: "compliant".into(),
+            notes: String::new(),
+            inspected_at: None,
+        };
+        assert_eq!(empty_location.to_message(1).unwrap_err().field, "location");
+        assert_eq!(
+            Form::from_json(r#"{"type":"approve","proposal":1,"extra":2}"#)
+                .unwrap_err()
+                .field,
+            "form"
+        );
+        let propose = Form::from_json(
+            r#"{"type":"propose","action":{"type":"register_issuer","id":"TZ-TPHPA",
+                "legal_name":"Tanzania Plant Health","country":"TZ","keys":["zz"],
+                "valid_until":99999}}"#,
+        )
+        .unwrap();
+        assert_eq!(propose.to_message(1).unwrap_err().field, "action.keys[0]");
+    }
+
+    #[test]
+    fn names_follow_the_registry_codes() {
+        for (i, r) in REVOCATION_REASONS.iter().enumerate() {
+            assert_eq!(reason_of("r", r).unwrap() as u8, i as u8 + 1);
+            assert_eq!(
+                serde_json::to_value(reason_of("r", r).unwrap()).unwrap(),
+                *r
+            );
+        }
+        for (i, o) in INSPECTION_OUTCOMES.iter().enumerate() {
+            assert_eq!(outcome_of("o", o).unwrap() as u8, i as u8 + 1);
+            assert_eq!(
+                serde_json::to_value(outcome_of("o", o).unwrap()).unwrap(),
+                *o
+            );
+        }
+        assert_eq!(kind_name(CertificateKind::Phytosanitary), "phytosanitary");
+    }
+}

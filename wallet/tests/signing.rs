@@ -1,0 +1,502 @@
+//! The signing service and the outbox against the devnet (started here, on loopback): forms
+//! checked against the proven chain state, the review decoded from the bytes signed, nothing
+//! signed without the confirmation of those bytes, the outbox submitting in order and
+//! confirming only by proof, rejections with the registry's reason, retry and discard, and
+//! the audit log of it all. Keys sit in an in-memory backend here (the real stores are tested
+//! in `stores.rs`, `keys.rs` and through the CLI).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use devnet::{Devnet, DevnetConfig};
+use light_node::RpcConfig;
+use tradeseal_wallet::audit::{AuditEvent, ExportFormat};
+use tradeseal_wallet::keystore::{
+    BackendChoice, BackendKind, Generated, KeyBackend, Keystore, KeystoreError, Locator, Pin,
+    SecretSeed, SigningSession,
+};
+use tradeseal_wallet::outbox::{Outbox, OutboxState};
+use tradeseal_wallet::signing::{self, Confirmation, Form, ProposalForm, SignError};
+use tradeseal_wallet::{Wallet, WalletConfig};
+
+/// Secrets in a map: a test double of a credential store.
+#[derive(Debug, Default)]
+struct MemoryBackend {
+    secrets: Mutex<HashMap<String, [u8; 32]>>,
+}
+
+#[derive(Debug)]
+struct MemorySession(ed25519_dalek::SigningKey);
+
+impl SigningSession for MemorySession {
+    fn public_key(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+    fn sign(&mut self, message: &[u8]) -> Result<[u8; 64], KeystoreError> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.0.sign(message).to_bytes())
+    }
+}
+
+impl KeyBackend for MemoryBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Keyring
+    }
+    fn protection(&self) -> String {
+        "test memory".into()
+    }
+    fn generate(&self, _: &str, _: &str, _: Option<&Pin>) -> Result<Generated, KeystoreError> {
+        Err(KeystoreError::Unsupported("import only".into()))
+    }
+    fn import(
+        &self,
+        id: &str,
+        _: &str,
+        seed: &SecretSeed,
+        _: Option<&Pin>,
+    ) -> Result<Locator, KeystoreError> {
+        self.secrets
+            .lock()
+            .unwrap()
+            .insert(id.to_owned(), *seed.expose());
+        Ok(Locator::Keyring {
+            service: "memory".into(),
+            user: id.to_owned(),
+        })
+    }
+    fn open_session(
+        &self,
+        locator: &Locator,
+        _: &[u8; 32],
+        _: Option<&Pin>,
+    ) -> Result<Box<dyn SigningSession>, KeystoreError> {
+        let Locator::Keyring { user, .. } = locator else {
+            return Err(KeystoreError::NotFound("not here".into()));
+        };
+        let secret = *self
+            .secrets
+            .lock()
+            .unwrap()
+            .get(user)
+            .ok_or_else(|| KeystoreError::NotFound("no secret".into()))?;
+        Ok(Box::new(MemorySession(
+            ed25519_dalek::SigningKey::from_bytes(&secret),
+        )))
+    }
+    fn delete(&self, locator: &Locator, _: Option<&Pin>) -> Result<(), KeystoreError> {
+        if let Locator::Keyring { user, .. } = locator {
+            self.secrets.lock().unwrap().remove(user);
+        }
+        Ok(())
+    }
+}
+
+struct Net {
+    net: Devnet,
+    _dir: tempfile::TempDir,
+    wallet: Wallet,
+    keystore: Keystore,
+    outbox: Outbox,
+}
+
+async fn start() -> Net {
+    let net = Devnet::start(DevnetConfig::for_tests())
+        .await
+        .expect("devnet starts");
+    // The samples go in one phase per block (issuers, certificates, revocations, removal).
+    assert!(net.wait_for_height(12, Duration::from_secs(60)).await);
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        devnet::chain_config(&DevnetConfig::for_tests(), net.chain(), net.rpc_urls()).unwrap();
+    let chain_config = dir.path().join("chain-config.json");
+    std::fs::write(&chain_config, config.to_json()).unwrap();
+    let mut wc = WalletConfig::new(dir.path().join("config"), dir.path().join("data"));
+    wc.chain_config = Some(chain_config);
+    wc.node.rpc = RpcConfig {
+        timeout: Duration::from_secs(5),
+        ..RpcConfig::default()
+    };
+    wc.node.node.stale_after_blocks = 1000;
+    let wallet = Wallet::open(wc).await.unwrap();
+    wallet.start_node(false).await.unwrap();
+    let keystore =
+        Keystore::with_keyring(&dir.path().join("data"), Arc::new(MemoryBackend::default()))
+            .await
+            .unwrap();
+    let text = dev_keys(&net);
+    keystore
+        .import_development(&text, "dev/", &BackendChoice::Keyring, None)
+        .await
+        .unwrap();
+    let outbox = Outbox::new(keystore.database());
+    Net {
+        net,
+        _dir: dir,
+        wallet,
+        keystore,
+        outbox,
+    }
+}
+
+/// The devnet's development keys in its `dev-keys.json` shape.
+fn dev_keys(net: &Devnet) -> String {
+    let samples = net.samples().expect("the devnet has sample data");
+    let entry = |label: &str, k: &ed25519_dalek::SigningKey| {
+        serde_json::json!({
+            "label": label,
+            "public_key": hex::encode(k.verifying_key().to_bytes()),
+            "secret_key": hex::encode(k.to_bytes()),
+        })
+    };
+    serde_json::json!({
+        "warning": devnet::DEV_KEY_WARNING,
+        "governance": {"keys": samples.governance.iter().enumerate()
+            .map(|(i, k)| entry(&format!("governance-{i}"), k)).collect::<Vec<_>>()},
+        "issuers": samples.issuers.iter()
+            .map(|i| entry(i.spec.id.as_str(), &i.key)).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+fn inspect(notes: &str) -> Form {
+    Form::Inspect {
+        cert: "KE-KEPHIS/PH-2026-0001".into(),
+        agency: "KE-KEPHIS".into(),
+        location: "Port of Mombasa, berth 11".into(),
+        outcome: "compliant".into(),
+        notes: notes.into(),
+        inspected_at: None,
+    }
+}
+
+async fn proven_u64(wallet: &Wallet, key: &str) -> u64 {
+    wallet
+        .query(key, None)
+        .await
+        .unwrap()
+        .value
+        .map_or(0, |v| registry::state::decode_u64(&v).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inspection_is_reviewed_signed_queued_and_confirmed_by_proof() {
+    let n = start().await;
+    let form = inspect("seals intact");
+    let prepared = signing::prepare(&n.wallet, &n.keystore, &n.outbox, "dev/KE-KEPHIS", &form)
+        .await
+        .unwrap();
+    let r = &prepared.review;
+    assert_eq!(r.action, "record_inspection");
+    assert_eq!(r.chain_id, n.net.chain().chain_id());
+    assert_eq!(r.signer_label, "dev/KE-KEPHIS");
+    let key = n.keystore.get("dev/KE-KEPHIS").await.unwrap();
+    assert_eq!(r.signer, key.public_key);
+    let before = proven_u64(&n.wallet, &format!("account/{}", key.public_key)).await;
+    assert_eq!(r.sequence, before + 1, "the next sequence, proven");
+    let field = |name: &str| {
+        r.fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .value
+            .clone()
+    };
+    assert_eq!(field("location"), "Port of Mombasa, berth 11");
+    assert_eq!(field("notes"), "seals intact");
+    assert!(
+        r.checks.iter().any(|c| c.contains("KE-KEPHIS is active")),
+        "{:?}",
+        r.checks
+    );
+
+    // No confirmation of these bytes, no signature.
+    let wrong = Confirmation {
+        sign_bytes_sha256: "00".repeat(32),
+    };
+    let refused = signing::sign(&n.keystore, &n.outbox, &prepared, &wrong, None).await;
+    assert!(
+        matches!(refused, Err(SignError::NotConfirmed(_))),
+        "{refused:?}"
+    );
+    assert!(n.outbox.list(None).await.unwrap().is_empty());
+
+    let entry = signing::sign(
+        &n.keystore,
+        &n.outbox,
+        &prepared,
+        &Confirmation::of(&prepared.review),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(entry.state, OutboxState::Pending);
+    assert_eq!(entry.sequence, r.sequence);
+    // The stored bytes are the reviewed ones plus the signature.
+    let tx = hex::decode(&entry.tx_hex).unwrap();
+    assert_eq!(
+        &tx[..tx.len() - 64],
+        &prepared.sign_bytes()[registry::TX_SIGN_DOMAIN.len()..]
+    );
+
+    let report = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[entry.id], deadline())
+        .await
+        .unwrap();
+    let done = &report.entries[0];
+    assert_eq!(done.state, OutboxState::Confirmed, "{done:?}");
+    let height = done.height.unwrap();
+    // Its effect, read independently: the inspection is on the record at that height.
+    let len = n
+        .wallet
+        .query(
+            "inspection/KE-KEPHIS/PH-2026-0001/len",
+            Some(light_client::Height(height)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(registry::state::decode_u64(&len.value.unwrap()).unwrap(), 1);
+    assert_eq!(
+        proven_u64(&n.wallet, &format!("account/{}", key.public_key)).await,
+        r.sequence
+    );
+
+    let events: Vec<AuditEvent> = n
+        .outbox
+        .audit()
+        .entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            AuditEvent::Signed,
+            AuditEvent::Submitted,
+            AuditEvent::Confirmed
+        ]
+    );
+    let csv = n.outbox.audit().export(ExportFormat::Csv).await.unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.contains("dev/KE-KEPHIS"));
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_the_registry_would_refuse_are_refused_before_signing() {
+    let n = start().await;
+    let refuse = |label: &'static str, form: Form| {
+        let n = &n;
+        async move {
+            match signing::prepare(&n.wallet, &n.keystore, &n.outbox, label, &form).await {
+                Err(e) => e,
+                Ok(p) => panic!("prepared {form:?}: {:?}", p.review),
+            }
+        }
+    };
+    // Another issuer's certificate.
+    let e = refuse(
+        "dev/KE-KNCCI",
+        Form::Revoke {
+            cert: "KE-KEPHIS/PH-2026-0001".into(),
+            reason: "issued_in_error".into(),
+            note: String::new(),
+        },
+    )
+    .await;
+    assert_eq!(e.registry_code(), Some(21), "{e}");
+    // No such certificate.
+    let e = refuse(
+        "dev/KE-KEPHIS",
+        Form::Revoke {
+            cert: "KE-KEPHIS/NOPE-1".into(),
+            reason: "issued_in_error".into(),
+            note: String::new(),
+        },
+    )
+    .await;
+    assert_eq!(e.registry_code(), Some(12), "{e}");
+    // Already revoked (the third sample of each issuer is).
+    let e = refuse(
+        "dev/KE-KEPHIS",
+        Form::Revoke {
+            cert: "KE-KEPHIS/PH-2026-0003".into(),
+            reason: "other".into(),
+            note: String::new(),
+        },
+    )
+    .await;
+    assert_eq!(e.registry_code(), Some(13), "{e}");
+    // A removed agency cannot inspect.
+    let e = refuse("dev/KE-OLD-INSPECT", {
+        let Form::Inspect {
+            cert,
+            location,
+            outcome,
+            notes,
+            inspected_at,
+            ..
+        } = inspect("")
+        else {
+            unreachable!()
+        };
+        Form::Inspect {
+            cert,
+            agency: "KE-OLD-INSPECT".into(),
+            location,
+            outcome,
+            notes,
+            inspected_at,
+        }
+    })
+    .await;
+    assert_eq!(e.registry_code(), Some(8), "{e}");
+    // Governance only.
+    let e = refuse("dev/KE-KEPHIS", Form::Approve { proposal: 0 }).await;
+    assert_eq!(e.registry_code(), Some(5), "{e}");
+    let e = refuse("dev/governance-0", Form::Approve { proposal: 999 }).await;
+    assert_eq!(e.registry_code(), Some(15), "{e}");
+    // The genesis proposals are executed.
+    let e = refuse("dev/governance-1", Form::Approve { proposal: 0 }).await;
+    assert_eq!(e.registry_code(), Some(16), "{e}");
+    let e = refuse(
+        "dev/governance-0",
+        Form::Propose {
+            action: ProposalForm::SuspendIssuer {
+                id: "KE-OLD-INSPECT".into(),
+                reason: String::new(),
+            },
+            expires_at: None,
+        },
+    )
+    .await;
+    assert_eq!(e.registry_code(), Some(20), "{e}");
+    // A bad field names itself.
+    let e = refuse("dev/KE-KEPHIS", inspect(&"x".repeat(300))).await;
+    assert!(
+        matches!(&e, SignError::Form(f) if f.field == "notes"),
+        "{e}"
+    );
+    assert!(n.outbox.list(None).await.unwrap().is_empty());
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn governance_proposes_and_approves_and_a_rejection_keeps_the_registrys_reason() {
+    let n = start().await;
+    let sign = |label: &'static str, form: Form| {
+        let n = &n;
+        async move {
+            let p = signing::prepare(&n.wallet, &n.keystore, &n.outbox, label, &form)
+                .await
+                .unwrap();
+            signing::sign(
+                &n.keystore,
+                &n.outbox,
+                &p,
+                &Confirmation::of(&p.review),
+                None,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let proposals = proven_u64(&n.wallet, "gov/proposal/len").await;
+    let propose = sign(
+        "dev/governance-0",
+        Form::Propose {
+            action: ProposalForm::SuspendIssuer {
+                id: "KE-TRADE-LIC".into(),
+                reason: "audit pending".into(),
+            },
+            expires_at: None,
+        },
+    )
+    .await;
+    let r = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[propose.id], deadline())
+        .await
+        .unwrap();
+    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    let approve = sign(
+        "dev/governance-1",
+        Form::Approve {
+            proposal: proposals,
+        },
+    )
+    .await;
+    let r = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[approve.id], deadline())
+        .await
+        .unwrap();
+    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    let issuer = n.wallet.query("issuer/KE-TRADE-LIC", None).await.unwrap();
+    let record: registry::state::IssuerRecord =
+        registry::Canonical::from_bytes(&issuer.value.unwrap()).unwrap();
+    assert_eq!(record.status, registry::state::IssuerStatus::Suspended);
+
+    // Two revocations of the same certificate, both prepared before either is on the chain:
+    // the second is refused by the chain, with its reason kept.
+    let revoke = Form::Revoke {
+        cert: "KE-KEPHIS/PH-2026-0002".into(),
+        reason: "superseded".into(),
+        note: "replaced by PH-2026-0099".into(),
+    };
+    let first = sign("dev/KE-KEPHIS", revoke.clone()).await;
+    let second = sign("dev/KE-KEPHIS", revoke).await;
+    assert_eq!(second.sequence, first.sequence + 1, "after the queued one");
+    let r = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[first.id, second.id], deadline())
+        .await
+        .unwrap();
+    let by_id = |id| r.entries.iter().find(|e| e.id == id).unwrap().clone();
+    assert_eq!(by_id(first.id).state, OutboxState::Confirmed, "{r:?}");
+    let failed = by_id(second.id);
+    assert_eq!(failed.state, OutboxState::Failed, "{failed:?}");
+    assert_eq!(failed.code, Some(13), "{failed:?}");
+    assert!(
+        failed
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("already revoked"),
+        "{failed:?}"
+    );
+    // Retried: the same bytes, refused again for the same reason.
+    let retried = n.outbox.retry(&failed.id.to_string()).await.unwrap();
+    assert_eq!(retried.state, OutboxState::Pending);
+    let r = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[failed.id], deadline())
+        .await
+        .unwrap();
+    assert_eq!(r.entries[0].state, OutboxState::Failed);
+    assert_eq!(r.entries[0].code, Some(13));
+    // Discarded only when confirmed.
+    assert!(n.outbox.discard(&failed.tx_hash, false).await.is_err());
+    n.outbox.discard(&failed.tx_hash, true).await.unwrap();
+    assert!(n.outbox.get(&failed.id.to_string()).await.is_err());
+    let events: Vec<AuditEvent> = n
+        .outbox
+        .audit()
+        .entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert!(events.contains(&AuditEvent::Failed));
+    assert!(events.contains(&AuditEvent::Retried));
+    assert_eq!(events.last(), Some(&AuditEvent::Discarded));
+    n.net.shutdown().await;
+}
