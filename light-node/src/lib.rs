@@ -16,6 +16,7 @@
 mod clock;
 mod evidence;
 mod node;
+mod plan;
 mod provider;
 mod query;
 mod rpc;

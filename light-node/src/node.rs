@@ -35,6 +35,8 @@ pub struct NodeOptions {
     /// How long a witness may take to answer a cross-check or a status question before it
     /// counts as silent for this round (a silent witness must not hold up the sync).
     pub witness_deadline: Duration,
+    /// The new-block subscription's limits and keep-alive.
+    pub subscribe: SubscribeConfig,
 }
 
 impl Default for NodeOptions {
@@ -45,6 +47,7 @@ impl Default for NodeOptions {
             max_backward: 10_000,
             evidence_dir: None,
             witness_deadline: Duration::from_secs(3),
+            subscribe: SubscribeConfig::default(),
         }
     }
 }
@@ -565,63 +568,179 @@ impl LightNode {
         let target_height = target.height();
         fetched.insert(target_height, target);
         let mut trace = vec![anchor.clone()];
-        let mut bisection = Bisection::new(anchor.height(), target_height)
-            .map_err(|e| TraceError::Stuck(e.to_string()))?;
-        while let Step::Verify { height, .. } = bisection.next() {
-            let trusted = trace.last().expect("the trace starts with the anchor");
-            let untrusted = match fetched.remove(&height) {
-                Some(b) => Ok(b),
-                // The block after a trusted one is signed by the trusted next set: only its
-                // commit is fetched when it names that set.
-                None if Some(height) == trusted.height().increment() => {
-                    let known: Vec<ValidatorSet> = trusted
-                        .trusted_next_validators()
-                        .into_iter()
-                        .cloned()
-                        .collect();
-                    provider.light_block_known(Some(height), &known).await
-                }
-                None => provider.light_block(Some(height)).await,
+        // Planned once, when the target is out of the anchor's reach.
+        let mut planned = false;
+        'bisect: loop {
+            let from = trace
+                .last()
+                .expect("the trace starts with the anchor")
+                .height();
+            if from >= target_height {
+                break;
             }
-            .map_err(TraceError::Provider)?;
+            let mut bisection = Bisection::new(from, target_height)
+                .map_err(|e| TraceError::Stuck(e.to_string()))?;
+            while let Step::Verify { height, .. } = bisection.next() {
+                let trusted = trace.last().expect("the trace starts with the anchor");
+                let untrusted = match fetched.remove(&height) {
+                    Some(b) => Ok(b),
+                    // The block after a trusted one is signed by the trusted next set: only its
+                    // commit is fetched when it names that set.
+                    None if Some(height) == trusted.height().increment() => {
+                        let known: Vec<ValidatorSet> = trusted
+                            .trusted_next_validators()
+                            .into_iter()
+                            .cloned()
+                            .collect();
+                        provider.light_block_known(Some(height), &known).await
+                    }
+                    None => provider.light_block(Some(height)).await,
+                }
+                .map_err(TraceError::Provider)?;
+                let Some(state) = TrustedState::from_light_block(trusted) else {
+                    return Err(TraceError::Stuck(format!(
+                        "trusted block {} has no next validator set",
+                        trusted.height()
+                    )));
+                };
+                let verdict =
+                    verifier.verify_update_header(&untrusted, state, &self.inner.verify, now);
+                match &verdict {
+                    Verdict::Invalid(VerificationError::TrustedHeaderExpired {
+                        expires_at,
+                        ..
+                    }) => {
+                        return Err(TraceError::Expired {
+                            height: trusted.height(),
+                            expired_at: *expires_at,
+                        });
+                    }
+                    Verdict::Invalid(error) => {
+                        return Err(TraceError::Invalid {
+                            height,
+                            error: error.clone(),
+                        });
+                    }
+                    Verdict::NotEnoughTrust(_) => {
+                        fetched.insert(height, untrusted);
+                        if !planned && height == target_height {
+                            planned = true;
+                            let before = trace.len();
+                            self.follow_plan(
+                                verifier,
+                                provider,
+                                &mut trace,
+                                &mut fetched,
+                                target_height,
+                                now,
+                                &progress,
+                            )
+                            .await?;
+                            if trace.len() > before {
+                                let trusted_height = trace.last().expect("trace").height();
+                                fetched.retain(|h, _| *h > trusted_height);
+                                continue 'bisect;
+                            }
+                        }
+                    }
+                    Verdict::Success => {
+                        progress(height);
+                        trace.push(untrusted);
+                    }
+                }
+                bisection
+                    .record(height, &verdict)
+                    .map_err(|e| TraceError::Stuck(e.to_string()))?;
+                // Keep only blocks still ahead of the trusted height.
+                let trusted_height = bisection.trusted();
+                fetched.retain(|h, _| *h > trusted_height);
+            }
+            break;
+        }
+        Ok(trace)
+    }
+
+    /// Plans a path from the trace's last block to `target` ([`crate::plan`]), fetches the
+    /// path's commits in one batch (its validator sets were fetched while planning) and
+    /// verifies the path in order, each block against the last verified one, as bisection
+    /// would. Stops at the first block that does not verify from there or could not be
+    /// fetched (bisection goes on from the last verified block); an invalid block or an
+    /// expired trusted block ends the trace as in bisection.
+    #[allow(clippy::too_many_arguments)]
+    async fn follow_plan(
+        &self,
+        verifier: &mut Verifier,
+        provider: &Arc<dyn Provider>,
+        trace: &mut Vec<LightBlock>,
+        fetched: &mut HashMap<Height, LightBlock>,
+        target: Height,
+        now: Time,
+        progress: &impl Fn(Height),
+    ) -> Result<(), TraceError> {
+        let trusted = trace.last().expect("the trace starts with the anchor");
+        let Some(goal) = fetched.get(&target) else {
+            return Ok(());
+        };
+        let Some(plan) =
+            crate::plan::plan(&**provider, trusted, goal, self.inner.verify.trust_level).await
+        else {
+            return Ok(());
+        };
+        let mut known = plan.sets;
+        known.push(trusted.validators.clone());
+        known.extend(trusted.next_validators.clone());
+        let wanted: Vec<Height> = plan
+            .path
+            .iter()
+            .copied()
+            .filter(|h| !fetched.contains_key(h))
+            .collect();
+        let commits = provider.signed_headers(&wanted).await;
+        let blocks = futures_util::future::join_all(commits.into_iter().map(|commit| async {
+            match commit {
+                Ok(sh) => complete_light_block(&**provider, sh, None, &known).await,
+                Err(e) => Err(e),
+            }
+        }))
+        .await;
+        for (h, block) in wanted.iter().zip(blocks) {
+            match block {
+                Ok(block) => {
+                    fetched.insert(*h, block);
+                }
+                Err(e) => tracing::debug!(height = %h, error = %e, "planned block not fetched"),
+            }
+        }
+        for height in plan.path {
+            let Some(untrusted) = fetched.remove(&height) else {
+                break;
+            };
+            let trusted = trace.last().expect("the trace starts with the anchor");
             let Some(state) = TrustedState::from_light_block(trusted) else {
-                return Err(TraceError::Stuck(format!(
-                    "trusted block {} has no next validator set",
-                    trusted.height()
-                )));
+                break;
             };
             let verdict = verifier.verify_update_header(&untrusted, state, &self.inner.verify, now);
-            match &verdict {
+            match verdict {
+                Verdict::Success => {
+                    progress(height);
+                    trace.push(untrusted);
+                }
                 Verdict::Invalid(VerificationError::TrustedHeaderExpired {
                     expires_at, ..
                 }) => {
                     return Err(TraceError::Expired {
                         height: trusted.height(),
-                        expired_at: *expires_at,
+                        expired_at: expires_at,
                     });
                 }
-                Verdict::Invalid(error) => {
-                    return Err(TraceError::Invalid {
-                        height,
-                        error: error.clone(),
-                    });
-                }
+                Verdict::Invalid(error) => return Err(TraceError::Invalid { height, error }),
                 Verdict::NotEnoughTrust(_) => {
                     fetched.insert(height, untrusted);
-                }
-                Verdict::Success => {
-                    progress(height);
-                    trace.push(untrusted);
+                    break;
                 }
             }
-            bisection
-                .record(height, &verdict)
-                .map_err(|e| TraceError::Stuck(e.to_string()))?;
-            // Keep only blocks still ahead of the trusted height.
-            let trusted_height = bisection.trusted();
-            fetched.retain(|h, _| *h > trusted_height);
         }
-        Ok(trace)
+        Ok(())
     }
 
     /// Cross-checks the trace's last block with every witness; stores the trace when no
@@ -942,17 +1061,26 @@ impl LightNode {
         if let Err(e) = stored {
             tracing::error!(error = %e, "could not store the evidence");
         }
+        // Both chains are validly signed: the evidence names the validators who signed both,
+        // not which of the two nodes is honest. Neither is accused alone.
+        let height = primary_block.height();
         self.mark(
             witness.url(),
             Health::Forked,
             None,
-            Some("served a conflicting header".into()),
+            Some(format!(
+                "its header at height {height} conflicts with the primary's ({}): one of the two is lying",
+                primary.url()
+            )),
         );
         self.mark(
             primary.url(),
             Health::Forked,
             None,
-            Some("its header conflicts with a witness's".into()),
+            Some(format!(
+                "its header at height {height} conflicts with the witness's ({}): one of the two is lying",
+                witness.url()
+            )),
         );
         tracing::error!(height = %primary_block.height(), witness = witness.url(), "fork detected");
         let boxed = Box::new(report);
@@ -1085,7 +1213,7 @@ impl LightNode {
     /// or while it is broken or silent, it polls every `poll_interval`.
     pub async fn follow(&self, mut stop: watch::Receiver<bool>) {
         let poll = self.inner.options.poll_interval;
-        let mut blocks = NewBlocks::new(poll, SubscribeConfig::default());
+        let mut blocks = NewBlocks::new(poll, self.inner.options.subscribe.clone());
         loop {
             let synced = {
                 // While a sync waits on a slow node, the head keeps ageing: say so.

@@ -196,6 +196,39 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
             complete_light_block(self, signed_header, validators, known).await
         })
     }
+    /// [`Provider::header`] at each of `heights`, in order; one round trip where the node
+    /// takes JSON-RPC batches ([`crate::RpcProvider`] sends them), else concurrent requests.
+    fn headers<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<Header, ProviderError>>> {
+        Box::pin(futures_util::future::join_all(
+            heights.iter().map(|&h| self.header(h)),
+        ))
+    }
+
+    /// [`Provider::validators`] at each of `heights`, in order, batched like
+    /// [`Provider::headers`].
+    fn validator_sets<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<ValidatorSet, ProviderError>>> {
+        Box::pin(futures_util::future::join_all(
+            heights.iter().map(|&h| self.validators(h)),
+        ))
+    }
+
+    /// [`Provider::signed_header`] at each of `heights`, in order, batched like
+    /// [`Provider::headers`].
+    fn signed_headers<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<SignedHeader, ProviderError>>> {
+        Box::pin(futures_util::future::join_all(
+            heights.iter().map(|&h| self.signed_header(Some(h))),
+        ))
+    }
+
     /// `abci_query` with `prove=true` at state height `height`.
     fn abci_query<'a>(
         &'a self,

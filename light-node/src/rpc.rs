@@ -33,6 +33,9 @@ pub struct RpcConfig {
     pub max_response_bytes: usize,
     /// Validators asked for per `/validators` page (CometBFT's maximum is 100).
     pub validators_per_page: u32,
+    /// The most calls sent in one JSON-RPC batch (larger sets of calls go as several
+    /// batches, sent concurrently).
+    pub max_batch: usize,
 }
 
 impl Default for RpcConfig {
@@ -44,6 +47,7 @@ impl Default for RpcConfig {
             backoff: Duration::from_millis(250),
             max_response_bytes: 4 * 1024 * 1024,
             validators_per_page: 100,
+            max_batch: 40,
         }
     }
 }
@@ -228,6 +232,95 @@ impl RpcProvider {
         } else {
             ProviderError::Unreachable(e.to_string())
         }
+    }
+
+    /// The same call with each of `params`, in JSON-RPC batches of at most
+    /// [`RpcConfig::max_batch`] calls sent concurrently; answers each call's `result` in
+    /// order. A node that does not answer a batch with an array is asked one call at a time.
+    async fn call_many(&self, method: &str, params: &[Value]) -> Vec<Result<Value, ProviderError>> {
+        let size = self.config.max_batch.max(1);
+        let batches = params
+            .chunks(size)
+            .map(|chunk| self.call_batch(method, chunk));
+        futures_util::future::join_all(batches)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    async fn call_batch(
+        &self,
+        method: &str,
+        params: &[Value],
+    ) -> Vec<Result<Value, ProviderError>> {
+        if params.len() == 1 {
+            return vec![self.call(method, params[0].clone()).await];
+        }
+        let mut pause = self.config.backoff;
+        let mut attempt = 0;
+        loop {
+            match self.call_batch_once(method, params).await {
+                Ok(answers) => return answers,
+                Err(e) if e.is_silence() && attempt < self.config.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(e) if e.is_silence() => return vec![Err(e); params.len()],
+                // Batches refused (or too large as one answer): one call at a time.
+                Err(_) => {
+                    let calls = params.iter().map(|p| self.call(method, p.clone()));
+                    return futures_util::future::join_all(calls).await;
+                }
+            }
+        }
+    }
+
+    async fn call_batch_once(
+        &self,
+        method: &str,
+        params: &[Value],
+    ) -> Result<Vec<Result<Value, ProviderError>>, ProviderError> {
+        let n = params.len() as u64;
+        let first = self.next_id.fetch_add(n, Ordering::Relaxed);
+        let body: Vec<Value> = params
+            .iter()
+            .zip(first..)
+            .map(|(p, id)| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": p}))
+            .collect();
+        self.traffic.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .client
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let bytes = self.read_limited(response).await?;
+        if !status.is_success() {
+            return Err(ProviderError::Http(status.as_u16()));
+        }
+        let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(&bytes) else {
+            return Err(ProviderError::Malformed(format!(
+                "{method}: a batch answer that is not an array"
+            )));
+        };
+        let mut by_id = std::collections::HashMap::new();
+        for entry in entries {
+            if let Some(id) = entry.get("id").and_then(Value::as_u64) {
+                by_id.entry(id).or_insert(entry);
+            }
+        }
+        Ok((first..first + n)
+            .map(|id| match by_id.remove(&id) {
+                Some(entry) => envelope_result(entry, id),
+                None => Err(ProviderError::Malformed(format!(
+                    "{method}: the batch answer has no entry for call {id}"
+                ))),
+            })
+            .collect())
     }
 
     async fn validators_page(
@@ -420,6 +513,19 @@ fn parse<T: serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(malformed(what))
 }
 
+/// A `/header` result's header.
+fn header_of(mut result: Value) -> Result<Header, ProviderError> {
+    let header = result
+        .get_mut("header")
+        .map(Value::take)
+        .ok_or_else(|| ProviderError::Malformed("header: no header".into()))?;
+    parse(header, "header")
+}
+
+fn height_params(height: Height) -> Value {
+    json!({"height": height.value().to_string()})
+}
+
 fn hash_hex(text: &str, what: &'static str) -> Result<Hash, ProviderError> {
     let bytes = hex::decode(text).map_err(malformed(what))?;
     Hash::from_slice(&bytes).map_err(malformed(what))
@@ -463,15 +569,8 @@ impl Provider for RpcProvider {
 
     fn header(&self, height: Height) -> BoxFuture<'_, Result<Header, ProviderError>> {
         Box::pin(async move {
-            let params = json!({"height": height.value().to_string()});
-            match self.call("header", params).await {
-                Ok(mut result) => {
-                    let header = result
-                        .get_mut("header")
-                        .map(Value::take)
-                        .ok_or_else(|| ProviderError::Malformed("header: no header".into()))?;
-                    parse(header, "header")
-                }
+            match self.call("header", height_params(height)).await {
+                Ok(result) => header_of(result),
                 // CometBFT before v0.35 has no `/header`: the commit carries the header.
                 Err(ProviderError::Rpc { code: -32601, .. }) => {
                     Ok(self.signed_header(Some(height)).await?.header)
@@ -511,6 +610,106 @@ impl Provider for RpcProvider {
                 )));
             }
             ValidatorSet::new(validators, None).map_err(malformed("validators"))
+        })
+    }
+
+    fn headers<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<Header, ProviderError>>> {
+        Box::pin(async move {
+            let params: Vec<Value> = heights.iter().map(|&h| height_params(h)).collect();
+            let answers = self.call_many("header", &params).await;
+            let mut out = Vec::with_capacity(heights.len());
+            for (&h, answer) in heights.iter().zip(answers) {
+                out.push(match answer {
+                    Ok(result) => header_of(result).and_then(|header| {
+                        if header.height == h {
+                            Ok(header)
+                        } else {
+                            Err(ProviderError::Malformed(format!(
+                                "header: asked for height {h}, got {}",
+                                header.height
+                            )))
+                        }
+                    }),
+                    // No `/header` (CometBFT before v0.35): the single call falls back.
+                    Err(ProviderError::Rpc { code: -32601, .. }) => self.header(h).await,
+                    Err(e) => Err(height_error(e, h)),
+                });
+            }
+            out
+        })
+    }
+
+    fn validator_sets<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<ValidatorSet, ProviderError>>> {
+        Box::pin(async move {
+            let per_page = self.config.validators_per_page.max(1);
+            let params: Vec<Value> = heights
+                .iter()
+                .map(|h| {
+                    json!({
+                        "height": h.value().to_string(),
+                        "page": "1",
+                        "per_page": per_page.to_string(),
+                    })
+                })
+                .collect();
+            let answers = self.call_many("validators", &params).await;
+            let mut out = Vec::with_capacity(heights.len());
+            for (&h, answer) in heights.iter().zip(answers) {
+                let page = answer.map_err(|e| height_error(e, h)).and_then(|result| {
+                    parse_validators_response(&result.to_string()).map_err(malformed("validators"))
+                });
+                out.push(match page {
+                    // One page holds the whole set.
+                    Ok(page) if page.total == page.validators.len() as u64 => {
+                        if page.block_height == h {
+                            ValidatorSet::new(page.validators, None)
+                                .map_err(malformed("validators"))
+                        } else {
+                            Err(ProviderError::Malformed(format!(
+                                "validators: asked for height {h}, got {}",
+                                page.block_height
+                            )))
+                        }
+                    }
+                    // More pages: asked one after the other.
+                    Ok(_) => self.validators(h).await,
+                    Err(e) => Err(e),
+                });
+            }
+            out
+        })
+    }
+
+    fn signed_headers<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<SignedHeader, ProviderError>>> {
+        Box::pin(async move {
+            let params: Vec<Value> = heights.iter().map(|&h| height_params(h)).collect();
+            let answers = self.call_many("commit", &params).await;
+            heights
+                .iter()
+                .zip(answers)
+                .map(|(&h, answer)| {
+                    let result = answer.map_err(|e| height_error(e, h))?;
+                    let sh = parse_commit_response(&result.to_string())
+                        .map_err(|e| height_error(parse_error(e, "commit"), h))?
+                        .signed_header;
+                    if sh.header.height != h {
+                        return Err(ProviderError::Malformed(format!(
+                            "commit: asked for height {h}, got {}",
+                            sh.header.height
+                        )));
+                    }
+                    Ok(sh)
+                })
+                .collect()
         })
     }
 

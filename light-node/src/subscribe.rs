@@ -53,6 +53,12 @@ pub struct SubscribeConfig {
     /// Frames in a row that are not events (ignored and counted) before the connection is
     /// given up as broken.
     pub max_garbage_in_a_row: u32,
+    /// After this long without any frame from the node, a WebSocket ping is sent (a
+    /// connection dropped by a NAT or a proxy without a close is otherwise never noticed).
+    pub ping_after: Duration,
+    /// After a ping, the time allowed for any frame (the pong, or anything else) before the
+    /// connection is given up as dead and made again.
+    pub pong_timeout: Duration,
 }
 
 impl Default for SubscribeConfig {
@@ -63,6 +69,8 @@ impl Default for SubscribeConfig {
             backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
             max_garbage_in_a_row: 32,
+            ping_after: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -93,6 +101,9 @@ pub enum SubscribeError {
     /// Too many frames in a row that are not events.
     #[error("{0} frames in a row were not events")]
     Garbage(u32),
+    /// No frame, not even the pong, within the time allowed after a ping.
+    #[error("no answer to a ping within {} ms", .0.as_millis())]
+    NoPong(Duration),
 }
 
 /// The WebSocket endpoint of a JSON-RPC URL: `ws://` for `http://`, `wss://` for
@@ -201,6 +212,11 @@ pub struct NewBlockSubscription {
     garbage: u64,
     garbage_in_a_row: u32,
     max_garbage_in_a_row: u32,
+    ping_after: Duration,
+    pong_timeout: Duration,
+    /// When the ping still unanswered was sent.
+    ping_sent: Option<Instant>,
+    pings: u64,
 }
 
 impl NewBlockSubscription {
@@ -253,6 +269,10 @@ impl NewBlockSubscription {
             garbage: 0,
             garbage_in_a_row: 0,
             max_garbage_in_a_row: config.max_garbage_in_a_row.max(1),
+            ping_after: config.ping_after.max(Duration::from_millis(10)),
+            pong_timeout: config.pong_timeout.max(Duration::from_millis(10)),
+            ping_sent: None,
+            pings: 0,
         };
         let request = json!({
             "jsonrpc": "2.0",
@@ -285,6 +305,11 @@ impl NewBlockSubscription {
         self.garbage
     }
 
+    /// Pings sent so far because the connection was idle.
+    pub fn pings_sent(&self) -> u64 {
+        self.pings
+    }
+
     /// The height of the next event: "a block at this height is available". Unverified: it
     /// only says when to sync. Frames that are not events are ignored and counted.
     pub async fn next_height(&mut self) -> Result<Height, SubscribeError> {
@@ -312,13 +337,37 @@ impl NewBlockSubscription {
         Ok(())
     }
 
+    /// The next frame; pings the node when it has been idle for `ping_after`, and gives the
+    /// connection up when nothing arrives within `pong_timeout` of a ping.
     async fn next_frame(&mut self) -> Result<Frame, SubscribeError> {
         loop {
-            let message = match self.socket.next().await {
+            let wait = match self.ping_sent {
+                Some(sent) => (sent + self.pong_timeout).saturating_duration_since(Instant::now()),
+                None => self.ping_after,
+            };
+            let next = match tokio::time::timeout(wait, self.socket.next()).await {
+                Ok(next) => next,
+                Err(_) if self.ping_sent.is_some() => {
+                    return Err(SubscribeError::NoPong(self.pong_timeout));
+                }
+                Err(_) => {
+                    self.pings += 1;
+                    let payload = self.pings.to_be_bytes().to_vec();
+                    self.socket
+                        .send(Message::Ping(payload.into()))
+                        .await
+                        .map_err(|e| SubscribeError::Closed(e.to_string()))?;
+                    self.ping_sent = Some(Instant::now());
+                    continue;
+                }
+            };
+            let message = match next {
                 None => return Err(SubscribeError::Closed("closed by the node".into())),
                 Some(Err(e)) => return Err(SubscribeError::Closed(e.to_string())),
                 Some(Ok(m)) => m,
             };
+            // Any frame shows the connection is alive.
+            self.ping_sent = None;
             return Ok(match message {
                 Message::Text(text) => classify(text.as_str()),
                 Message::Binary(_) => Frame::Garbage,

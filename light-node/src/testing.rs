@@ -21,6 +21,9 @@ pub enum Behaviour {
     Garbage,
     /// Accepts the request and never answers (the caller's deadline must end the wait).
     Hang,
+    /// Serves its blocks honestly, but `header` answers claim that the validator set never
+    /// changes (the lowest block's hashes): a primary misleading the path planner.
+    MisleadingHeaders,
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +35,7 @@ struct State {
     requests: u64,
     light_blocks_served: u64,
     validator_sets_served: u64,
+    headers_served: u64,
 }
 
 /// A full node in memory.
@@ -100,6 +104,11 @@ impl MemoryProvider {
         self.state().light_blocks_served
     }
 
+    /// Headers served so far (`header` answers).
+    pub fn headers_served(&self) -> u64 {
+        self.state().headers_served
+    }
+
     /// Validator sets served so far (`validators` answers).
     pub fn validator_sets_served(&self) -> u64 {
         self.state().validator_sets_served
@@ -108,7 +117,7 @@ impl MemoryProvider {
     fn gate(&self) -> Result<(), ProviderError> {
         self.state().requests += 1;
         match *self.behaviour.lock().expect("behaviour lock") {
-            Behaviour::Honest | Behaviour::Hang => Ok(()),
+            Behaviour::Honest | Behaviour::Hang | Behaviour::MisleadingHeaders => Ok(()),
             Behaviour::Silent => Err(ProviderError::Timeout { secs: 1 }),
             Behaviour::Garbage => Err(ProviderError::Malformed("not JSON".into())),
         }
@@ -155,10 +164,19 @@ impl Provider for MemoryProvider {
 
     fn header(&self, height: Height) -> BoxFuture<'_, Result<Header, ProviderError>> {
         Box::pin(async move {
-            if *self.behaviour.lock().expect("behaviour lock") == Behaviour::Hang {
+            let behaviour = *self.behaviour.lock().expect("behaviour lock");
+            if behaviour == Behaviour::Hang {
                 std::future::pending::<()>().await;
             }
-            Ok(self.block(Some(height))?.signed_header.header)
+            let mut header = self.block(Some(height))?.signed_header.header;
+            if behaviour == Behaviour::MisleadingHeaders {
+                if let Some(first) = self.state().blocks.values().next() {
+                    header.validators_hash = first.signed_header.header.validators_hash;
+                    header.next_validators_hash = first.signed_header.header.validators_hash;
+                }
+            }
+            self.state().headers_served += 1;
+            Ok(header)
         })
     }
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use light_client::test_utils::validators;
-use light_client::Height;
+use light_client::{Height, LightBlock};
 use light_node::testing::Behaviour;
 use light_node::{AttackKind, Health, SyncError, SyncState};
 
@@ -49,6 +49,85 @@ async fn bisects_through_a_rotating_set() {
     assert!(s.primary.light_blocks_served() > 2);
     // Sets that change are fetched: never taken from the trusted ones by mistake.
     assert!(s.primary.validator_sets_served() > 1);
+}
+
+/// 9 equal validators, a third replaced every `period` blocks (as the devnet's rotating
+/// chain does every 1000).
+fn thirds_rotating_chain(n: u64, period: u64) -> Vec<LightBlock> {
+    let pool = validators("third", 9 + 3 * (n / period + 2) as usize, 10);
+    chain_with(
+        n,
+        |h| {
+            let k = ((h - 1) / period) as usize * 3;
+            pool[k..k + 9].to_vec()
+        },
+        |h| t(h * 5),
+    )
+}
+
+/// The fewest verification steps from block 1 to the last one, computed from the chain
+/// (greedy furthest-reachable: more than 1/3 of the trusted next set among the signers).
+fn fewest_steps(chain: &[LightBlock]) -> u64 {
+    let mut at = 0usize;
+    let mut steps = 0;
+    while at + 1 < chain.len() {
+        let trusted = chain[at].trusted_next_validators().unwrap();
+        let reach = (at + 1..chain.len())
+            .rev()
+            .find(|&i| {
+                let signers = &chain[i].validators;
+                let tallied: u64 = trusted
+                    .validators()
+                    .iter()
+                    .filter(|v| signers.find(&v.address).is_some())
+                    .map(|v| v.voting_power)
+                    .sum();
+                i == at + 1 || tallied * 3 > trusted.total_voting_power()
+            })
+            .unwrap();
+        at = reach;
+        steps += 1;
+    }
+    steps
+}
+
+#[tokio::test]
+async fn a_planned_path_through_rotations_fetches_the_fewest_light_blocks() {
+    let chain = thirds_rotating_chain(400, 20);
+    let fewest = fewest_steps(&chain);
+    assert!(fewest >= 5, "the chain needs several steps ({fewest})");
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    let head = s.node.sync().await.unwrap();
+    assert_eq!(head.height, Height(400));
+    assert_eq!(head.hash, chain[399].signed_header.header.hash());
+    // The checkpoint, then one light block per step (the latest among them): probes are
+    // headers and validator sets, never light blocks.
+    assert_eq!(s.primary.light_blocks_served(), 1 + fewest);
+    assert!(s.primary.headers_served() > 0);
+    // Every stored block is the primary's own, and each was verified in order.
+    let stored = s.node.store().len().await.unwrap();
+    assert_eq!(stored as u64, 1 + fewest);
+    assert_eq!(s.node.status().state, SyncState::Synced);
+}
+
+#[tokio::test]
+async fn misleading_probe_headers_only_cost_fetches() {
+    let chain = thirds_rotating_chain(200, 20);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.primary.set_behaviour(Behaviour::MisleadingHeaders);
+    let head = s.node.sync().await.unwrap();
+    // The plan was wrong; bisection took over from what verified; nothing false is trusted.
+    assert_eq!(head.height, Height(200));
+    assert_eq!(head.hash, chain[199].signed_header.header.hash());
+    for h in 1..=200u64 {
+        if let Some(stored) = s.node.store().get(Height(h)).await.unwrap() {
+            assert_eq!(
+                stored.signed_header.header.hash(),
+                chain[h as usize - 1].signed_header.header.hash()
+            );
+        }
+    }
+    assert_eq!(s.node.status().state, SyncState::Synced);
 }
 
 #[tokio::test]
@@ -167,6 +246,15 @@ async fn a_validly_signed_conflicting_witness_header_is_a_fork_with_evidence() {
         s.node.status().state,
         SyncState::ForkDetected { .. }
     ));
+    // Both nodes are marked, and neither is accused alone: one of the two is lying.
+    let nodes = s.node.status().nodes;
+    assert_eq!(nodes.len(), 2);
+    for node in &nodes {
+        assert_eq!(node.health, Health::Forked, "{}", node.url);
+        let detail = node.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("one of the two is lying"), "{detail}");
+        assert!(detail.contains("height 20"), "{detail}");
+    }
 
     // Recovery once the user removed the forked witness: back to the common height.
     s.node.recover_from_fork().await.unwrap();

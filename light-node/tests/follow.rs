@@ -74,6 +74,17 @@ async fn follow(
     witnesses: Vec<Arc<dyn Provider>>,
     poll: Duration,
 ) -> (LightNode, watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    follow_subscribed(net, primary, witnesses, poll, SubscribeConfig::default()).await
+}
+
+/// [`follow`] with the subscription's limits and keep-alive given.
+async fn follow_subscribed(
+    net: &Devnet,
+    primary: Arc<dyn Provider>,
+    witnesses: Vec<Arc<dyn Provider>>,
+    poll: Duration,
+    subscribe: SubscribeConfig,
+) -> (LightNode, watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let urls: Vec<String> = witnesses.iter().map(|w| w.url().to_owned()).collect();
     let config = chain_config(net, primary.url(), &urls);
     let identity = StoreIdentity {
@@ -88,6 +99,7 @@ async fn follow(
         poll_interval: poll,
         // A loaded machine must not make a fresh head look stale.
         stale_after_blocks: 1000,
+        subscribe,
         ..NodeOptions::default()
     };
     let node = LightNode::new(
@@ -256,6 +268,12 @@ enum Mode {
     Huge,
     /// Answers the subscription with an error.
     Refuse,
+    /// Acknowledges, then neither reads nor writes: pings go unanswered (a connection
+    /// dropped on the way without a close).
+    Deaf,
+    /// Acknowledges, answers pings (by reading), and after this many pings sends an event
+    /// at height 7.
+    EventAfterPings(usize),
     /// Acknowledges, pushes the devnet's next `events` heights, then says nothing.
     Quiet {
         /// Events pushed per connection.
@@ -354,6 +372,22 @@ async fn stand_in_over(mode: Mode, heights: Option<watch::Receiver<u64>>) -> Sta
                                 return;
                             }
                         }
+                    }
+                    Mode::Deaf => {
+                        // Holds the connection without reading it (so without pongs).
+                        std::future::pending::<()>().await;
+                    }
+                    Mode::EventAfterPings(pings) => {
+                        let mut seen = 0;
+                        while let Some(Ok(m)) = ws.next().await {
+                            if matches!(m, Message::Ping(_)) {
+                                seen += 1;
+                                if seen == pings {
+                                    let _ = ws.send(event(&id, 7)).await;
+                                }
+                            }
+                        }
+                        return;
                     }
                     Mode::Silent | Mode::Refuse => {}
                 }
@@ -667,5 +701,59 @@ async fn the_devnet_pushes_each_height_and_a_garbage_node_gives_no_subscription(
             .is_err(),
         "a timeout node pushes nothing"
     );
+    net.shutdown().await;
+}
+
+fn keepalive_config() -> SubscribeConfig {
+    SubscribeConfig {
+        ping_after: Duration::from_millis(50),
+        pong_timeout: Duration::from_millis(200),
+        ..SubscribeConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_subscription_pings_and_stays_while_the_node_answers() {
+    let node = stand_in(Mode::EventAfterPings(3)).await;
+    let mut sub = NewBlockSubscription::connect(&node.url, &keepalive_config())
+        .await
+        .unwrap();
+    // Nothing comes for three idle periods: the client pings each time, the node answers,
+    // the connection stays, and the event after the third ping arrives on it.
+    assert_eq!(sub.next_height().await.unwrap(), Height(7));
+    assert!(sub.pings_sent() >= 3, "{} pings", sub.pings_sent());
+    assert_eq!(node.subscriptions.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscription_whose_pongs_stop_is_given_up_and_made_again() {
+    let node = stand_in(Mode::Deaf).await;
+    let config = keepalive_config();
+    let mut sub = NewBlockSubscription::connect(&node.url, &config)
+        .await
+        .unwrap();
+    let err = sub.next_height().await.unwrap_err();
+    assert_eq!(err, SubscribeError::NoPong(config.pong_timeout));
+    assert_eq!(sub.pings_sent(), 1);
+
+    // The follow loop's task reconnects after such a loss: the node sees new subscriptions.
+    let net = start_net(vec![]).await;
+    let urls = net.rpc_urls().to_vec();
+    let (light, stopper, task) = follow_subscribed(
+        &net,
+        relay(&node, &urls[0]),
+        vec![rpc(&urls[1])],
+        Duration::from_millis(300),
+        config,
+    )
+    .await;
+    follows_by_polling(&net, &light, 2).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.subscriptions.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let n = node.subscriptions.load(Ordering::SeqCst);
+    assert!(n >= 3, "subscribed {n} times");
+    stop(stopper, task).await;
     net.shutdown().await;
 }

@@ -60,6 +60,10 @@ fn bump(a: &AtomicU64) {
     a.fetch_add(1, Ordering::Relaxed);
 }
 
+fn add(a: &AtomicU64, n: usize) {
+    a.fetch_add(n as u64, Ordering::Relaxed);
+}
+
 /// An [`RpcProvider`] whose calls are counted.
 #[derive(Debug)]
 pub struct Counted {
@@ -113,6 +117,30 @@ impl Provider for Counted {
     fn validators(&self, height: Height) -> BoxFuture<'_, Result<ValidatorSet, ProviderError>> {
         bump(&self.calls.validators);
         self.inner.validators(height)
+    }
+
+    fn headers<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<Header, ProviderError>>> {
+        add(&self.calls.headers, heights.len());
+        self.inner.headers(heights)
+    }
+
+    fn validator_sets<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<ValidatorSet, ProviderError>>> {
+        add(&self.calls.validators, heights.len());
+        self.inner.validator_sets(heights)
+    }
+
+    fn signed_headers<'a>(
+        &'a self,
+        heights: &'a [Height],
+    ) -> BoxFuture<'a, Vec<Result<SignedHeader, ProviderError>>> {
+        add(&self.calls.commits, heights.len());
+        self.inner.signed_headers(heights)
     }
 
     fn abci_query<'a>(

@@ -1,0 +1,196 @@
+//! Planning a skipping path before fetching it: where a trusted block cannot reach the target
+//! directly, headers probed in batches locate the heights where the validator set changes,
+//! one set per distinct hash is fetched, and the fewest steps whose trusted overlap passes
+//! are chosen greedily (furthest reachable first). Only a plan: every block of the path is
+//! still fetched whole and verified by `light_client` against its full validator set, and a
+//! step that does not verify hands over to bisection.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use light_client::{Address, Hash, Header, Height, LightBlock, TrustLevel, ValidatorSet};
+
+use crate::provider::Provider;
+
+/// Heights probed evenly between the trusted height and the target in the first round.
+const GRID: u64 = 64;
+/// Heights probed in each interval still holding an unlocated change, per round.
+const PER_INTERVAL: u64 = 3;
+/// The most headers probed for one plan (a node answering nonsense cannot make the planner
+/// ask forever), and the most rounds.
+const MAX_PROBES: usize = 8_192;
+const MAX_ROUNDS: usize = 16;
+
+/// A planned path: the heights to verify in order (the target last, when it is reachable)
+/// and the validator sets seen on the way (for completing the path's light blocks).
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Heights to verify, increasing.
+    pub path: Vec<Height>,
+    /// Validator sets fetched while planning.
+    pub sets: Vec<ValidatorSet>,
+}
+
+/// What a probed header says about the validator sets at its height and the next.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    validators: Hash,
+    next: Hash,
+}
+
+impl Point {
+    fn of(header: &Header) -> Point {
+        Point {
+            validators: header.validators_hash,
+            next: header.next_validators_hash,
+        }
+    }
+}
+
+/// Plans a path from `trusted` to `target` with headers and validator sets from `provider`.
+/// `None` when nothing useful can be planned (a gap of two or less, or the node does not
+/// answer the probes consistently): the caller bisects instead.
+pub(crate) async fn plan(
+    provider: &dyn Provider,
+    trusted: &LightBlock,
+    target: &LightBlock,
+    level: TrustLevel,
+) -> Option<Plan> {
+    let from = trusted.height().value();
+    let to = target.height().value();
+    if to <= from + 2 {
+        return None;
+    }
+    let mut points: BTreeMap<u64, Point> = BTreeMap::new();
+    points.insert(from, Point::of(&trusted.signed_header.header));
+    points.insert(to, Point::of(&target.signed_header.header));
+
+    // Round 1: an even grid. Then, while an interval's ends disagree (the set after its
+    // first height is not the set at its last), probe inside it.
+    let gap = to - from;
+    let mut asks: Vec<u64> = (1..=GRID.min(gap - 1))
+        .map(|k| from + k * gap / (GRID.min(gap - 1) + 1))
+        .filter(|h| *h > from && *h < to)
+        .collect();
+    asks.dedup();
+    let mut probed = 0usize;
+    for _ in 0..MAX_ROUNDS {
+        if asks.is_empty() || probed + asks.len() > MAX_PROBES {
+            break;
+        }
+        probed += asks.len();
+        let heights: Vec<Height> = asks.iter().map(|&h| Height(h)).collect();
+        for (h, answer) in asks.iter().zip(provider.headers(&heights).await) {
+            points.insert(*h, Point::of(&answer.ok()?));
+        }
+        asks = open_intervals(&points)?;
+    }
+
+    // One validator set per distinct hash, fetched at the first height known to have it.
+    let mut sets: HashMap<Hash, ValidatorSet> = HashMap::new();
+    for set in [
+        Some(&trusted.validators),
+        trusted.next_validators.as_ref(),
+        Some(&target.validators),
+        target.next_validators.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        sets.insert(set.hash(), set.clone());
+    }
+    let mut wanted: BTreeMap<Hash, u64> = BTreeMap::new();
+    for (&h, p) in &points {
+        for (hash, at) in [(p.validators, h), (p.next, h + 1)] {
+            if !sets.contains_key(&hash) {
+                let slot = wanted.entry(hash).or_insert(at);
+                *slot = (*slot).min(at);
+            }
+        }
+    }
+    let heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
+    for (hash, answer) in wanted.keys().zip(provider.validator_sets(&heights).await) {
+        let set = answer.ok()?;
+        if set.hash() != *hash {
+            return None;
+        }
+        sets.insert(*hash, set);
+    }
+
+    let path = greedy(&points, &sets, from, to, level);
+    (!path.is_empty()).then(|| Plan {
+        path,
+        sets: sets.into_values().collect(),
+    })
+}
+
+/// The heights to probe next: up to [`PER_INTERVAL`] evenly inside each interval between
+/// probed heights whose ends disagree. `None` when two adjacent headers contradict each
+/// other (the first names a next set the second is not signed by).
+fn open_intervals(points: &BTreeMap<u64, Point>) -> Option<Vec<u64>> {
+    let mut asks = Vec::new();
+    for ((&x, px), (&y, py)) in points.iter().zip(points.iter().skip(1)) {
+        if px.next == py.validators {
+            continue;
+        }
+        let inside = y - x - 1;
+        if inside == 0 {
+            return None;
+        }
+        let k = PER_INTERVAL.min(inside);
+        asks.extend((1..=k).map(|i| x + i * (y - x) / (k + 1)));
+    }
+    asks.dedup();
+    Some(asks)
+}
+
+/// Greedy furthest-reachable steps from `from` over the probed heights: a height is
+/// reachable from a trusted one when it is the next height signed by the trusted next set,
+/// or when validators of the trusted next set that belong to its set hold more than `level`
+/// of the trusted set's power (assuming they sign, as on a live chain; verification decides).
+fn greedy(
+    points: &BTreeMap<u64, Point>,
+    sets: &HashMap<Hash, ValidatorSet>,
+    from: u64,
+    to: u64,
+    level: TrustLevel,
+) -> Vec<Height> {
+    let members: HashMap<Hash, HashSet<Address>> = sets
+        .iter()
+        .map(|(hash, set)| (*hash, set.validators().iter().map(|v| v.address).collect()))
+        .collect();
+    let mut reach: HashMap<(Hash, Hash), bool> = HashMap::new();
+    let mut reaches = |trusted: Hash, signing: Hash| -> bool {
+        *reach.entry((trusted, signing)).or_insert_with(|| {
+            let (Some(set), Some(signers)) = (sets.get(&trusted), members.get(&signing)) else {
+                return false;
+            };
+            let tallied: u64 = set
+                .validators()
+                .iter()
+                .filter(|v| signers.contains(&v.address))
+                .map(|v| v.voting_power)
+                .sum();
+            tallied > level.power_needed(set.total_voting_power())
+        })
+    };
+    let mut path = Vec::new();
+    let mut at = from;
+    while at < to {
+        let trusted_next = points[&at].next;
+        let step = points
+            .range(at + 1..)
+            .rev()
+            .find(|(&h, p)| {
+                (h == at + 1 && p.validators == trusted_next) || reaches(trusted_next, p.validators)
+            })
+            .map(|(&h, _)| h);
+        match step {
+            Some(h) => {
+                path.push(Height(h));
+                at = h;
+            }
+            None => break,
+        }
+    }
+    path
+}
