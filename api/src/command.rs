@@ -2,7 +2,10 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{AppInfo, ChainImport, ChainPreview, NodeEdit, NodeStatus, Settings};
+use crate::{
+    AppInfo, ChainImport, ChainPreview, HistoryExport, HistoryQuery, NodeEdit, NodeStatus,
+    Settings, VerifyReport, VerifyRequest,
+};
 
 /// A command the UI sends to the backend.
 ///
@@ -57,6 +60,13 @@ commands! {
     NodeAddCmd = "node_add": NodeEdit => NodeStatus;
     /// Remove a full node.
     NodeRemoveCmd = "node_remove": NodeEdit => NodeStatus;
+    /// Verify a certificate (a scanned payload, an image or PDF, or a serial); the report is
+    /// kept in the history.
+    VerifyCmd = "verify": VerifyRequest => VerifyReport;
+    /// The history of verifications, newest first, filtered.
+    HistoryListCmd = "history_list": HistoryQuery => Vec<VerifyReport>;
+    /// The history as CSV or JSON text.
+    HistoryExportCmd = "history_export": HistoryExport => String;
 }
 
 /// An event the backend pushes to the UI.
@@ -96,7 +106,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 8);
+        assert_eq!(COMMANDS.len(), 11);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

@@ -9,14 +9,20 @@ mod command;
 mod error;
 mod settings;
 mod status;
+mod verify;
 
 pub use command::{
-    AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, Event, NodeAddCmd, NodeRemoveCmd,
-    NodeStatusCmd, NodeStatusEvent, SettingsGetCmd, SettingsSetCmd, COMMANDS, EVENTS,
+    AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, Event, HistoryExportCmd, HistoryListCmd,
+    NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, NodeStatusEvent, SettingsGetCmd, SettingsSetCmd,
+    VerifyCmd, COMMANDS, EVENTS,
 };
 pub use error::{ApiError, ErrorCode};
 pub use settings::{Language, Settings, Theme};
 pub use status::{
     AppInfo, ChainImport, ChainPreview, ChainSummary, ForkReport, NodeEdit, NodeHealth, NodeReport,
     NodeState, NodeStatus, TrustedHead,
+};
+pub use verify::{
+    CertificateView, Evidence, FileData, HistoryExport, HistoryQuery, IssuerView, RecordView,
+    RevocationView, Verdict, VerifyInput, VerifyReport, VerifyRequest,
 };

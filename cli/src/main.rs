@@ -4,6 +4,7 @@ mod decode;
 mod keys;
 mod node;
 mod output;
+mod verify;
 mod verify_header;
 
 use std::process::ExitCode;
@@ -68,6 +69,26 @@ enum Command {
     /// {"file", "error": {"kind", "message"}} for a file that cannot be read. Exits 0 when
     /// every file was read (with or without codes), 2 when any could not be.
     Decode(decode::Args),
+    /// Verify a trade certificate: its QR code in an image or PDF, its QR text (--payload), or
+    /// its id (--serial), proven against verified headers (or --offline from what this device
+    /// proved before). Every verification is kept in the history.
+    ///
+    /// Prints one JSON object: {"verdict", "reason" (one plain sentence), "certificate_id",
+    /// "certificate" (the fields read from the code), "evidence": {"mode": "online" |
+    /// "offline", "proven_height", "header_height", "header_time", "proof": "verified" |
+    /// "not_needed" | "failed", "nodes", "issuer", "record", "document_sha256",
+    /// "document_matches", "mismatch", "not_ours", "cannot_verify", "detail"}, "source",
+    /// "file", "checked_at", "history_id"}.
+    ///
+    /// Exit code per verdict: 0 valid, 10 revoked, 11 expired, 12 not_yet_valid, 13
+    /// unknown_issuer, 14 issuer_removed, 15 issuer_suspended, 16 not_registered, 17
+    /// tampered, 18 not_ours, 20 cannot_verify (no network, node lying, fork detected, trust
+    /// expired: "evidence.cannot_verify" says which). 2: bad input (an unreadable file, a file
+    /// with no QR code, a malformed id), with {"error": {"kind", "message"}}; nothing is kept.
+    Verify(verify::Args),
+    /// The history of verifications: list (JSON Lines) or export (CSV or JSON), filtered by
+    /// verdict, text and time.
+    History(verify::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,5 +100,7 @@ fn main() -> ExitCode {
         Command::Query(args) => node::query(&args),
         Command::Decode(args) => decode::run(&args),
         Command::Keys(args) => keys::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::History(args) => verify::history(&args),
     }
 }

@@ -43,13 +43,13 @@ pub struct QueryArgs {
 
 /// Exit codes.
 const NOT_VERIFIED: u8 = 1;
-fn error(kind: &str, message: &str, code: u8) -> ExitCode {
+pub(crate) fn error(kind: &str, message: &str, code: u8) -> ExitCode {
     print(&json!({"error": {"kind": kind, "message": message}}));
     eprintln!("error: {message}");
     ExitCode::from(code)
 }
 
-fn wallet_error(e: &WalletError) -> ExitCode {
+pub(crate) fn wallet_error(e: &WalletError) -> ExitCode {
     let (kind, code) = match e {
         WalletError::InvalidRequest(_) => ("invalid_request", BAD_INPUT),
         WalletError::NotConfigured => ("not_configured", BAD_INPUT),
@@ -79,7 +79,18 @@ fn sync_kind(e: &light_node::SyncError) -> &'static str {
     }
 }
 
-async fn open(args: &ChainArgs) -> Result<Wallet, ExitCode> {
+/// Opens the wallet over the chain config and starts its light node (not following).
+pub(crate) async fn open(args: &ChainArgs) -> Result<Wallet, ExitCode> {
+    let wallet = open_only(args).await?;
+    wallet
+        .start_node(false)
+        .await
+        .map_err(|e| wallet_error(&e))?;
+    Ok(wallet)
+}
+
+/// Opens the wallet's directories over the chain config, without starting the light node.
+pub(crate) async fn open_only(args: &ChainArgs) -> Result<Wallet, ExitCode> {
     let text = std::fs::read_to_string(&args.chain_config).map_err(|e| {
         error(
             "invalid_request",
@@ -98,12 +109,7 @@ async fn open(args: &ChainArgs) -> Result<Wallet, ExitCode> {
     let mut wc = WalletConfig::new(dir.clone(), dir);
     wc.chain_config = Some(args.chain_config.clone());
     wc.node.in_memory = args.in_memory;
-    let wallet = Wallet::open(wc).await.map_err(|e| wallet_error(&e))?;
-    wallet
-        .start_node(false)
-        .await
-        .map_err(|e| wallet_error(&e))?;
-    Ok(wallet)
+    Wallet::open(wc).await.map_err(|e| wallet_error(&e))
 }
 
 /// The status as scripts read it.

@@ -4,8 +4,9 @@
 
 use tauri::State;
 use tradeseal_api::{
-    ApiError, AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, NodeAddCmd, NodeRemoveCmd,
-    NodeStatusCmd, SettingsGetCmd, SettingsSetCmd,
+    ApiError, AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, HistoryExportCmd,
+    HistoryListCmd, NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, SettingsGetCmd, SettingsSetCmd,
+    VerifyCmd,
 };
 use tradeseal_wallet::Wallet;
 
@@ -73,4 +74,29 @@ pub async fn node_remove(
     request: Request<NodeRemoveCmd>,
 ) -> Answer<NodeRemoveCmd> {
     wallet.node_remove(&request.url).await.map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn verify(wallet: State<'_, Wallet>, request: Request<VerifyCmd>) -> Answer<VerifyCmd> {
+    wallet.verify(&request).await.map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn history_list(
+    wallet: State<'_, Wallet>,
+    request: Request<HistoryListCmd>,
+) -> Answer<HistoryListCmd> {
+    wallet.history_list(&request).await.map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn history_export(
+    wallet: State<'_, Wallet>,
+    request: Request<HistoryExportCmd>,
+) -> Answer<HistoryExportCmd> {
+    wallet
+        .history()
+        .export(&request.query, &request.format)
+        .await
+        .map_err(to_api)
 }

@@ -41,6 +41,9 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::chain_import,
             commands::node_add,
             commands::node_remove,
+            commands::verify,
+            commands::history_list,
+            commands::history_export,
         ])
 }
 

@@ -19,24 +19,29 @@
 pub mod audit;
 mod chain;
 mod error;
+pub mod history;
 pub mod keystore;
 mod node;
 pub mod outbox;
 mod proofs;
 mod settings;
 pub mod signing;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use light_node::{Clock, Proven, QueryRequest, SystemClock};
 use tokio::sync::watch;
-use tradeseal_api::{AppInfo, ChainPreview, NodeStatus, Settings};
+use tradeseal_api::{
+    AppInfo, ChainPreview, HistoryQuery, NodeStatus, Settings, VerifyReport, VerifyRequest,
+};
 
 pub use chain::{
     fingerprint, parse_text, same_root, summary, ChainFiles, ChainSource, CHAIN_CONFIG_ENV,
 };
 pub use error::WalletError;
+pub use history::History;
 pub use node::{to_api, NodeService, NodeServiceConfig};
 pub use proofs::{registry_query, RegistryProofs};
 pub use settings::SettingsStore;
@@ -76,6 +81,8 @@ pub struct Wallet {
     /// The user's settings.
     pub settings: SettingsStore,
     node: NodeService,
+    history: History,
+    clock: Arc<dyn Clock>,
 }
 
 impl Wallet {
@@ -90,9 +97,12 @@ impl Wallet {
             Some(path) => ChainFiles::with_fixed(&config.config_dir, Some(path)),
             None => ChainFiles::new(&config.config_dir),
         };
+        let history = History::open(&config.data_dir).await?;
         Ok(Wallet {
             settings: SettingsStore::open(config.config_dir.join("settings.json")),
-            node: NodeService::new(files, config.data_dir, config.clock, config.node),
+            node: NodeService::new(files, config.data_dir, config.clock.clone(), config.node),
+            history,
+            clock: config.clock,
         })
     }
 
@@ -191,6 +201,78 @@ impl Wallet {
             height,
         };
         Ok(node.query(&request, &RegistryProofs).await?)
+    }
+}
+
+impl Wallet {
+    /// Verifies a certificate (and a document given with it) and keeps the report in the
+    /// history; `offline` judges from local knowledge only. Errors are for input that could
+    /// not be read (nothing was verified); every verification, CANNOT VERIFY included,
+    /// answers a report.
+    pub async fn verify(&self, request: &VerifyRequest) -> Result<VerifyReport, WalletError> {
+        let (read, source) = verify::read_input(&request.input)?;
+        let document = request
+            .document
+            .as_ref()
+            .map(verify::document_sha256)
+            .transpose()?;
+        let document = document.as_ref();
+        let offline = request.offline;
+        let now = u64::try_from(self.clock.now().unix_seconds()).unwrap_or(0);
+        let mut report = match verify::target(&read) {
+            Err((kind, detail)) => verify::not_ours_report(kind, detail),
+            Ok(_) if offline => verify::cannot_verify_report(
+                &read,
+                document,
+                &verify::Unknowable {
+                    kind: "offline_data_missing",
+                    detail: "no proven issuer registry and revocation log on this device".into(),
+                },
+                true,
+            ),
+            Ok(id) => match self.prove_certificate(id).await {
+                Ok((chain_id, proven)) => {
+                    let verdict = verify::judge(&read, &proven, document, &chain_id, now);
+                    verify::online_report(&read, &proven, document, &verdict)
+                }
+                Err(e) => {
+                    verify::cannot_verify_report(&read, document, &verify::unknowable(&e), false)
+                }
+            },
+        };
+        report.source = source.kind;
+        report.file = source.file;
+        report.checked_at = now;
+        report.history_id = self.history.add(&report).await?;
+        Ok(report)
+    }
+
+    /// Proves a certificate's record and its issuer's record at one state height.
+    async fn prove_certificate(
+        &self,
+        id: &registry::CertId,
+    ) -> Result<(String, verify::ProvenPair), WalletError> {
+        let config = self.node.chain_config().ok_or(WalletError::NotConfigured)?;
+        let (cert_key, issuer_key) = verify::keys_for(id);
+        let cert = self.query(&cert_key, None).await?;
+        let issuer = self.query(&issuer_key, Some(cert.height)).await?;
+        let pair = verify::ProvenPair {
+            record: verify::decode_proven(&cert, "certificate record")?,
+            issuer: verify::decode_proven(&issuer, "issuer record")?,
+            issuer_node: issuer.node,
+            cert_proof: cert,
+        };
+        Ok((config.chain_id.as_str().to_owned(), pair))
+    }
+
+    /// The verification history.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The history, newest first, filtered.
+    pub async fn history_list(&self, q: &HistoryQuery) -> Result<Vec<VerifyReport>, WalletError> {
+        self.history.list(q).await
     }
 }
 

@@ -2,4 +2,5 @@
 
 mod crash;
 mod decode;
+mod verify;
 mod verify_header;

@@ -1,0 +1,693 @@
+//! Verifying a certificate: read the input (payload, image, PDF or serial), prove the
+//! certificate's record and its issuer's record against one verified header, judge them
+//! (`registry::online`), and say it in a sentence with the evidence.
+//!
+//! The two rules this module keeps: a lying node never yields VALID (every value is proven
+//! against a header the light node verified, or the verdict is CANNOT VERIFY), and a failure
+//! to reach the network never yields INVALID, REVOKED or NOT REGISTERED (it is CANNOT VERIFY,
+//! with why).
+
+use base64::Engine as _;
+use light_node::{Proven, QueryError, SyncError};
+use registry::online::{self, Mismatch, OnlineVerdict, ProvenFacts};
+use registry::qr::{self, QrError};
+use registry::state::{CertRecord, IssuerRecord, IssuerStatus};
+use registry::{keys, Canonical, CertId, SignedCertificate};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use tradeseal_api::{
+    CertificateView, Evidence, FileData, IssuerView, RecordView, RevocationView, Verdict,
+    VerifyInput, VerifyReport,
+};
+
+use crate::WalletError;
+
+/// What the input held, once read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// A certificate code.
+    Certificate {
+        /// The signed certificate.
+        signed: Box<SignedCertificate>,
+        /// The SHA-256 of the PDF it was scanned from, if it came from one (reported, not
+        /// judged: a printed certificate is not its own document).
+        file_sha256: Option<[u8; 32]>,
+    },
+    /// A certificate id alone.
+    Serial(CertId),
+    /// Something that is not a Tradeseal certificate code.
+    NotOurs {
+        /// `foreign`, `newer_version`, `damaged`, `too_long`, `empty`.
+        kind: &'static str,
+        /// The technical detail.
+        detail: String,
+    },
+}
+
+/// The source of the input, for the report and the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// `camera`, `paste`, `payload`, `image`, `pdf`, `serial`.
+    pub kind: String,
+    /// The file's name, for files.
+    pub file: Option<String>,
+}
+
+/// Reads what the user gave: decodes the QR code of an image or PDF, parses a payload or an
+/// id. A file that cannot be read, or that holds no QR code, is an error (nothing was
+/// verified); a code that is not ours is a [`Read::NotOurs`] verdict.
+pub fn read_input(input: &VerifyInput) -> Result<(Read, Source), WalletError> {
+    match input {
+        VerifyInput::Payload { text, origin } => {
+            let kind = match origin.as_str() {
+                "camera" | "paste" => origin.clone(),
+                _ => "payload".to_owned(),
+            };
+            Ok((
+                read_payload(text.trim().as_bytes(), None),
+                Source { kind, file: None },
+            ))
+        }
+        VerifyInput::File { name, base64 } => read_file(name, &file_bytes(name, base64)?),
+        VerifyInput::Serial { id } => {
+            let id = CertId::parse(id.trim()).map_err(|e| {
+                WalletError::InvalidRequest(format!(
+                    "{:?} is not a certificate id (ISSUER/SERIAL): {e}",
+                    id.trim()
+                ))
+            })?;
+            Ok((
+                Read::Serial(id),
+                Source {
+                    kind: "serial".into(),
+                    file: None,
+                },
+            ))
+        }
+    }
+}
+
+/// A file's bytes from base64, within [`tradeseal_scan::MAX_FILE_BYTES`].
+pub fn file_bytes(name: &str, base64: &str) -> Result<Vec<u8>, WalletError> {
+    let limit = tradeseal_scan::MAX_FILE_BYTES;
+    if base64.len() > limit / 3 * 4 + 8 {
+        return Err(WalletError::InvalidRequest(format!(
+            "{name} is larger than {} MB",
+            limit / 1_000_000
+        )));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(base64.as_bytes())
+        .map_err(|e| WalletError::InvalidRequest(format!("{name}: not base64: {e}")))
+}
+
+/// The SHA-256 of a document given to check against the certificate.
+pub fn document_sha256(doc: &FileData) -> Result<[u8; 32], WalletError> {
+    Ok(Sha256::digest(file_bytes(&doc.name, &doc.base64)?).into())
+}
+
+/// Reads an image or PDF's bytes (see [`read_input`]).
+pub fn read_file(name: &str, bytes: &[u8]) -> Result<(Read, Source), WalletError> {
+    let scan = tradeseal_scan::decode_bytes(bytes)
+        .map_err(|e| WalletError::InvalidRequest(format!("{name}: {e}")))?;
+    let source = Source {
+        kind: if scan.pdf_sha256.is_some() {
+            "pdf"
+        } else {
+            "image"
+        }
+        .into(),
+        file: Some(name.to_owned()),
+    };
+    // Ours first: a certificate page may carry other codes (a company's URL).
+    let code = scan
+        .codes
+        .iter()
+        .find(|c| c.bytes.starts_with(b"TS"))
+        .or_else(|| scan.codes.first())
+        .ok_or_else(|| {
+            WalletError::InvalidRequest(format!(
+                "no QR code found in {name}: hold the code flat, in focus and filling a third of the picture"
+            ))
+        })?;
+    Ok((read_payload(&code.bytes, scan.pdf_sha256), source))
+}
+
+fn read_payload(bytes: &[u8], file_sha256: Option<[u8; 32]>) -> Read {
+    match qr::decode(bytes) {
+        Ok(signed) => Read::Certificate {
+            signed: Box::new(signed),
+            file_sha256,
+        },
+        Err(e) => Read::NotOurs {
+            kind: match &e {
+                QrError::Empty => "empty",
+                QrError::TooLong { .. } => "too_long",
+                QrError::Foreign => "foreign",
+                QrError::UnsupportedVersion(_) => "newer_version",
+                QrError::Base45(_) | QrError::Certificate(_) | QrError::PayloadTooLarge { .. } => {
+                    "damaged"
+                }
+            },
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// The proven state a verdict rests on.
+#[derive(Debug, Clone)]
+pub struct ProvenPair {
+    /// `cert/<issuer>/<serial>`.
+    pub record: Option<CertRecord>,
+    /// `issuer/<id>`.
+    pub issuer: Option<IssuerRecord>,
+    /// The proofs' height, header and nodes.
+    pub cert_proof: Proven,
+    /// The issuer proof's node.
+    pub issuer_node: String,
+}
+
+/// Why a verdict could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknowable {
+    /// `no_network`, `node_lying`, `fork_detected`, `trust_expired`, `not_configured`,
+    /// `offline_data_missing`.
+    pub kind: &'static str,
+    /// The technical detail.
+    pub detail: String,
+}
+
+/// Classifies a failure to prove into what the user is told.
+pub fn unknowable(e: &WalletError) -> Unknowable {
+    let kind = match e {
+        WalletError::NotConfigured => "not_configured",
+        WalletError::Sync(s) | WalletError::Query(QueryError::Sync(s)) => match s {
+            SyncError::TrustExpired { .. } => "trust_expired",
+            SyncError::ForkDetected(_) => "fork_detected",
+            _ => "no_network",
+        },
+        // Each node's failure is listed; one whose answer failed its checks lied.
+        WalletError::Query(QueryError::Unproven(why)) if lied(why) => "node_lying",
+        _ => "no_network",
+    };
+    Unknowable {
+        kind,
+        detail: e.to_string(),
+    }
+}
+
+fn lied(why: &str) -> bool {
+    [
+        "proof rejected",
+        "answered for",
+        "without a proof",
+        "names another key",
+    ]
+    .iter()
+    .any(|m| why.contains(m))
+}
+
+/// Judges what was read against what was proven, at `now` (unix seconds); `document` is the
+/// SHA-256 of a document given to check.
+pub fn judge(
+    read: &Read,
+    proven: &ProvenPair,
+    document: Option<&[u8; 32]>,
+    chain_id: &str,
+    now: u64,
+) -> OnlineVerdict {
+    match read {
+        Read::Certificate { signed, .. } => {
+            let facts = ProvenFacts {
+                chain_id,
+                record: proven.record.as_ref(),
+                issuer: proven.issuer.as_ref(),
+                now,
+            };
+            online::judge(signed, &facts, document)
+        }
+        Read::Serial(_) => {
+            let verdict = online::judge_record(proven.record.as_ref(), proven.issuer.as_ref(), now);
+            match (&verdict, document, proven.record.as_ref()) {
+                (OnlineVerdict::UnknownIssuer | OnlineVerdict::NotRegistered, _, _)
+                | (_, None, _)
+                | (_, _, None) => verdict,
+                (_, Some(doc), Some(r)) if r.document_hash.as_ref() != Some(doc) => {
+                    OnlineVerdict::Tampered {
+                        mismatch: Mismatch::Document,
+                    }
+                }
+                _ => verdict,
+            }
+        }
+        // Never judged: callers answer NOT A TRADESEAL CODE first (see `target`).
+        Read::NotOurs { .. } => OnlineVerdict::NotRegistered,
+    }
+}
+
+/// The id to prove, or what the code was instead (`kind`, `detail`) when it is not ours.
+pub fn target(read: &Read) -> Result<&CertId, (&'static str, &str)> {
+    match read {
+        Read::Certificate { signed, .. } => Ok(&signed.certificate.id),
+        Read::Serial(id) => Ok(id),
+        Read::NotOurs { kind, detail } => Err((kind, detail)),
+    }
+}
+
+/// The id read, if any.
+pub fn id_of(read: &Read) -> Option<&CertId> {
+    match read {
+        Read::Certificate { signed, .. } => Some(&signed.certificate.id),
+        Read::Serial(id) => Some(id),
+        Read::NotOurs { .. } => None,
+    }
+}
+
+/// Decodes a proven value of a known type.
+pub fn decode_proven<T: Canonical>(p: &Proven, what: &str) -> Result<Option<T>, WalletError> {
+    p.value
+        .as_deref()
+        .map(T::from_bytes)
+        .transpose()
+        .map_err(|e| {
+            WalletError::InvalidRequest(format!(
+                "the chain's {what} at height {} does not decode: {e}",
+                p.height.value()
+            ))
+        })
+}
+
+/// The state keys of a certificate and its issuer.
+pub fn keys_for(id: &CertId) -> (String, String) {
+    let s = |k: Vec<u8>| String::from_utf8_lossy(&k).into_owned();
+    (s(keys::cert(id)), s(keys::issuer(&id.issuer)))
+}
+
+fn name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|j| j.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The certificate as the report shows it.
+pub fn certificate_view(s: &SignedCertificate) -> CertificateView {
+    let c = &s.certificate;
+    CertificateView {
+        id: c.id.to_string(),
+        issuer: c.id.issuer.to_string(),
+        serial: c.id.serial.to_string(),
+        kind: name(&c.kind),
+        exporter: format!("{} ({})", c.exporter.name, c.exporter.country),
+        importer: format!("{} ({})", c.importer.name, c.importer.country),
+        goods: format!(
+            "{} — HS {}, {} {}",
+            c.goods.description, c.goods.hs_code, c.goods.quantity, c.goods.unit
+        ),
+        origin: c.origin.to_string(),
+        destination: c.destination.to_string(),
+        issued_at: c.issued_at,
+        expires_at: c.expires_at,
+        transport: c.transport.clone(),
+        invoice: c.invoice.clone(),
+        remarks: c.remarks.clone(),
+        document_hash: c.document_hash.map(hex::encode),
+    }
+}
+
+fn record_view(r: &CertRecord) -> RecordView {
+    RecordView {
+        kind: name(&r.kind),
+        content_hash: hex::encode(r.content_hash),
+        document_hash: r.document_hash.map(hex::encode),
+        issued_at: r.issued_at,
+        expires_at: r.expires_at,
+        registered_height: r.registered_height,
+        registered_time: r.registered_time,
+        revocation: r.revocation.as_ref().map(|rv| RevocationView {
+            reason: name(&rv.reason),
+            note: rv.note.clone(),
+            time: rv.time,
+            height: rv.height,
+            by: name(&rv.by),
+        }),
+    }
+}
+
+fn issuer_view(i: &IssuerRecord) -> IssuerView {
+    IssuerView {
+        id: i.spec.id.to_string(),
+        legal_name: i.spec.legal_name.clone(),
+        country: i.spec.country.to_string(),
+        status: name(&i.status),
+        status_since: i.status_since,
+        status_reason: i.status_reason.clone(),
+    }
+}
+
+/// A date as a trader reads it (UTC, day precision).
+pub fn day(unix: u64) -> String {
+    let t = i64::try_from(unix)
+        .ok()
+        .and_then(|s| light_client::Time::from_unix(s, 0).ok());
+    match t {
+        Some(t) => t.to_rfc3339().chars().take(10).collect(),
+        None => unix.to_string(),
+    }
+}
+
+/// An instant as RFC 3339 (UTC).
+pub fn instant(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| light_client::Time::from_unix(s, 0).ok())
+        .map_or_else(|| unix.to_string(), light_client::Time::to_rfc3339)
+}
+
+/// The report for a proven verdict.
+pub fn online_report(
+    read: &Read,
+    proven: &ProvenPair,
+    document: Option<&[u8; 32]>,
+    verdict: &OnlineVerdict,
+) -> VerifyReport {
+    let issuer_name = proven
+        .issuer
+        .as_ref()
+        .map(|i| i.spec.legal_name.clone())
+        .or_else(|| id_of(read).map(|id| id.issuer.to_string()))
+        .unwrap_or_default();
+    let serial_only = matches!(read, Read::Serial(_));
+    let (v, reason, mismatch) = match verdict {
+        OnlineVerdict::Valid if serial_only => (
+            Verdict::Valid,
+            format!(
+                "A current certificate with this number is registered by {issuer_name}. Compare every detail below with the paper: a number alone does not prove the paper is genuine."
+            ),
+            None,
+        ),
+        OnlineVerdict::Valid => (
+            Verdict::Valid,
+            format!(
+                "Genuine: issued by {issuer_name}, registered on the chain exactly as shown, not revoked and in date."
+            ),
+            None,
+        ),
+        OnlineVerdict::UnknownIssuer => (
+            Verdict::UnknownIssuer,
+            "The issuer named on this certificate is not a registered issuer: do not accept it."
+                .to_owned(),
+            None,
+        ),
+        OnlineVerdict::NotRegistered => (
+            Verdict::NotRegistered,
+            format!(
+                "{issuer_name} never registered a certificate with this number: do not accept it until the issuer confirms it."
+            ),
+            None,
+        ),
+        OnlineVerdict::Tampered { mismatch } => (
+            Verdict::Tampered,
+            match mismatch {
+                Mismatch::Signature => "This certificate was altered or forged: its issuer's signature does not match its text. Do not accept it.".to_owned(),
+                Mismatch::Document => "The document given is not the one this certificate was issued with: it was altered or swapped. Do not accept it.".to_owned(),
+                _ => "This certificate does not match what its issuer registered on the chain: do not accept it.".to_owned(),
+            },
+            Some(name(mismatch)),
+        ),
+        OnlineVerdict::Revoked { reason, time, note } => {
+            let why = name(reason).replace('_', " ");
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({note})")
+            };
+            (
+                Verdict::Revoked,
+                format!(
+                    "Revoked by its issuer on {}: {why}{note}. It is no longer valid.",
+                    day(*time)
+                ),
+                None,
+            )
+        }
+        OnlineVerdict::IssuerNotActive {
+            status,
+            since,
+            reason,
+        } => {
+            let (v, what) = match status {
+                IssuerStatus::Suspended => (Verdict::IssuerSuspended, "suspended"),
+                _ => (Verdict::IssuerRemoved, "removed"),
+            };
+            let why = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            };
+            (
+                v,
+                format!(
+                    "The registry {what} its issuer, {issuer_name}, on {}{why}: its certificates are no longer vouched for. Ask the authority before accepting it.",
+                    day(*since)
+                ),
+                None,
+            )
+        }
+        OnlineVerdict::Expired { expires_at } => (
+            Verdict::Expired,
+            format!("Expired on {}: it is no longer valid.", day(*expires_at)),
+            None,
+        ),
+        OnlineVerdict::NotYetValid { issued_at } => (
+            Verdict::NotYetValid,
+            format!(
+                "Dated {}, in the future: check this device's date and time, then try again.",
+                day(*issued_at)
+            ),
+            None,
+        ),
+    };
+    let p = &proven.cert_proof;
+    let mut nodes = vec![p.node.clone()];
+    if proven.issuer_node != p.node {
+        nodes.push(proven.issuer_node.clone());
+    }
+    VerifyReport {
+        verdict: v,
+        reason,
+        certificate_id: id_of(read).map(ToString::to_string),
+        certificate: certificate_of(read),
+        evidence: Evidence {
+            mode: "online".into(),
+            proven_height: Some(p.height.value()),
+            header_height: Some(p.header_height.value()),
+            header_time: Some(p.header_time.to_rfc3339()),
+            proof: "verified".into(),
+            nodes,
+            issuer: proven.issuer.as_ref().map(issuer_view),
+            record: proven.record.as_ref().map(record_view),
+            document_sha256: document_of(read, document),
+            document_matches: document_matches(read, proven.record.as_ref(), document),
+            mismatch,
+            ..Evidence::default()
+        },
+        source: String::new(),
+        file: None,
+        checked_at: 0,
+        history_id: 0,
+    }
+}
+
+fn certificate_of(read: &Read) -> Option<CertificateView> {
+    match read {
+        Read::Certificate { signed, .. } => Some(certificate_view(signed)),
+        _ => None,
+    }
+}
+
+fn document_of(read: &Read, document: Option<&[u8; 32]>) -> Option<String> {
+    match (document, read) {
+        (Some(d), _) => Some(hex::encode(d)),
+        (None, Read::Certificate { file_sha256, .. }) => file_sha256.map(hex::encode),
+        _ => None,
+    }
+}
+
+fn document_matches(
+    read: &Read,
+    record: Option<&CertRecord>,
+    document: Option<&[u8; 32]>,
+) -> Option<bool> {
+    let named = match read {
+        Read::Certificate { signed, .. } => signed.certificate.document_hash,
+        _ => record.and_then(|r| r.document_hash),
+    };
+    let given = match (document, read) {
+        (Some(d), _) => *d,
+        (None, Read::Certificate { file_sha256, .. }) => (*file_sha256)?,
+        _ => return None,
+    };
+    Some(named == Some(given))
+}
+
+/// The report for a code that is not ours.
+pub fn not_ours_report(kind: &str, detail: &str) -> VerifyReport {
+    let reason = match kind {
+        "newer_version" => "This is a Tradeseal code of a newer version: update the app to read it.",
+        "damaged" | "too_long" => "This looks like a Tradeseal code but it is damaged or incomplete: scan it again, or ask for a clean copy.",
+        _ => "This is not a Tradeseal certificate code.",
+    };
+    VerifyReport {
+        verdict: Verdict::NotOurs,
+        reason: reason.to_owned(),
+        certificate_id: None,
+        certificate: None,
+        evidence: Evidence {
+            mode: "online".into(),
+            proof: "not_needed".into(),
+            not_ours: Some(kind.to_owned()),
+            detail: Some(detail.to_owned()),
+            ..Evidence::default()
+        },
+        source: String::new(),
+        file: None,
+        checked_at: 0,
+        history_id: 0,
+    }
+}
+
+/// The report when the wallet cannot know.
+pub fn cannot_verify_report(
+    read: &Read,
+    document: Option<&[u8; 32]>,
+    why: &Unknowable,
+    offline: bool,
+) -> VerifyReport {
+    let reason = match why.kind {
+        "trust_expired" => "Cannot verify: this device has not been in touch with the network for too long to trust it. Import a fresh network configuration from your authority.",
+        "fork_detected" => "Cannot verify: the network's nodes disagree about its history (a possible attack). The app trusts nothing new until your IT staff resolve it.",
+        "node_lying" => "Cannot verify: the nodes answering gave answers that do not check out. Nothing they said was accepted; try again later or another network node.",
+        "not_configured" => "Cannot verify: no network is set up yet. Import your authority's network configuration first.",
+        "offline_data_missing" => "Cannot verify offline: this device has no proven copy of the issuer registry yet. Verify once while online.",
+        _ => "Cannot verify: the network cannot be reached. Nothing is known to be wrong with the certificate; try again when online.",
+    };
+    VerifyReport {
+        verdict: Verdict::CannotVerify,
+        reason: reason.to_owned(),
+        certificate_id: id_of(read).map(ToString::to_string),
+        certificate: certificate_of(read),
+        evidence: Evidence {
+            mode: if offline { "offline" } else { "online" }.into(),
+            proof: "failed".into(),
+            document_sha256: document_of(read, document),
+            cannot_verify: Some(why.kind.to_owned()),
+            detail: Some(why.detail.clone()),
+            ..Evidence::default()
+        },
+        source: String::new(),
+        file: None,
+        checked_at: 0,
+        history_id: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use registry::devkit::dev_key;
+    use registry::{sample_certificate, Serial};
+
+    fn payload() -> String {
+        let signed = sample_certificate(Serial::new("A-1").unwrap(), 1_767_225_600)
+            .sign("tradeseal-test", &dev_key("issuer-ke-kephis"));
+        qr::encode(&signed).unwrap()
+    }
+
+    fn read(text: &str) -> Read {
+        read_input(&VerifyInput::Payload {
+            text: text.into(),
+            origin: "paste".into(),
+        })
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn payloads_are_read_or_named_not_ours() {
+        assert!(matches!(read(&payload()), Read::Certificate { .. }));
+        // Pasted with a trailing newline.
+        assert!(matches!(
+            read(&format!("{}\n", payload())),
+            Read::Certificate { .. }
+        ));
+        let kind = |t: &str| match read(t) {
+            Read::NotOurs { kind, .. } => kind,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(kind("https://example.com/cert/1"), "foreign");
+        assert_eq!(kind("TS2:ABCDEF"), "newer_version");
+        let p = payload();
+        assert_eq!(kind(&p[..p.len() - 5]), "damaged");
+        assert_eq!(kind(""), "empty");
+        assert_eq!(kind(&"9".repeat(10_000)), "too_long");
+    }
+
+    #[test]
+    fn bad_files_and_ids_are_errors_not_verdicts() {
+        let file = |bytes: &[u8]| {
+            read_input(&VerifyInput::File {
+                name: "x.png".into(),
+                base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+            })
+        };
+        assert!(matches!(
+            file(b"not an image"),
+            Err(WalletError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            read_input(&VerifyInput::File {
+                name: "x.png".into(),
+                base64: "***".into()
+            }),
+            Err(WalletError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            read_input(&VerifyInput::Serial {
+                id: "no slash".into()
+            }),
+            Err(WalletError::InvalidRequest(_))
+        ));
+        let (r, s) = read_input(&VerifyInput::Serial {
+            id: " KE-KEPHIS/PH-2026-0001 ".into(),
+        })
+        .unwrap();
+        assert_eq!(s.kind, "serial");
+        assert_eq!(
+            r,
+            Read::Serial(CertId::parse("KE-KEPHIS/PH-2026-0001").unwrap())
+        );
+    }
+
+    #[test]
+    fn failures_to_prove_are_classified() {
+        let u = |e: WalletError| unknowable(&e).kind;
+        assert_eq!(u(WalletError::NotConfigured), "not_configured");
+        assert_eq!(
+            u(WalletError::Query(QueryError::Unproven(
+                "http://a: connection refused".into()
+            ))),
+            "no_network"
+        );
+        assert_eq!(
+            u(WalletError::Query(QueryError::Unproven(
+                "http://a: proof rejected: root mismatch".into()
+            ))),
+            "node_lying"
+        );
+        assert_eq!(
+            u(WalletError::Sync(SyncError::NoUsableNode("down".into()))),
+            "no_network"
+        );
+    }
+}
