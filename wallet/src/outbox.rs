@@ -780,9 +780,15 @@ async fn effect_proven(
             }
             found
         }
-        Message::IssueCertificate { .. } => {
-            // Until the certificate form lands, the sequence is the proof.
-            true
+        Message::IssueCertificate(signed) => {
+            let c = &signed.certificate;
+            match value_at(wallet, &keys::cert(&c.id), height).await? {
+                Some(v) => {
+                    let r: registry::state::CertRecord = decode(&v)?;
+                    r.registered_height == height && r.content_hash == c.content_hash()
+                }
+                None => false,
+            }
         }
     })
 }

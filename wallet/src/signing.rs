@@ -24,7 +24,7 @@ pub use forms::{Form, FormError, ProposalForm};
 pub use review::{Review, ReviewError, ReviewField};
 
 use crate::audit::{AuditEvent, AuditSubject};
-use crate::keystore::{Keystore, KeystoreError, Pin};
+use crate::keystore::{Keystore, KeystoreError, Pin, SigningSession};
 use crate::outbox::{NewEntry, Outbox, OutboxEntry};
 use crate::{Wallet, WalletError};
 
@@ -151,6 +151,7 @@ impl Wallet {
 /// The registry state read at one proven height.
 struct ChainState<'a> {
     wallet: &'a Wallet,
+    chain_id: String,
     height: u64,
     block_time: u64,
     checks: Vec<String>,
@@ -173,6 +174,7 @@ impl<'a> ChainState<'a> {
         )?;
         Ok(ChainState {
             wallet,
+            chain_id: wallet.chain_id()?,
             height: block.height.value(),
             block_time: meta.time,
             checks: vec![format!(
@@ -355,10 +357,56 @@ impl<'a> ChainState<'a> {
                 ));
                 self.check_action(&gov, &p.action).await
             }
-            Message::IssueCertificate { .. } => Err(SignError::Form(FormError {
-                field: "type".into(),
-                reason: "registering certificates is not offered by this wallet yet".into(),
-            })),
+            Message::IssueCertificate(signed) => {
+                let c = &signed.certificate;
+                let issuer = self.signer_issuer(signer, &c.id.issuer).await?;
+                self.require_active(&issuer)?;
+                let spec = &issuer.spec;
+                if signed.signature != forms::UNSIGNED
+                    && !spec
+                        .keys
+                        .iter()
+                        .any(|k| signed.is_signed_by(&self.chain_id, k))
+                {
+                    return Err(SignError::WouldBeRejected(
+                        TxError::BadCertificateSignature { id: c.id.clone() },
+                    ));
+                }
+                if !spec.kinds.contains(c.kind) {
+                    return Err(SignError::WouldBeRejected(TxError::KindNotAllowed {
+                        issuer: spec.id.clone(),
+                        kind: c.kind,
+                    }));
+                }
+                for t in [self.block_time, c.issued_at] {
+                    if !spec.is_within_validity(t) {
+                        return Err(SignError::WouldBeRejected(TxError::OutsideValidity {
+                            issuer: spec.id.clone(),
+                            time: t,
+                            valid_from: spec.valid_from,
+                            valid_until: spec.valid_until,
+                        }));
+                    }
+                }
+                if c.issued_at > self.block_time + FUTURE_SKEW_SECS {
+                    return Err(SignError::WouldBeRejected(TxError::InvalidField {
+                        field: "issued_at",
+                        reason: "is more than 5 minutes after the block time",
+                    }));
+                }
+                if self.cert(&c.id).await?.is_some() {
+                    return Err(SignError::WouldBeRejected(TxError::CertificateExists {
+                        id: c.id.clone(),
+                    }));
+                }
+                self.checks.push(format!(
+                    "{} may issue {} certificates now and at the issue time; {} is new (proven)",
+                    spec.id,
+                    forms::kind_name(c.kind).replace('_', " "),
+                    c.id
+                ));
+                Ok(())
+            }
         }
     }
 
@@ -503,15 +551,7 @@ pub async fn sign(
         sequence: Some(body.sequence),
         tx_hash: None,
     };
-    let signature = match sign_bytes(
-        keystore,
-        &prepared.key_label,
-        &body,
-        &prepared.sign_bytes,
-        pin,
-    )
-    .await
-    {
+    let (body, signature) = match sign_in_session(keystore, &prepared.key_label, body, pin).await {
         Ok(s) => s,
         Err(e) => {
             outbox
@@ -523,10 +563,6 @@ pub async fn sign(
     };
     let tx = Tx { body, signature };
     let bytes = tx.to_bytes();
-    debug_assert_eq!(
-        &bytes[..bytes.len() - 64],
-        &prepared.sign_bytes[registry::TX_SIGN_DOMAIN.len()..]
-    );
     let entry = outbox
         .enqueue(NewEntry {
             chain_id: tx.body.chain_id.clone(),
@@ -548,13 +584,20 @@ pub async fn sign(
     Ok(entry)
 }
 
-async fn sign_bytes(
+fn verify(signer: &PublicKey, message: &[u8], signature: &[u8; 64]) -> Result<(), SignError> {
+    let vk = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| SignError::BadSignature)?;
+    vk.verify_strict(message, &Signature::from_bytes(signature))
+        .map_err(|_| SignError::BadSignature)
+}
+
+/// One signing session (one PIN): the certificate first when the key signs it here, then the
+/// transaction. Every signature is checked before it is used.
+async fn sign_in_session(
     keystore: &Keystore,
     label: &str,
-    body: &TxBody,
-    bytes: &[u8],
+    mut body: TxBody,
     pin: Option<Pin>,
-) -> Result<[u8; 64], SignError> {
+) -> Result<(TxBody, [u8; 64]), SignError> {
     let key = keystore.get(label).await?;
     if key.public_key_bytes()? != *body.signer.as_bytes() {
         return Err(SignError::NotConfirmed(
@@ -562,13 +605,31 @@ async fn sign_bytes(
         ));
     }
     let mut session = keystore.open_session(label, pin).await?;
-    let message = bytes.to_vec();
-    let signature = tokio::task::spawn_blocking(move || session.sign(&message))
-        .await
-        .map_err(|e| KeystoreError::Store(format!("a signing task failed: {e}")))??;
-    let vk =
-        VerifyingKey::from_bytes(body.signer.as_bytes()).map_err(|_| SignError::BadSignature)?;
-    vk.verify_strict(bytes, &Signature::from_bytes(&signature))
-        .map_err(|_| SignError::BadSignature)?;
-    Ok(signature)
+    if let Message::IssueCertificate(signed) = &mut body.message {
+        if signed.signature == forms::UNSIGNED {
+            let bytes = signed.certificate.sign_bytes(&body.chain_id);
+            let (s, signature) = blocking_sign(session, bytes.clone()).await?;
+            session = s;
+            verify(&body.signer, &bytes, &signature)?;
+            // The only change to the reviewed bytes: the certificate's signature slot.
+            signed.signature = signature;
+        }
+    }
+    let bytes = body.sign_bytes();
+    let (_, signature) = blocking_sign(session, bytes.clone()).await?;
+    verify(&body.signer, &bytes, &signature)?;
+    Ok((body, signature))
+}
+
+async fn blocking_sign(
+    mut session: Box<dyn SigningSession>,
+    message: Vec<u8>,
+) -> Result<(Box<dyn SigningSession>, [u8; 64]), SignError> {
+    tokio::task::spawn_blocking(move || {
+        let signature = session.sign(&message)?;
+        Ok::<_, KeystoreError>((session, signature))
+    })
+    .await
+    .map_err(|e| KeystoreError::Store(format!("a signing task failed: {e}")))?
+    .map_err(SignError::from)
 }

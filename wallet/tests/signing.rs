@@ -500,3 +500,90 @@ async fn governance_proposes_and_approves_and_a_rejection_keeps_the_registrys_re
     assert_eq!(events.last(), Some(&AuditEvent::Discarded));
     n.net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_is_signed_by_the_issuer_key_and_registered() {
+    let n = start().await;
+    let now = signing::unix_now();
+    let certificate =
+        registry::sample_certificate(registry::Serial::new("PH-2026-9001").unwrap(), now - 60);
+    assert_eq!(certificate.id.issuer.as_str(), "KE-KEPHIS");
+    let form = Form::Issue {
+        certificate: Box::new(certificate.clone()),
+        signature: None,
+    };
+    // Not another issuer's, not a kind the issuer may not issue.
+    let e = signing::prepare(&n.wallet, &n.keystore, &n.outbox, "dev/KE-KNCCI", &form)
+        .await
+        .unwrap_err();
+    assert_eq!(e.registry_code(), Some(21), "{e}");
+    let mut veterinary = certificate.clone();
+    veterinary.kind = registry::CertificateKind::Veterinary;
+    let e = signing::prepare(
+        &n.wallet,
+        &n.keystore,
+        &n.outbox,
+        "dev/KE-KEPHIS",
+        &Form::Issue {
+            certificate: Box::new(veterinary),
+            signature: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.registry_code(), Some(9), "{e}");
+
+    let prepared = signing::prepare(&n.wallet, &n.keystore, &n.outbox, "dev/KE-KEPHIS", &form)
+        .await
+        .unwrap();
+    let r = &prepared.review;
+    assert_eq!(r.action, "issue_certificate");
+    let field = |name: &str| {
+        r.fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .value
+            .clone()
+    };
+    assert_eq!(field("cert"), "KE-KEPHIS/PH-2026-9001");
+    assert_eq!(
+        field("content_hash"),
+        hex::encode(certificate.content_hash())
+    );
+    assert!(field("signature").contains("when you confirm"));
+    let entry = signing::sign(
+        &n.keystore,
+        &n.outbox,
+        &prepared,
+        &Confirmation::of(&prepared.review),
+        None,
+    )
+    .await
+    .unwrap();
+    let report = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[entry.id], deadline())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.entries[0].state,
+        OutboxState::Confirmed,
+        "{report:?}"
+    );
+    let record = n
+        .wallet
+        .query("cert/KE-KEPHIS/PH-2026-9001", None)
+        .await
+        .unwrap();
+    let record: registry::state::CertRecord =
+        registry::Canonical::from_bytes(&record.value.unwrap()).unwrap();
+    assert_eq!(record.content_hash, certificate.content_hash());
+    // The certificate in the transaction carries the issuer key's signature.
+    let tx = registry::Tx::decode(&hex::decode(&entry.tx_hex).unwrap()).unwrap();
+    let registry::Message::IssueCertificate(signed) = tx.body.message else {
+        panic!("not an issue")
+    };
+    assert!(signed.is_signed_by(n.net.chain().chain_id(), &tx.body.signer));
+    n.net.shutdown().await;
+}

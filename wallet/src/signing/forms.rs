@@ -10,9 +10,13 @@ use registry::state::{
     MAX_LOCATION_LEN, MAX_NOTE_LEN,
 };
 use registry::{
-    CertId, CertificateKind, Country, IssuerId, KindSet, Message, PublicKey, RecordInspection,
+    CertId, Certificate, CertificateKind, Country, IssuerId, KindSet, Message, PublicKey,
+    RecordInspection, SignedCertificate,
 };
 use serde::{Deserialize, Serialize};
+
+/// The signature slot of a certificate the signing key signs when the user confirms.
+pub const UNSIGNED: [u8; 64] = [0; 64];
 
 /// How long a proposal stays open when the form does not say: seven days.
 pub const DEFAULT_PROPOSAL_SECS: u64 = 7 * 24 * 3600;
@@ -62,6 +66,16 @@ pub enum Form {
     Approve {
         /// The proposal number.
         proposal: u64,
+    },
+    /// Register a certificate of the signer's issuer. Without `signature` the signing key
+    /// also signs the certificate itself (over this chain's certificate sign bytes) when the
+    /// user confirms; with it, the certificate was signed beforehand by a key of the issuer.
+    Issue {
+        /// The certificate, in the registry's JSON shape.
+        certificate: Box<Certificate>,
+        /// The issuer's signature of it, 128 hex digits, when signed beforehand.
+        #[serde(default)]
+        signature: Option<String>,
     },
 }
 
@@ -218,13 +232,14 @@ fn kind_of(field: &str, s: &str) -> Result<CertificateKind, FormError> {
 }
 
 impl Form {
-    /// The form's stable name (`revoke`, `inspect`, `propose`, `approve`).
+    /// The form's stable name (`revoke`, `inspect`, `propose`, `approve`, `issue`).
     pub fn name(&self) -> &'static str {
         match self {
             Form::Revoke { .. } => "revoke",
             Form::Inspect { .. } => "inspect",
             Form::Propose { .. } => "propose",
             Form::Approve { .. } => "approve",
+            Form::Issue { .. } => "issue",
         }
     }
 
@@ -279,6 +294,30 @@ impl Form {
             Form::Approve { proposal } => Message::Approve {
                 proposal: *proposal,
             },
+            Form::Issue {
+                certificate,
+                signature,
+            } => {
+                certificate
+                    .validate()
+                    .map_err(|e| bad("certificate", e.to_string()))?;
+                let signature = match signature {
+                    None => UNSIGNED,
+                    Some(hex_sig) => {
+                        let mut out = [0u8; 64];
+                        hex::decode_to_slice(hex_sig.trim(), &mut out)
+                            .map_err(|_| bad("signature", "128 hex digits"))?;
+                        if out == UNSIGNED {
+                            return Err(bad("signature", "not a signature"));
+                        }
+                        out
+                    }
+                };
+                Message::IssueCertificate(Box::new(SignedCertificate {
+                    certificate: (**certificate).clone(),
+                    signature,
+                }))
+            }
         })
     }
 }

@@ -167,11 +167,66 @@ pub fn describe(message: &Message) -> (&'static str, String, Vec<ReviewField>) {
             ));
             ("propose", format!("Propose: {sentence}"), fields)
         }
-        Message::IssueCertificate { .. } => (
-            "issue_certificate",
-            "Register a certificate.".to_owned(),
-            Vec::new(),
-        ),
+        Message::IssueCertificate(signed) => {
+            let c = &signed.certificate;
+            let party = |p: &registry::Party| {
+                let id = p
+                    .identifier
+                    .as_deref()
+                    .map(|i| format!(", {i}"))
+                    .unwrap_or_default();
+                format!("{} ({}{id})", p.name, p.country)
+            };
+            let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "(none)".to_owned());
+            let signature = if signed.signature == super::forms::UNSIGNED {
+                "made by this key over the certificate when you confirm".to_owned()
+            } else {
+                hex::encode(signed.signature)
+            };
+            (
+                "issue_certificate",
+                format!(
+                    "Register certificate {} ({}) for {} to {}.",
+                    c.id,
+                    kind_name(c.kind).replace('_', " "),
+                    c.exporter.name,
+                    c.importer.name
+                ),
+                vec![
+                    field("cert", "Certificate", c.id.to_string()),
+                    field("kind", "Kind", kind_name(c.kind).replace('_', " ")),
+                    field("exporter", "Exporter", party(&c.exporter)),
+                    field("importer", "Importer", party(&c.importer)),
+                    field(
+                        "goods",
+                        "Goods",
+                        format!(
+                            "{} (HS {}), {} {}",
+                            c.goods.description, c.goods.hs_code, c.goods.quantity, c.goods.unit
+                        ),
+                    ),
+                    field("origin", "Origin", c.origin.to_string()),
+                    field("destination", "Destination", c.destination.to_string()),
+                    field("issued_at", "Issued at", utc(c.issued_at)),
+                    field("expires_at", "Expires at", utc(c.expires_at)),
+                    field("transport", "Transport", opt(&c.transport)),
+                    field("invoice", "Invoice", opt(&c.invoice)),
+                    field("remarks", "Remarks", opt(&c.remarks)),
+                    field(
+                        "document_hash",
+                        "Document (SHA-256)",
+                        c.document_hash
+                            .map_or_else(|| "(none)".to_owned(), hex::encode),
+                    ),
+                    field(
+                        "content_hash",
+                        "Content hash",
+                        hex::encode(c.content_hash()),
+                    ),
+                    field("signature", "Issuer's signature", signature),
+                ],
+            )
+        }
     }
 }
 
