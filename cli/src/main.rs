@@ -4,6 +4,7 @@ mod decode;
 mod keys;
 mod node;
 mod output;
+mod sign;
 mod verify;
 mod verify_header;
 
@@ -69,6 +70,29 @@ enum Command {
     /// {"file", "error": {"kind", "message"}} for a file that cannot be read. Exits 0 when
     /// every file was read (with or without codes), 2 when any could not be.
     Decode(decode::Args),
+    /// Sign a registry transaction: check the form against the chain state proven through
+    /// the light node, print the review decoded from the exact bytes to sign, ask for
+    /// confirmation (or --yes), sign with the key (a token's PIN from TRADESEAL_PIN or
+    /// stdin), queue it in the outbox, submit it and wait for the proof.
+    ///
+    /// Without --yes, prints {"review": {...}} first and reads "yes" from stdin's first line;
+    /// a token's PIN is the next line (unless TRADESEAL_PIN is set). Then prints {"review",
+    /// "entry", "offline"}. The review: {"action", "summary", "chain_id", "signer",
+    /// "signer_label", "sequence", "fields": [{"name", "label", "value"}],
+    /// "sign_bytes_sha256", "sign_bytes_hex", "checks", "proven_height"}. The entry: {"id",
+    /// "tx_hash", "chain_id", "signer", "key_label", "sequence", "action", "summary",
+    /// "state": "pending" | "submitted" | "confirmed" | "failed", "attempts", "created_at",
+    /// "updated_at", "submitted_at", "confirmed_at", "height", "code" (the registry's),
+    /// "reason", "tx_hex"}. Exits 0 when confirmed by proof (or queued, with --no-submit or
+    /// --no-wait), 1 when refused by the chain or not confirmed in time (it stays in the
+    /// outbox), 2 for bad input or a form the proven state says the registry would refuse
+    /// ({"error": {"kind": "would_be_rejected", "registry_code", "message"}}).
+    Sign(sign::SignArgs),
+    /// The outbox of signed transactions: list, submit (exactly once, in order, confirmed by
+    /// proof), retry or discard a failed one.
+    Outbox(sign::OutboxArgs),
+    /// The audit log of every signature: export it as JSON or CSV.
+    Audit(sign::AuditArgs),
     /// Verify a trade certificate: its QR code in an image or PDF, its QR text (--payload), or
     /// its id (--serial), proven against verified headers (or --offline from what this device
     /// proved before). Every verification is kept in the history.
@@ -100,6 +124,9 @@ fn main() -> ExitCode {
         Command::Query(args) => node::query(&args),
         Command::Decode(args) => decode::run(&args),
         Command::Keys(args) => keys::run(&args),
+        Command::Sign(args) => sign::sign(&args),
+        Command::Outbox(args) => sign::outbox(&args),
+        Command::Audit(args) => sign::audit(&args),
         Command::Verify(args) => verify::run(&args),
         Command::History(args) => verify::history(&args),
     }
