@@ -37,8 +37,8 @@ pub use config::{AppKind, DevnetConfig, DEFAULT_CHAIN_ID, DEFAULT_SEED};
 pub use keys::{dev_signing_key, KeyRole, ValidatorKey, DEV_KEY_WARNING};
 pub use network::{Devnet, DevnetError};
 pub use output::{
-    chain_config, qr_payload, qr_png, OutputError, OutputFiles, CERTIFICATES_FILE,
-    CHAIN_CONFIG_FILE, DB_FILE, DEV_KEYS_FILE, QR_DIR,
+    chain_config, chain_config_qr_png, qr_payload, qr_png, OutputError, OutputFiles,
+    CERTIFICATES_FILE, CHAIN_CONFIG_FILE, CHAIN_CONFIG_QR_FILE, DB_FILE, DEV_KEYS_FILE, QR_DIR,
 };
 pub use registry_app::{
     RegistryApp, SampleCertificate, SampleIssuer, SampleStatus, Samples, SeedError,

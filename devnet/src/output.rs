@@ -1,5 +1,6 @@
 //! The files a network writes for the wallet and for developers: the chain config (root of
-//! trust and node URLs), the development keys, the sample certificates and their QR codes.
+//! trust and node URLs) as JSON and as a QR code, the development keys, the sample
+//! certificates and their QR codes.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,8 @@ use crate::registry_app::{SampleCertificate, Samples};
 pub const DB_FILE: &str = "chain.sqlite";
 /// The wallet's chain config.
 pub const CHAIN_CONFIG_FILE: &str = "chain-config.json";
+/// The wallet's chain config as a QR code (its compact JSON text), for joining from a phone.
+pub const CHAIN_CONFIG_QR_FILE: &str = "chain-config.png";
 /// The development keys.
 pub const DEV_KEYS_FILE: &str = "dev-keys.json";
 /// The index of sample certificates.
@@ -38,7 +41,7 @@ pub enum OutputError {
     /// A QR code could not be made.
     #[error("QR code for {id}: {reason}")]
     Qr {
-        /// The certificate.
+        /// The certificate (or the chain config file).
         id: String,
         /// Why.
         reason: String,
@@ -62,6 +65,8 @@ pub struct OutputFiles {
     pub certificates: Option<PathBuf>,
     /// The QR PNGs, one per sample certificate.
     pub qr_codes: Vec<PathBuf>,
+    /// The chain config's QR PNG.
+    pub chain_config_qr: PathBuf,
 }
 
 /// Write a file whole or not at all (temp file + rename), so a reader that sees the file
@@ -135,6 +140,34 @@ pub fn qr_png(payload: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out.into_inner())
 }
 
+/// The largest QR version of the chain config's code: read from a screen or a print at
+/// hand, not from a certificate on paper, so larger than [`MAX_QR_VERSION`].
+pub const MAX_CHAIN_CONFIG_QR_VERSION: i16 = 25;
+
+/// The chain config's QR code as a PNG: its compact JSON text (the wallet reads it as it reads
+/// the file), error correction M, 8 pixels per module.
+pub fn chain_config_qr_png(config: &ChainConfig) -> Result<Vec<u8>, String> {
+    let text = serde_json::to_string(config).map_err(|e| e.to_string())?;
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| e.to_string())?;
+    match code.version() {
+        qrcode::Version::Normal(v) if v <= MAX_CHAIN_CONFIG_QR_VERSION => {}
+        other => {
+            return Err(format!(
+                "QR version {other:?} exceeds {MAX_CHAIN_CONFIG_QR_VERSION}"
+            ))
+        }
+    }
+    let img = code
+        .render::<image::Luma<u8>>()
+        .module_dimensions(8, 8)
+        .build();
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
 fn key_entry(label: &str, key: &ed25519_dalek::SigningKey) -> serde_json::Value {
     json!({
         "label": label,
@@ -157,10 +190,14 @@ pub fn write_files(
         source,
     })?;
     let chain_config_path = dir.join(CHAIN_CONFIG_FILE);
-    write(
-        &chain_config_path,
-        chain_config(config, chain, rpc_urls)?.to_json().as_bytes(),
-    )?;
+    let wallet_config = chain_config(config, chain, rpc_urls)?;
+    write(&chain_config_path, wallet_config.to_json().as_bytes())?;
+    let chain_config_qr = dir.join(CHAIN_CONFIG_QR_FILE);
+    let png = chain_config_qr_png(&wallet_config).map_err(|reason| OutputError::Qr {
+        id: CHAIN_CONFIG_FILE.to_owned(),
+        reason,
+    })?;
+    write(&chain_config_qr, &png)?;
 
     let validators: Vec<_> = (0..config.validators)
         .map(|i| {
@@ -186,6 +223,7 @@ pub fn write_files(
         dev_keys: dir.join(DEV_KEYS_FILE),
         certificates: None,
         qr_codes: Vec::new(),
+        chain_config_qr,
     };
     if let Some(s) = samples {
         keys["governance"] = json!({

@@ -45,6 +45,16 @@ async fn restart_continues_the_chain_and_fresh_starts_a_new_one() {
     assert_eq!(cfg.chain_id.as_str(), devnet::DEFAULT_CHAIN_ID);
     assert_eq!(cfg.primary, net.rpc_urls()[0]);
     assert_eq!(cfg.witnesses, net.rpc_urls()[1..].to_vec());
+    // The same config as a QR code beside it (its decoding is tested by the wallet).
+    assert_eq!(
+        files.chain_config_qr,
+        files
+            .chain_config
+            .with_file_name(devnet::CHAIN_CONFIG_QR_FILE)
+    );
+    let png = std::fs::read(&files.chain_config_qr).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(png, devnet::chain_config_qr_png(&cfg).unwrap());
     let checkpoint_hash = block_hash(&url, cfg.checkpoint.height.value()).await;
     assert_eq!(cfg.checkpoint.hash.to_hex(), checkpoint_hash);
     let keys: Value =
