@@ -1,5 +1,5 @@
-//! The root of trust: which chain config is in use, where it came from, importing a new one,
-//! and the user's own full-node list layered over it.
+//! The root of trust: which chain config is in use, where it came from, importing a new one
+//! (its text, or a QR code image of it), and the user's own full-node list layered over it.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,12 @@ pub const CHAIN_CONFIG_ENV: &str = "TRADESEAL_CHAIN_CONFIG";
 
 /// Largest chain config accepted (a real one is well under 4 KiB).
 const MAX_CONFIG_BYTES: usize = 64 * 1024;
+
+/// Largest image of a chain config's QR code accepted (a phone photo is a few MB).
+const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How an image arrives as text from the WebView (a `data:` URL of the file).
+const DATA_URL_PREFIX: &str = "data:image/";
 
 /// What was found where the chain config should be.
 #[derive(Debug, Clone)]
@@ -89,7 +95,10 @@ impl ChainFiles {
         if !path.exists() {
             return ChainSource::Missing;
         }
-        let parsed = read_limited(&path).and_then(|text| parse(&text));
+        let parsed = read_config_file(&path).map_err(|e| match e {
+            WalletError::InvalidRequest(why) => why,
+            other => other.to_string(),
+        });
         match parsed {
             Ok(mut config) => {
                 if let Some(list) = self.node_list(&config) {
@@ -205,6 +214,71 @@ impl ChainFiles {
     }
 }
 
+/// Reads a chain config file: its JSON text, or an image (PNG, JPEG, WebP) of its QR code.
+pub fn read_config_file(path: &Path) -> Result<ChainConfig, WalletError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| WalletError::InvalidRequest(format!("{}: {e}", path.display())))?;
+    if meta.len() <= MAX_IMAGE_BYTES as u64 {
+        let bytes = std::fs::read(path)
+            .map_err(|e| WalletError::InvalidRequest(format!("{}: {e}", path.display())))?;
+        if looks_like_image(&bytes) {
+            return parse_image(&bytes);
+        }
+    }
+    let text = read_limited(path).map_err(WalletError::InvalidRequest)?;
+    parse(&text).map_err(WalletError::InvalidRequest)
+}
+
+/// PNG, JPEG or WebP by their signatures.
+fn looks_like_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(&[0xff, 0xd8, 0xff])
+        || (bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+}
+
+/// The chain config in an image of its QR code (PNG, JPEG or WebP), as the devnet writes it
+/// beside the file and an operator publishes it: the first code whose text is a chain config.
+pub fn parse_image(bytes: &[u8]) -> Result<ChainConfig, WalletError> {
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(WalletError::InvalidRequest(format!(
+            "this image is {} bytes; at most {MAX_IMAGE_BYTES} are read",
+            bytes.len()
+        )));
+    }
+    let codes = tradeseal_scan::decode_image_bytes(bytes)
+        .map_err(|e| WalletError::InvalidRequest(format!("cannot read this image: {e}")))?;
+    let Some(first) = codes.first() else {
+        return Err(WalletError::InvalidRequest(
+            "no QR code found in this image".into(),
+        ));
+    };
+    if let Some(config) = codes.iter().find_map(|c| parse(c.text.trim()).ok()) {
+        return Ok(config);
+    }
+    let what = if first.text.starts_with("TS1:") {
+        "a certificate's code, not a chain config".to_owned()
+    } else {
+        let why = parse(first.text.trim()).err().unwrap_or_default();
+        format!("not a usable chain config: {why}")
+    };
+    Err(WalletError::InvalidRequest(format!(
+        "the QR code in this image is {what}"
+    )))
+}
+
+/// An image sent as a `data:image/...;base64,` URL: its bytes.
+fn data_url_bytes(text: &str) -> Result<Vec<u8>, WalletError> {
+    use base64::Engine as _;
+    let bad = |why: &str| WalletError::InvalidRequest(format!("not a usable image: {why}"));
+    let (head, body) = text.split_once(',').ok_or_else(|| bad("no data"))?;
+    if !head.ends_with(";base64") {
+        return Err(bad("not base64"));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .map_err(|_| bad("broken base64"))
+}
+
 fn read_limited(path: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.len() > MAX_CONFIG_BYTES as u64 {
@@ -220,8 +294,18 @@ fn parse(text: &str) -> Result<ChainConfig, String> {
     ChainConfig::from_json(text).map_err(|e| e.to_string())
 }
 
-/// Parses a chain config given as text (a file's content or a QR code's text).
+/// Parses a chain config given as text: a file's content, a QR code's text, or an image of
+/// its QR code as a `data:image/...;base64,` URL (how the Join screen sends an image file).
 pub fn parse_text(text: &str) -> Result<ChainConfig, WalletError> {
+    if let Some(rest) = text.trim_start().strip_prefix(DATA_URL_PREFIX) {
+        // Base64 is 4/3 of the bytes.
+        if rest.len() > MAX_IMAGE_BYTES / 3 * 4 + 256 {
+            return Err(WalletError::InvalidRequest(format!(
+                "this image is larger than {MAX_IMAGE_BYTES} bytes"
+            )));
+        }
+        return parse_image(&data_url_bytes(rest)?);
+    }
     if text.len() > MAX_CONFIG_BYTES {
         return Err(WalletError::InvalidRequest(format!(
             "this is {} bytes; a chain config is at most {MAX_CONFIG_BYTES}",

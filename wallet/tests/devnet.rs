@@ -220,3 +220,104 @@ async fn silent_and_garbage_primaries_are_replaced_and_a_stale_one_noticed() {
     assert_ne!(status.nodes[0].url, n.urls[0]);
     n.net.shutdown().await;
 }
+
+/// An image file's bytes as the Join screen sends them: a `data:` URL.
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn joins_from_the_chain_config_qr_image_as_from_its_text() {
+    let net = Devnet::start(DevnetConfig::for_tests())
+        .await
+        .expect("devnet starts");
+    assert!(net.wait_for_height(3, Duration::from_secs(20)).await);
+    let config =
+        devnet::chain_config(&DevnetConfig::for_tests(), net.chain(), net.rpc_urls()).unwrap();
+    // The image the devnet writes beside its chain-config.json.
+    let png = devnet::chain_config_qr_png(&config).unwrap();
+
+    // A wallet with no network yet: the image previews exactly as the text does.
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = Wallet::open(WalletConfig::new(
+        dir.path().join("config"),
+        dir.path().join("data"),
+    ))
+    .await
+    .unwrap();
+    let image = data_url("image/png", &png);
+    let from_image = wallet.chain_preview(&image).unwrap();
+    let from_text = wallet.chain_preview(&config.to_json()).unwrap();
+    assert_eq!(from_image, from_text);
+    assert_eq!(from_image.chain.chain_id, config.chain_id.as_str());
+    assert_eq!(
+        from_image.chain.fingerprint,
+        tradeseal_wallet::fingerprint(&config)
+    );
+
+    // Imported: the node runs on it and verifies the devnet's headers.
+    wallet.chain_import(&image, false).await.unwrap();
+    let status = wallet.sync_once().await.unwrap();
+    assert_eq!(status.state, NodeState::Synced, "{status:?}");
+    assert_eq!(
+        status.chain.unwrap().fingerprint,
+        from_text.chain.fingerprint
+    );
+    // Saved as the chain config's JSON, not as the image.
+    let saved = std::fs::read_to_string(dir.path().join("config").join("chain-config.json"))
+        .expect("the imported config is saved");
+    assert_eq!(tradeseal_wallet::parse_text(&saved).unwrap(), config);
+
+    // The PNG file itself serves as the chain config file (TRADESEAL_CHAIN_CONFIG).
+    let png_path = dir.path().join(devnet::CHAIN_CONFIG_QR_FILE);
+    std::fs::write(&png_path, &png).unwrap();
+    let fixed = tempfile::tempdir().unwrap();
+    let mut wc = WalletConfig::new(fixed.path().join("config"), fixed.path().join("data"));
+    wc.chain_config = Some(png_path);
+    let from_file = Wallet::open(wc).await.unwrap();
+    assert_eq!(
+        from_file.node_status().chain.unwrap().fingerprint,
+        from_text.chain.fingerprint
+    );
+
+    // Images that hold no chain config are refused with what they hold.
+    let certificate = devnet::qr_png(b"TS1:NOT-A-CHAIN-CONFIG").unwrap();
+    let err = wallet
+        .chain_preview(&data_url("image/png", &certificate))
+        .unwrap_err();
+    assert!(
+        matches!(&err, WalletError::InvalidRequest(m) if m.contains("certificate")),
+        "{err}"
+    );
+    let other = devnet::qr_png(br#"{"chain_id": 5}"#).unwrap();
+    let err = wallet
+        .chain_preview(&data_url("image/png", &other))
+        .unwrap_err();
+    assert!(
+        matches!(&err, WalletError::InvalidRequest(m) if m.contains("not a usable chain config")),
+        "{err}"
+    );
+    let blank = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::GrayImage::from_pixel(64, 64, image::Luma([255]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let err = wallet
+        .chain_preview(&data_url("image/png", &blank))
+        .unwrap_err();
+    assert!(
+        matches!(&err, WalletError::InvalidRequest(m) if m.contains("no QR code")),
+        "{err}"
+    );
+    let err = wallet
+        .chain_preview("data:image/png;base64,@@@@")
+        .unwrap_err();
+    assert!(matches!(err, WalletError::InvalidRequest(_)), "{err}");
+    net.shutdown().await;
+}
