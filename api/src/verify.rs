@@ -40,6 +40,17 @@ pub struct FileData {
     pub base64: String,
 }
 
+/// One camera frame, 8-bit greyscale, row-major.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height` bytes, standard base64.
+    pub luma_base64: String,
+}
+
 /// A verification request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyRequest {

@@ -16,7 +16,7 @@ use registry::{keys, Canonical, CertId, SignedCertificate};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tradeseal_api::{
-    CertificateView, Evidence, FileData, IssuerView, RecordView, RevocationView, Verdict,
+    CertificateView, Evidence, FileData, Frame, IssuerView, RecordView, RevocationView, Verdict,
     VerifyInput, VerifyReport,
 };
 
@@ -152,6 +152,34 @@ fn read_payload(bytes: &[u8], file_sha256: Option<[u8; 32]>) -> Read {
             detail: e.to_string(),
         },
     }
+}
+
+/// The QR codes' texts in one camera frame (the frame ladder: fast, often nothing).
+pub fn scan_frame(frame: &Frame) -> Result<Vec<String>, WalletError> {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let (max_w, max_h) = (
+        tradeseal_scan::MAX_SIDE as usize,
+        tradeseal_scan::MAX_SIDE as usize,
+    );
+    if w == 0 || h == 0 || w > max_w || h > max_h {
+        return Err(WalletError::InvalidRequest(format!(
+            "a frame of {w}x{h} pixels: each side must be 1 to {max_w}"
+        )));
+    }
+    let luma = base64::engine::general_purpose::STANDARD
+        .decode(frame.luma_base64.as_bytes())
+        .map_err(|e| WalletError::InvalidRequest(format!("frame: not base64: {e}")))?;
+    if luma.len() != w * h {
+        return Err(WalletError::InvalidRequest(format!(
+            "a {w}x{h} frame needs {} bytes, got {}",
+            w * h,
+            luma.len()
+        )));
+    }
+    Ok(tradeseal_scan::decode_luma(w, h, &luma)
+        .into_iter()
+        .map(|c| c.text)
+        .collect())
 }
 
 /// The proven state a verdict rests on.

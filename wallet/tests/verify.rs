@@ -249,7 +249,11 @@ async fn images_pdfs_and_documents() {
     let r = n.wallet.verify(&with_doc(doc.as_bytes())).await.unwrap();
     assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
     assert_eq!(r.evidence.document_matches, Some(true));
-    let r = n.wallet.verify(&with_doc(b"another document")).await.unwrap();
+    let r = n
+        .wallet
+        .verify(&with_doc(b"another document"))
+        .await
+        .unwrap();
     assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(r.evidence.mismatch.as_deref(), Some("document"));
     assert_eq!(r.evidence.document_matches, Some(false));
