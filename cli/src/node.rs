@@ -15,7 +15,8 @@ use tradeseal_wallet::{Wallet, WalletConfig, WalletError};
 /// Where the light node keeps its headers, and which chain it trusts.
 #[derive(Debug, clap::Args)]
 pub struct ChainArgs {
-    /// The chain config (root of trust: chain id, checkpoint, trusting period, nodes).
+    /// The chain config (root of trust: chain id, checkpoint, trusting period, nodes): its
+    /// JSON file, or an image (PNG, JPEG, WebP) of its QR code.
     #[arg(long, value_name = "FILE")]
     chain_config: PathBuf,
     /// Where verified headers and evidence are kept (default: the user's data directory,
@@ -91,17 +92,18 @@ pub(crate) async fn open(args: &ChainArgs) -> Result<Wallet, ExitCode> {
 
 /// Opens the wallet's directories over the chain config, without starting the light node.
 pub(crate) async fn open_only(args: &ChainArgs) -> Result<Wallet, ExitCode> {
-    let text = std::fs::read_to_string(&args.chain_config).map_err(|e| {
-        error(
+    // The file's JSON text, or an image of its QR code (the devnet's chain-config.png).
+    let config = tradeseal_wallet::read_config_file(&args.chain_config).map_err(|e| match e {
+        WalletError::InvalidRequest(why) => error(
             "invalid_request",
             &format!(
-                "cannot read the chain config {}: {e}",
+                "cannot read the chain config {}: {why}",
                 args.chain_config.display()
             ),
             BAD_INPUT,
-        )
+        ),
+        other => wallet_error(&other),
     })?;
-    let config = tradeseal_wallet::parse_text(&text).map_err(|e| wallet_error(&e))?;
     let dir = args
         .data_dir
         .clone()

@@ -38,7 +38,8 @@ use tradeseal_api::{
 };
 
 pub use chain::{
-    fingerprint, parse_text, same_root, summary, ChainFiles, ChainSource, CHAIN_CONFIG_ENV,
+    fingerprint, parse_image, parse_text, read_config_file, same_root, summary, ChainFiles,
+    ChainSource, CHAIN_CONFIG_ENV,
 };
 pub use error::WalletError;
 pub use history::History;

@@ -2,5 +2,6 @@
 
 mod crash;
 mod decode;
+mod join;
 mod verify;
 mod verify_header;
