@@ -67,6 +67,29 @@ commands! {
     HistoryListCmd = "history_list": HistoryQuery => Vec<VerifyReport>;
     /// The history as CSV or JSON text.
     HistoryExportCmd = "history_export": HistoryExport => String;
+    /// The signing keys (what the wallet records; never a secret).
+    KeysListCmd = "keys_list": () => Vec<crate::KeyView>;
+    /// Create a key; its backup words come back once (none for a key made inside a token).
+    KeyCreateCmd = "key_create": crate::KeyCreate => crate::KeyCreated;
+    /// Import a key from its backup words.
+    KeyImportCmd = "key_import": crate::KeyImport => crate::KeyView;
+    /// Delete a key (needs `confirm`; cannot be undone).
+    KeyDeleteCmd = "key_delete": crate::KeyDelete => crate::KeyView;
+    /// Check a signing form against the proven chain state; answers the review of exactly
+    /// the bytes to sign. Signs nothing.
+    SignPrepareCmd = "sign_prepare": crate::SignPrepare => crate::SignReview;
+    /// Sign the transaction of a review the user confirmed, queue it in the outbox, submit.
+    SignConfirmCmd = "sign_confirm": crate::SignConfirm => crate::OutboxItem;
+    /// The outbox, oldest first.
+    OutboxListCmd = "outbox_list": () => Vec<crate::OutboxItem>;
+    /// Submit what is pending and confirm by proof what is in a block; answers the outbox.
+    OutboxSubmitCmd = "outbox_submit": () => Vec<crate::OutboxItem>;
+    /// Put a failed transaction back in the queue.
+    OutboxRetryCmd = "outbox_retry": crate::OutboxAction => crate::OutboxItem;
+    /// Remove a failed transaction (needs `confirm`).
+    OutboxDiscardCmd = "outbox_discard": crate::OutboxAction => crate::OutboxItem;
+    /// The audit log of every signature as `json` or `csv` text.
+    AuditExportCmd = "audit_export": String => String;
 }
 
 /// An event the backend pushes to the UI.
@@ -106,7 +129,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 11);
+        assert_eq!(COMMANDS.len(), 22);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

@@ -19,6 +19,17 @@ pub enum ErrorCode {
     ConfirmationRequired,
     /// No full node gave a usable answer; the message says which and why.
     Network,
+    /// The key's token needs its PIN.
+    PinRequired,
+    /// The PIN was wrong; the message says what the token reports of the tries left.
+    WrongPin,
+    /// The token's PIN is locked.
+    PinLocked,
+    /// The credential store or token failed, is missing or is locked.
+    KeyStore,
+    /// The proven chain state says the registry would refuse the transaction; the message
+    /// carries the registry's code and reason.
+    WouldBeRejected,
 }
 
 /// An error as the UI sees it.
@@ -56,6 +67,11 @@ mod tests {
             (ErrorCode::Internal, "\"internal\""),
             (ErrorCode::ConfirmationRequired, "\"confirmation_required\""),
             (ErrorCode::Network, "\"network\""),
+            (ErrorCode::PinRequired, "\"pin_required\""),
+            (ErrorCode::WrongPin, "\"wrong_pin\""),
+            (ErrorCode::PinLocked, "\"pin_locked\""),
+            (ErrorCode::KeyStore, "\"key_store\""),
+            (ErrorCode::WouldBeRejected, "\"would_be_rejected\""),
         ] {
             assert_eq!(serde_json::to_string(&code).unwrap(), text);
         }

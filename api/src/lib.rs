@@ -8,6 +8,7 @@
 mod command;
 mod error;
 mod settings;
+mod signing;
 mod status;
 mod verify;
 
@@ -16,8 +17,16 @@ pub use command::{
     NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, NodeStatusEvent, SettingsGetCmd, SettingsSetCmd,
     VerifyCmd, COMMANDS, EVENTS,
 };
+pub use command::{
+    AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
+    OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
+};
 pub use error::{ApiError, ErrorCode};
 pub use settings::{Language, Settings, Theme};
+pub use signing::{
+    KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, OutboxAction,
+    OutboxItem, ReviewLine, SignConfirm, SignPrepare, SignReview, TokenChoice,
+};
 pub use status::{
     AppInfo, ChainImport, ChainPreview, ChainSummary, ForkReport, NodeEdit, NodeHealth, NodeReport,
     NodeState, NodeStatus, TrustedHead,

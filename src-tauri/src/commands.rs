@@ -8,9 +8,14 @@ use tradeseal_api::{
     HistoryListCmd, NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, SettingsGetCmd, SettingsSetCmd,
     VerifyCmd,
 };
+use tradeseal_api::{
+    AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
+    OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
+};
+use tradeseal_wallet::signing::SigningService;
 use tradeseal_wallet::Wallet;
 
-use crate::error::to_api;
+use crate::error::{sign_to_api, to_api};
 
 type Answer<C> = Result<<C as Command>::Response, ApiError>;
 type Request<C> = <C as Command>::Request;
@@ -99,4 +104,91 @@ pub async fn history_export(
         .export(&request.query, &request.format)
         .await
         .map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn keys_list(signer: State<'_, SigningService>) -> Answer<KeysListCmd> {
+    signer.keys().await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn key_create(
+    signer: State<'_, SigningService>,
+    request: Request<KeyCreateCmd>,
+) -> Answer<KeyCreateCmd> {
+    signer.key_create(&request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn key_import(
+    signer: State<'_, SigningService>,
+    request: Request<KeyImportCmd>,
+) -> Answer<KeyImportCmd> {
+    signer.key_import(&request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn key_delete(
+    signer: State<'_, SigningService>,
+    request: Request<KeyDeleteCmd>,
+) -> Answer<KeyDeleteCmd> {
+    signer.key_delete(&request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn sign_prepare(
+    wallet: State<'_, Wallet>,
+    signer: State<'_, SigningService>,
+    request: Request<SignPrepareCmd>,
+) -> Answer<SignPrepareCmd> {
+    signer.prepare(&wallet, &request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn sign_confirm(
+    wallet: State<'_, Wallet>,
+    signer: State<'_, SigningService>,
+    request: Request<SignConfirmCmd>,
+) -> Answer<SignConfirmCmd> {
+    signer.confirm(&wallet, &request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn outbox_list(signer: State<'_, SigningService>) -> Answer<OutboxListCmd> {
+    signer.outbox_list().await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn outbox_submit(
+    wallet: State<'_, Wallet>,
+    signer: State<'_, SigningService>,
+) -> Answer<OutboxSubmitCmd> {
+    signer.outbox_submit(&wallet).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn outbox_retry(
+    signer: State<'_, SigningService>,
+    request: Request<OutboxRetryCmd>,
+) -> Answer<OutboxRetryCmd> {
+    signer.outbox_retry(request.id).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn outbox_discard(
+    signer: State<'_, SigningService>,
+    request: Request<OutboxDiscardCmd>,
+) -> Answer<OutboxDiscardCmd> {
+    signer
+        .outbox_discard(request.id, request.confirm)
+        .await
+        .map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn audit_export(
+    signer: State<'_, SigningService>,
+    request: Request<AuditExportCmd>,
+) -> Answer<AuditExportCmd> {
+    signer.audit_export(&request).await.map_err(sign_to_api)
 }

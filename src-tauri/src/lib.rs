@@ -7,6 +7,7 @@ mod error;
 
 use tauri::{Emitter, Manager};
 use tradeseal_api::{Event, NodeStatusEvent};
+use tradeseal_wallet::signing::SigningService;
 use tradeseal_wallet::{Wallet, WalletConfig};
 
 /// Start the app (desktop `main` and the mobile entry point).
@@ -29,7 +30,11 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
                 Ok::<_, tradeseal_wallet::WalletError>(wallet)
             })?;
             forward_status(app.handle().clone(), &wallet);
+            let data_dir = paths.app_data_dir()?;
+            let signer = tauri::async_runtime::block_on(SigningService::open(&data_dir))
+                .map_err(|e| format!("opening the keystore: {e}"))?;
             app.manage(wallet);
+            app.manage(signer);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -44,6 +49,17 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::verify,
             commands::history_list,
             commands::history_export,
+            commands::keys_list,
+            commands::key_create,
+            commands::key_import,
+            commands::key_delete,
+            commands::sign_prepare,
+            commands::sign_confirm,
+            commands::outbox_list,
+            commands::outbox_submit,
+            commands::outbox_retry,
+            commands::outbox_discard,
+            commands::audit_export,
         ])
 }
 

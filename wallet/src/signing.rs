@@ -9,6 +9,7 @@
 
 pub mod forms;
 pub mod review;
+mod service;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use light_client::Height;
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 pub use forms::{Form, FormError, ProposalForm};
 pub use review::{Review, ReviewError, ReviewField};
+pub use service::{key_view, outbox_item, SigningService};
 
 use crate::audit::{AuditEvent, AuditSubject};
 use crate::keystore::{Keystore, KeystoreError, Pin, SigningSession};
