@@ -3,7 +3,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    AppInfo, ChainImport, ChainPreview, HistoryExport, HistoryQuery, NodeEdit, NodeStatus,
+    AppInfo, ChainImport, ChainPreview, Frame, HistoryExport, HistoryQuery, NodeEdit, NodeStatus,
     Settings, VerifyReport, VerifyRequest,
 };
 
@@ -67,6 +67,8 @@ commands! {
     HistoryListCmd = "history_list": HistoryQuery => Vec<VerifyReport>;
     /// The history as CSV or JSON text.
     HistoryExportCmd = "history_export": HistoryExport => String;
+    /// The QR codes' texts in one camera frame (often none; the next frame is another try).
+    ScanFrameCmd = "scan_frame": Frame => Vec<String>;
     /// The signing keys (what the wallet records; never a secret).
     KeysListCmd = "keys_list": () => Vec<crate::KeyView>;
     /// Create a key; its backup words come back once (none for a key made inside a token).
@@ -129,7 +131,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 22);
+        assert_eq!(COMMANDS.len(), 23);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

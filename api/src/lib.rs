@@ -14,8 +14,8 @@ mod verify;
 
 pub use command::{
     AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, Event, HistoryExportCmd, HistoryListCmd,
-    NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, NodeStatusEvent, SettingsGetCmd, SettingsSetCmd,
-    VerifyCmd, COMMANDS, EVENTS,
+    NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, NodeStatusEvent, ScanFrameCmd, SettingsGetCmd,
+    SettingsSetCmd, VerifyCmd, COMMANDS, EVENTS,
 };
 pub use command::{
     AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
@@ -32,6 +32,6 @@ pub use status::{
     NodeState, NodeStatus, TrustedHead,
 };
 pub use verify::{
-    CertificateView, Evidence, FileData, HistoryExport, HistoryQuery, IssuerView, RecordView,
-    RevocationView, Verdict, VerifyInput, VerifyReport, VerifyRequest,
+    CertificateView, Evidence, FileData, Frame, HistoryExport, HistoryQuery, IssuerView,
+    RecordView, RevocationView, Verdict, VerifyInput, VerifyReport, VerifyRequest,
 };

@@ -5,8 +5,8 @@
 use tauri::State;
 use tradeseal_api::{
     ApiError, AppInfoCmd, ChainImportCmd, ChainPreviewCmd, Command, HistoryExportCmd,
-    HistoryListCmd, NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, SettingsGetCmd, SettingsSetCmd,
-    VerifyCmd,
+    HistoryListCmd, NodeAddCmd, NodeRemoveCmd, NodeStatusCmd, ScanFrameCmd, SettingsGetCmd,
+    SettingsSetCmd, VerifyCmd,
 };
 use tradeseal_api::{
     AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
@@ -103,6 +103,17 @@ pub async fn history_export(
         .history()
         .export(&request.query, &request.format)
         .await
+        .map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn scan_frame(request: Request<ScanFrameCmd>) -> Answer<ScanFrameCmd> {
+    // Decoding is CPU work: off the async runtime's threads.
+    tauri::async_runtime::spawn_blocking(move || tradeseal_wallet::verify::scan_frame(&request))
+        .await
+        .map_err(|e| {
+            tradeseal_api::ApiError::new(tradeseal_api::ErrorCode::Internal, e.to_string())
+        })?
         .map_err(to_api)
 }
 

@@ -21,6 +21,11 @@ pub fn run() {
 /// Wire the wallet, its events and the commands into a builder; tests may pass their own.
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        // The Verify page's scanner asks for the camera; nothing else is granted.
+        .on_permission_request(|_, kind| match kind {
+            tauri::webview::PermissionKind::Camera => tauri::webview::PermissionResponse::Allow,
+            _ => tauri::webview::PermissionResponse::Deny,
+        })
         .setup(|app| {
             let paths = app.path();
             let config = WalletConfig::new(paths.app_config_dir()?, paths.app_data_dir()?);
@@ -49,6 +54,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::verify,
             commands::history_list,
             commands::history_export,
+            commands::scan_frame,
             commands::keys_list,
             commands::key_create,
             commands::key_import,

@@ -5,8 +5,9 @@
 use serde::{de::DeserializeOwned, Serialize};
 use tradeseal_api::{
     ApiError, AppInfo, AppInfoCmd, ChainImport, ChainImportCmd, ChainPreview, ChainPreviewCmd,
-    Command, ErrorCode, Event, NodeAddCmd, NodeEdit, NodeRemoveCmd, NodeStatus, NodeStatusCmd,
-    Settings, SettingsGetCmd, SettingsSetCmd,
+    Command, ErrorCode, Event, Frame, HistoryExport, HistoryExportCmd, HistoryListCmd,
+    HistoryQuery, NodeAddCmd, NodeEdit, NodeRemoveCmd, NodeStatus, NodeStatusCmd, ScanFrameCmd,
+    Settings, SettingsGetCmd, SettingsSetCmd, VerifyCmd, VerifyReport, VerifyRequest,
 };
 use wasm_bindgen::prelude::*;
 
@@ -103,6 +104,26 @@ pub async fn node_add(edit: &NodeEdit) -> Result<NodeStatus, ApiError> {
 
 pub async fn node_remove(edit: &NodeEdit) -> Result<NodeStatus, ApiError> {
     call::<NodeRemoveCmd>(edit).await
+}
+
+/// Verifies a certificate; the report is kept in the history.
+pub async fn verify(request: &VerifyRequest) -> Result<VerifyReport, ApiError> {
+    call::<VerifyCmd>(request).await
+}
+
+/// The QR codes' texts in one camera frame.
+pub async fn scan_frame(frame: &Frame) -> Result<Vec<String>, ApiError> {
+    call::<ScanFrameCmd>(frame).await
+}
+
+/// The history, filtered, newest first.
+pub async fn history_list(query: &HistoryQuery) -> Result<Vec<VerifyReport>, ApiError> {
+    call::<HistoryListCmd>(query).await
+}
+
+/// The history as CSV or JSON text.
+pub async fn history_export(export: &HistoryExport) -> Result<String, ApiError> {
+    call::<HistoryExportCmd>(export).await
 }
 
 /// A live event subscription; dropping it stops listening.

@@ -3,7 +3,9 @@
 mod alerts;
 mod app;
 mod backend;
+mod camera;
 mod describe;
+mod files;
 mod i18n;
 mod pages;
 mod status_bar;

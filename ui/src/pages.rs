@@ -1,15 +1,16 @@
 //! The pages of the app and what they share (icons, the heading); the pages whose features
 //! are not built yet say so.
 
+mod history;
 mod join;
 mod network;
 mod settings;
+pub mod verify;
 
 use leptos::prelude::*;
 
 use crate::{
     app::use_app,
-    describe,
     i18n::{Text, Texts},
 };
 
@@ -60,10 +61,10 @@ impl Page {
 
 pub fn render(page: Page) -> AnyView {
     match page {
-        Page::Verify => view! { <VerifyPage/> }.into_any(),
+        Page::Verify => view! { <verify::VerifyPage/> }.into_any(),
         Page::Sign => view! { <SignPage/> }.into_any(),
         Page::Keys => view! { <KeysPage/> }.into_any(),
-        Page::History => view! { <HistoryPage/> }.into_any(),
+        Page::History => view! { <history::HistoryPage/> }.into_any(),
         Page::Network => view! { <network::NetworkPage/> }.into_any(),
         Page::Settings => view! { <settings::SettingsPage/> }.into_any(),
     }
@@ -93,37 +94,6 @@ fn NotYet(page: Page, text: Text, #[prop(optional)] children: Option<Children>) 
 }
 
 #[component]
-fn VerifyPage() -> impl IntoView {
-    let app = use_app();
-    let texts = app.texts;
-    let state = move || {
-        let t = texts.get();
-        match app.status.get() {
-            Some(Ok(status)) => describe::state_line(t, &status, app.head_age()),
-            Some(Err(e)) => describe::unreachable(t, &e),
-            None => t.status_loading.to_owned(),
-        }
-    };
-    view! {
-        <PageHeader title=|t| t.verify_title/>
-        <NotYet page=Page::Verify text=|t| t.verify_unavailable>
-            <p class="empty-text">{move || texts.get().verify_works_now}</p>
-            <p class="empty-text" id="verify-node-state">
-                <span class="muted">{move || texts.get().status_label} ": "</span>
-                {state}
-            </p>
-            <button
-                class="button primary"
-                id="verify-go-network"
-                on:click=move |_| app.page.set(Page::Network)
-            >
-                {move || texts.get().go_to_network}
-            </button>
-        </NotYet>
-    }
-}
-
-#[component]
 fn SignPage() -> impl IntoView {
     view! {
         <PageHeader title=|t| t.sign_title/>
@@ -136,14 +106,6 @@ fn KeysPage() -> impl IntoView {
     view! {
         <PageHeader title=|t| t.keys_title/>
         <NotYet page=Page::Keys text=|t| t.keys_unavailable/>
-    }
-}
-
-#[component]
-fn HistoryPage() -> impl IntoView {
-    view! {
-        <PageHeader title=|t| t.history_title/>
-        <NotYet page=Page::History text=|t| t.history_unavailable/>
     }
 }
 

@@ -70,6 +70,11 @@ impl Net {
         net
     }
 
+    /// Where the devnet wrote its files (chain config, `certificates.json`, `qr/`).
+    pub fn files_dir(&self) -> &Path {
+        self._data.path()
+    }
+
     fn devnet(&self) -> &devnet::Devnet {
         self.net.as_ref().expect("the devnet runs")
     }

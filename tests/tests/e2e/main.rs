@@ -4,3 +4,4 @@
 mod app_shell;
 mod harness;
 mod local_network;
+mod verify;

@@ -1,0 +1,145 @@
+//! The History page: every verification on this device, newest first, filtered by verdict
+//! and text; each opens its report; the list exports as CSV or JSON.
+
+use leptos::{prelude::*, task::spawn_local};
+use tradeseal_api::{HistoryExport, HistoryQuery, Verdict, VerifyReport};
+
+use crate::{
+    app::use_app,
+    backend, files,
+    pages::{
+        verify::{headline, moment, tone, ReportCard},
+        PageHeader,
+    },
+};
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let texts = use_app().texts;
+    let verdict = RwSignal::new(String::new());
+    let text = RwSignal::new(String::new());
+    let rows = RwSignal::new(Vec::<VerifyReport>::new());
+    let error = RwSignal::new(None::<String>);
+    let open = RwSignal::new(None::<i64>);
+
+    let query = move || HistoryQuery {
+        verdicts: Verdict::parse(&verdict.get_untracked())
+            .into_iter()
+            .collect(),
+        text: Some(text.get_untracked()).filter(|t| !t.trim().is_empty()),
+        ..HistoryQuery::default()
+    };
+    let load = move || {
+        let q = query();
+        spawn_local(async move {
+            match backend::history_list(&q).await {
+                Ok(list) => {
+                    rows.set(list);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    load();
+
+    let export = move |format: &'static str| {
+        let request = HistoryExport {
+            format: format.into(),
+            query: HistoryQuery {
+                limit: Some(10_000),
+                ..query()
+            },
+        };
+        spawn_local(async move {
+            let result = backend::history_export(&request).await;
+            match result {
+                Ok(body) => {
+                    let mime = if format == "csv" {
+                        "text/csv"
+                    } else {
+                        "application/json"
+                    };
+                    if let Err(why) =
+                        files::download(&format!("tradeseal-history.{format}"), mime, &body)
+                    {
+                        error.set(Some(why));
+                    }
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+
+    view! {
+        <PageHeader title=|t| t.history_title intro=|t| t.history_intro/>
+        <section class="panel history-filters verify-row">
+            <select
+                id="history-verdict"
+                on:change=move |ev| {
+                    verdict.set(event_target_value(&ev));
+                    load();
+                }
+            >
+                <option value="">{move || texts.get().history_all_verdicts}</option>
+                {Verdict::ALL
+                    .into_iter()
+                    .map(|v| view! { <option value=v.as_str()>{move || headline(texts.get(), v)}</option> })
+                    .collect_view()}
+            </select>
+            <input
+                type="search"
+                id="history-search"
+                placeholder=move || texts.get().history_search
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    load();
+                }
+            />
+            <button class="button" id="history-export-csv" on:click=move |_| export("csv")>
+                {move || texts.get().history_export_csv}
+            </button>
+            <button class="button" id="history-export-json" on:click=move |_| export("json")>
+                {move || texts.get().history_export_json}
+            </button>
+        </section>
+        {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+        <Show
+            when=move || !rows.get().is_empty()
+            fallback=move || view! { <p class="empty-text" id="history-empty">{move || texts.get().history_empty}</p> }
+        >
+            <table class="history-table" id="history-table">
+                <thead>
+                    <tr>
+                        <th>{move || texts.get().history_col_time}</th>
+                        <th>{move || texts.get().history_col_verdict}</th>
+                        <th>{move || texts.get().history_col_certificate}</th>
+                        <th>{move || texts.get().history_col_source}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|r| {
+                        let id = r.history_id;
+                        let v = r.verdict;
+                        let report = r.clone();
+                        view! {
+                            <tr
+                                class="history-row"
+                                data-verdict=v.as_str()
+                                on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })
+                            >
+                                <td>{moment(r.checked_at)}</td>
+                                <td class=format!("tone-{}", tone(v))>{move || headline(texts.get(), v)}</td>
+                                <td>{r.certificate_id.clone().unwrap_or_default()}</td>
+                                <td>{r.file.clone().unwrap_or(r.source)}</td>
+                            </tr>
+                            <Show when=move || open.get() == Some(id)>
+                                <tr class="history-detail"><td colspan="4"><ReportCard report=report.clone()/></td></tr>
+                            </Show>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </Show>
+    }
+}
