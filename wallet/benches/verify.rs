@@ -95,10 +95,7 @@ async fn run() {
 
         let t = Instant::now();
         let cert = wallet.query(&cert_key, None).await.unwrap();
-        wallet
-            .query(&issuer_key, Some(cert.height))
-            .await
-            .unwrap();
+        wallet.query(&issuer_key, Some(cert.height)).await.unwrap();
         proofs.push(t.elapsed());
 
         let t = Instant::now();
