@@ -19,6 +19,9 @@ const PER_INTERVAL: u64 = 3;
 /// ask forever), and the most rounds.
 const MAX_PROBES: usize = 8_192;
 const MAX_ROUNDS: usize = 16;
+/// The most validator sets fetched for one plan: a node naming a new set at every probed
+/// height gets bisection instead.
+const MAX_SETS: usize = 1_024;
 
 /// A planned path: the heights to verify in order (the target last, when it is reachable)
 /// and the validator sets seen on the way (for completing the path's light blocks).
@@ -106,6 +109,9 @@ pub(crate) async fn plan(
                 *slot = (*slot).min(at);
             }
         }
+    }
+    if wanted.len() > MAX_SETS {
+        return None;
     }
     let heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
     for (hash, answer) in wanted.keys().zip(provider.validator_sets(&heights).await) {
