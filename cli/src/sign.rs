@@ -53,7 +53,8 @@ pub struct SignArgs {
 /// Where the wallet is, and which chain.
 #[derive(Debug, clap::Args)]
 pub struct Place {
-    /// The chain config (root of trust: chain id, checkpoint, trusting period, nodes).
+    /// The chain config (root of trust: chain id, checkpoint, trusting period, nodes): its
+    /// JSON file, or an image of its QR code.
     #[arg(long, value_name = "FILE")]
     chain_config: PathBuf,
     /// The wallet's data directory: the key metadata, the outbox and the audit log
@@ -173,13 +174,8 @@ fn wallet_error(e: &WalletError) -> ExitCode {
 }
 
 async fn open_wallet(chain_config: &Path, base: &Path) -> Result<Wallet, WalletError> {
-    let text = std::fs::read_to_string(chain_config).map_err(|e| {
-        WalletError::InvalidRequest(format!(
-            "cannot read the chain config {}: {e}",
-            chain_config.display()
-        ))
-    })?;
-    let config = tradeseal_wallet::parse_text(&text)?;
+    // Its JSON text, or an image of its QR code (as for `sync`).
+    let config = tradeseal_wallet::read_config_file(chain_config)?;
     let dir = base.join(config.chain_id.as_str());
     let mut wc = WalletConfig::new(dir.clone(), dir);
     wc.chain_config = Some(chain_config.to_owned());
