@@ -11,8 +11,13 @@ use light_client::{Address, Hash, Header, Height, LightBlock, TrustLevel, Valida
 
 use crate::provider::Provider;
 
-/// Heights probed evenly between the trusted height and the target in the first round.
+/// Heights probed evenly between the trusted height and the target in the first round: at
+/// least this many, and enough that the grid's intervals are at most [`GRID_SPACING`] wide.
 const GRID: u64 = 64;
+/// `(PER_INTERVAL + 1)^5`: five rounds locate any change inside an interval this wide.
+const GRID_SPACING: u64 = 1024;
+/// The most heights in the first round.
+const MAX_GRID: u64 = 4_096;
 /// Heights probed in each interval still holding an unlocated change, per round.
 const PER_INTERVAL: u64 = 3;
 /// The most headers probed for one plan (a node answering nonsense cannot make the planner
@@ -70,8 +75,12 @@ pub(crate) async fn plan(
     // Round 1: an even grid. Then, while an interval's ends disagree (the set after its
     // first height is not the set at its last), probe inside it.
     let gap = to - from;
-    let mut asks: Vec<u64> = (1..=GRID.min(gap - 1))
-        .map(|k| from + k * gap / (GRID.min(gap - 1) + 1))
+    let grid = GRID
+        .max(gap.div_ceil(GRID_SPACING))
+        .min(MAX_GRID)
+        .min(gap - 1);
+    let mut asks: Vec<u64> = (1..=grid)
+        .map(|k| from + k * gap / (grid + 1))
         .filter(|h| *h > from && *h < to)
         .collect();
     asks.dedup();

@@ -10,12 +10,16 @@ use base64::Engine as _;
 use light_client::rpc::{parse_commit_response, parse_validators_response};
 use light_client::{Hash, Header, Height, SignedHeader, ValidatorSet};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::provider::{
     BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError, QueryAnswer, TxAnswer,
     TxProof,
 };
+
+/// Reads one call's `result` into what the caller wants.
+type Reader<T> = dyn Fn(Value) -> Result<T, ProviderError> + Sync;
 
 /// Limits and patience of the JSON-RPC client.
 #[derive(Debug, Clone)]
@@ -235,13 +239,20 @@ impl RpcProvider {
     }
 
     /// The same call with each of `params`, in JSON-RPC batches of at most
-    /// [`RpcConfig::max_batch`] calls sent concurrently; answers each call's `result` in
-    /// order. A node that does not answer a batch with an array is asked one call at a time.
-    async fn call_many(&self, method: &str, params: &[Value]) -> Vec<Result<Value, ProviderError>> {
+    /// [`RpcConfig::max_batch`] calls sent concurrently; answers each call's `result` read by
+    /// `read`, in order. Each entry is read into its type as soon as it is taken out of the
+    /// batch (a batch of large validator sets is never held as JSON values all at once). A
+    /// node that does not answer a batch with an array is asked one call at a time.
+    async fn call_many<T>(
+        &self,
+        method: &str,
+        params: &[Value],
+        read: &Reader<T>,
+    ) -> Vec<Result<T, ProviderError>> {
         let size = self.config.max_batch.max(1);
         let batches = params
             .chunks(size)
-            .map(|chunk| self.call_batch(method, chunk));
+            .map(|chunk| self.call_batch(method, chunk, read));
         futures_util::future::join_all(batches)
             .await
             .into_iter()
@@ -249,39 +260,44 @@ impl RpcProvider {
             .collect()
     }
 
-    async fn call_batch(
+    async fn call_batch<T>(
         &self,
         method: &str,
         params: &[Value],
-    ) -> Vec<Result<Value, ProviderError>> {
+        read: &Reader<T>,
+    ) -> Vec<Result<T, ProviderError>> {
+        let one = |p: Value| async move { self.call(method, p).await.and_then(read) };
         if params.len() == 1 {
-            return vec![self.call(method, params[0].clone()).await];
+            return vec![one(params[0].clone()).await];
         }
         let mut pause = self.config.backoff;
         let mut attempt = 0;
         loop {
-            match self.call_batch_once(method, params).await {
+            match self.call_batch_once(method, params, read).await {
                 Ok(answers) => return answers,
                 Err(e) if e.is_silence() && attempt < self.config.retries => {
                     attempt += 1;
                     tokio::time::sleep(pause).await;
                     pause *= 2;
                 }
-                Err(e) if e.is_silence() => return vec![Err(e); params.len()],
+                Err(e) if e.is_silence() => {
+                    return params.iter().map(|_| Err(e.clone())).collect();
+                }
                 // Batches refused (or too large as one answer): one call at a time.
                 Err(_) => {
-                    let calls = params.iter().map(|p| self.call(method, p.clone()));
+                    let calls = params.iter().cloned().map(one);
                     return futures_util::future::join_all(calls).await;
                 }
             }
         }
     }
 
-    async fn call_batch_once(
+    async fn call_batch_once<T>(
         &self,
         method: &str,
         params: &[Value],
-    ) -> Result<Vec<Result<Value, ProviderError>>, ProviderError> {
+        read: &Reader<T>,
+    ) -> Result<Vec<Result<T, ProviderError>>, ProviderError> {
         let n = params.len() as u64;
         let first = self.next_id.fetch_add(n, Ordering::Relaxed);
         let body: Vec<Value> = params
@@ -302,20 +318,32 @@ impl RpcProvider {
         if !status.is_success() {
             return Err(ProviderError::Http(status.as_u16()));
         }
-        let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(&bytes) else {
+        let Ok(entries) = serde_json::from_slice::<Vec<Box<RawValue>>>(&bytes) else {
             return Err(ProviderError::Malformed(format!(
                 "{method}: a batch answer that is not an array"
             )));
         };
+        drop(bytes);
+        #[derive(Deserialize)]
+        struct Id {
+            id: Option<Value>,
+        }
         let mut by_id = std::collections::HashMap::new();
         for entry in entries {
-            if let Some(id) = entry.get("id").and_then(Value::as_u64) {
+            let id = serde_json::from_str::<Id>(entry.get())
+                .ok()
+                .and_then(|e| e.id)
+                .and_then(|id| id.as_u64());
+            if let Some(id) = id {
                 by_id.entry(id).or_insert(entry);
             }
         }
         Ok((first..first + n)
             .map(|id| match by_id.remove(&id) {
-                Some(entry) => envelope_result(entry, id),
+                Some(entry) => serde_json::from_str::<Value>(entry.get())
+                    .map_err(malformed("batch entry"))
+                    .and_then(|value| envelope_result(value, id))
+                    .and_then(read),
                 None => Err(ProviderError::Malformed(format!(
                     "{method}: the batch answer has no entry for call {id}"
                 ))),
@@ -619,20 +647,15 @@ impl Provider for RpcProvider {
     ) -> BoxFuture<'a, Vec<Result<Header, ProviderError>>> {
         Box::pin(async move {
             let params: Vec<Value> = heights.iter().map(|&h| height_params(h)).collect();
-            let answers = self.call_many("header", &params).await;
+            let answers = self.call_many("header", &params, &header_of).await;
             let mut out = Vec::with_capacity(heights.len());
             for (&h, answer) in heights.iter().zip(answers) {
                 out.push(match answer {
-                    Ok(result) => header_of(result).and_then(|header| {
-                        if header.height == h {
-                            Ok(header)
-                        } else {
-                            Err(ProviderError::Malformed(format!(
-                                "header: asked for height {h}, got {}",
-                                header.height
-                            )))
-                        }
-                    }),
+                    Ok(header) if header.height == h => Ok(header),
+                    Ok(header) => Err(ProviderError::Malformed(format!(
+                        "header: asked for height {h}, got {}",
+                        header.height
+                    ))),
                     // No `/header` (CometBFT before v0.35): the single call falls back.
                     Err(ProviderError::Rpc { code: -32601, .. }) => self.header(h).await,
                     Err(e) => Err(height_error(e, h)),
@@ -658,12 +681,13 @@ impl Provider for RpcProvider {
                     })
                 })
                 .collect();
-            let answers = self.call_many("validators", &params).await;
+            let read = |result: Value| {
+                parse_validators_response(&result.to_string()).map_err(malformed("validators"))
+            };
+            let answers = self.call_many("validators", &params, &read).await;
             let mut out = Vec::with_capacity(heights.len());
             for (&h, answer) in heights.iter().zip(answers) {
-                let page = answer.map_err(|e| height_error(e, h)).and_then(|result| {
-                    parse_validators_response(&result.to_string()).map_err(malformed("validators"))
-                });
+                let page = answer.map_err(|e| height_error(e, h));
                 out.push(match page {
                     // One page holds the whole set.
                     Ok(page) if page.total == page.validators.len() as u64 => {
@@ -692,15 +716,17 @@ impl Provider for RpcProvider {
     ) -> BoxFuture<'a, Vec<Result<SignedHeader, ProviderError>>> {
         Box::pin(async move {
             let params: Vec<Value> = heights.iter().map(|&h| height_params(h)).collect();
-            let answers = self.call_many("commit", &params).await;
+            let read = |result: Value| {
+                parse_commit_response(&result.to_string())
+                    .map(|answer| answer.signed_header)
+                    .map_err(|e| parse_error(e, "commit"))
+            };
+            let answers = self.call_many("commit", &params, &read).await;
             heights
                 .iter()
                 .zip(answers)
                 .map(|(&h, answer)| {
-                    let result = answer.map_err(|e| height_error(e, h))?;
-                    let sh = parse_commit_response(&result.to_string())
-                        .map_err(|e| height_error(parse_error(e, "commit"), h))?
-                        .signed_header;
+                    let sh = answer.map_err(|e| height_error(e, h))?;
                     if sh.header.height != h {
                         return Err(ProviderError::Malformed(format!(
                             "commit: asked for height {h}, got {}",
