@@ -1,5 +1,6 @@
-//! Joining a network: load a chain config from a file or paste its text, see what it would
-//! trust (the preview), then trust it, confirming when it replaces the chain in use.
+//! Joining a network: load a chain config from a file, from an image of its QR code, or paste
+//! its text; see what it would trust (the preview), then trust it, confirming when it replaces
+//! the chain in use.
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tradeseal_api::{ChainImport, ChainPreview, ChainSummary, ErrorCode};
@@ -106,6 +107,34 @@ pub fn JoinNetwork(
         });
     };
 
+    // An image of the config's QR code goes to the backend as a `data:` URL, which decodes
+    // it and previews and imports it as it does the text; the text box is left as it was.
+    let on_image = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match read_bytes(&file).await {
+                Ok(bytes) => {
+                    let mime = match file.type_() {
+                        t if t.starts_with("image/") => t,
+                        _ => "image/png".to_owned(),
+                    };
+                    preview(format!("data:{mime};base64,{}", base64(&bytes)));
+                }
+                Err(why) => {
+                    busy.set(false);
+                    let why = describe::isolate(&why);
+                    error.set(Some(fill(texts.get_untracked().join_file_failed, &[&why])));
+                }
+            }
+        });
+    };
+
     let on_paste_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let text = pasted.get_untracked();
@@ -135,6 +164,17 @@ pub fn JoinNetwork(
                     on:change=on_file
                 />
                 {move || texts.get().join_file}
+            </label>
+            " "
+            <label class="button file-button" id="chain-qr-label">
+                <input
+                    type="file"
+                    id="chain-qr-file"
+                    class="visually-hidden"
+                    accept="image/png,image/jpeg,image/webp"
+                    on:change=on_image
+                />
+                {move || texts.get().join_qr}
             </label>
             <form class="paste" id="chain-paste-form" novalidate on:submit=on_paste_submit>
                 <label class="field">
@@ -321,4 +361,58 @@ async fn read_text(file: &web_sys::File) -> Result<String, String> {
             .unwrap_or_else(|| format!("{e:?}"))
     })?;
     Ok(text.as_string().unwrap_or_default())
+}
+
+/// A file's bytes, read inside the WebView.
+async fn read_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| format!("{e:?}"))
+    })?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Standard base64 with padding (RFC 4648), for the `data:` URL.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_follows_rfc_4648() {
+        // RFC 4648, section 10.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
 }
