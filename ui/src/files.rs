@@ -12,6 +12,14 @@ pub async fn read_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
+/// A text file's content, read inside the WebView.
+pub async fn read_text(file: &web_sys::File) -> Result<String, String> {
+    let text = JsFuture::from(file.text())
+        .await
+        .map_err(|e| js_message(&e))?;
+    Ok(text.as_string().unwrap_or_default())
+}
+
 /// The message of a JS error (or its debug form).
 pub fn js_message(e: &wasm_bindgen::JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()

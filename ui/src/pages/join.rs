@@ -4,12 +4,10 @@
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tradeseal_api::{ChainImport, ChainPreview, ChainSummary, ErrorCode};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::{
     app::use_app,
-    backend, describe,
+    backend, describe, files,
     i18n::{fill, Text},
 };
 
@@ -93,7 +91,7 @@ pub fn JoinNetwork(
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match read_text(&file).await {
+            match files::read_text(&file).await {
                 Ok(text) => {
                     pasted.set(text.clone());
                     preview(text);
@@ -118,13 +116,13 @@ pub fn JoinNetwork(
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match read_bytes(&file).await {
+            match files::read_bytes(&file).await {
                 Ok(bytes) => {
                     let mime = match file.type_() {
                         t if t.starts_with("image/") => t,
                         _ => "image/png".to_owned(),
                     };
-                    preview(format!("data:{mime};base64,{}", base64(&bytes)));
+                    preview(format!("data:{mime};base64,{}", files::base64(&bytes)));
                 }
                 Err(why) => {
                     busy.set(false);
@@ -350,69 +348,5 @@ pub fn ChainFacts(chain: ChainSummary, prefix: &'static str) -> impl IntoView {
                 {move || describe::period(texts.get(), period)}
             </dd>
         </dl>
-    }
-}
-
-/// A file's content as text, read inside the WebView.
-async fn read_text(file: &web_sys::File) -> Result<String, String> {
-    let text = JsFuture::from(file.text()).await.map_err(|e| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| format!("{e:?}"))
-    })?;
-    Ok(text.as_string().unwrap_or_default())
-}
-
-/// A file's bytes, read inside the WebView.
-async fn read_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| format!("{e:?}"))
-    })?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-/// Standard base64 with padding (RFC 4648), for the `data:` URL.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64;
-
-    #[test]
-    fn base64_follows_rfc_4648() {
-        // RFC 4648, section 10.
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
     }
 }
