@@ -448,12 +448,18 @@ pub fn online_report(
             let note = if note.is_empty() {
                 String::new()
             } else {
-                format!(" ({note})")
+                format!(" — {note}")
+            };
+            let by = match proven.record.as_ref().and_then(|r| r.revocation.as_ref()) {
+                Some(rv) if rv.by == registry::state::Revoker::Governance => {
+                    "by the registry's governance"
+                }
+                _ => "by its issuer",
             };
             (
                 Verdict::Revoked,
                 format!(
-                    "Revoked by its issuer on {}: {why}{note}. It is no longer valid.",
+                    "Revoked {by} on {}: {why}{note}. It is no longer valid.",
                     day(*time)
                 ),
                 None,
