@@ -139,11 +139,18 @@ fn certificates_are_verified_in_the_app() {
 
     // Images of a valid certificate altered after signing (its issuer's signature kept), and
     // of a foreign code.
-    let text = sample(&all, "valid")["qr_text"].as_str().unwrap().to_owned();
+    let text = sample(&all, "valid")["qr_text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut altered = registry::qr::decode(text.as_bytes()).unwrap();
     altered.certificate.goods.quantity = "1".into();
     let tampered = registry::qr::encode(&altered).unwrap();
-    choose_file(&app, "tampered.png", &devnet::qr_png(tampered.as_bytes()).unwrap());
+    choose_file(
+        &app,
+        "tampered.png",
+        &devnet::qr_png(tampered.as_bytes()).unwrap(),
+    );
     let id = altered.certificate.id.to_string();
     let shown = app.wait(VERDICT, "the tampered certificate's verdict", || {
         verdicts(&app)
