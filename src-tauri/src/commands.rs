@@ -111,9 +111,7 @@ pub async fn scan_frame(request: Request<ScanFrameCmd>) -> Answer<ScanFrameCmd> 
     // Decoding is CPU work: off the async runtime's threads.
     tauri::async_runtime::spawn_blocking(move || tradeseal_wallet::verify::scan_frame(&request))
         .await
-        .map_err(|e| {
-            tradeseal_api::ApiError::new(tradeseal_api::ErrorCode::Internal, e.to_string())
-        })?
+        .map_err(|e| ApiError::new(tradeseal_api::ErrorCode::Internal, e.to_string()))?
         .map_err(to_api)
 }
 
