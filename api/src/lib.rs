@@ -32,6 +32,7 @@ pub use status::{
     NodeState, NodeStatus, TrustedHead,
 };
 pub use verify::{
-    CertificateView, Evidence, FileData, Frame, HistoryExport, HistoryQuery, IssuerView,
-    RecordView, RevocationView, Verdict, VerifyInput, VerifyReport, VerifyRequest,
+    CannotVerify, CertificateView, Evidence, ExportFormat, FileData, Frame, HistoryExport,
+    HistoryQuery, IssuerView, Mismatch, Mode, NotOurs, Origin, ProofStatus, RecordView,
+    RevocationView, Source, Verdict, VerifyInput, VerifyReport, VerifyRequest,
 };

@@ -6,6 +6,150 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Declares a `snake_case` serde enum with its stable names ([`as_str`](Mode::as_str)) and
+/// [`parse`](Mode::parse): the names are what the CLI prints and the history stores.
+macro_rules! named {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $v:ident = $s:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $v,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+
+            /// The stable name (as in JSON).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$v => $s,)*
+                }
+            }
+
+            /// The value with this stable name.
+            pub fn parse(name: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == name)
+            }
+        }
+    };
+}
+
+named! {
+    /// Where a payload came from.
+    Origin {
+        /// Read by the app's camera scanner.
+        Camera = "camera",
+        /// Pasted or typed by the user.
+        Paste = "paste",
+        /// Given by a program (the CLI's `--payload`, a hand scanner).
+        Payload = "payload",
+    }
+}
+
+named! {
+    /// What was verified.
+    Source {
+        /// A code read by the camera.
+        Camera = "camera",
+        /// A code pasted or typed.
+        Paste = "paste",
+        /// A code given by a program.
+        Payload = "payload",
+        /// An image file.
+        Image = "image",
+        /// A PDF file.
+        Pdf = "pdf",
+        /// A certificate id typed in.
+        Serial = "serial",
+    }
+}
+
+named! {
+    /// How the verdict was reached.
+    Mode {
+        /// Proven now against verified headers.
+        Online = "online",
+        /// From local knowledge proven earlier.
+        Offline = "offline",
+    }
+}
+
+named! {
+    /// Whether the values the verdict rests on were proven.
+    ProofStatus {
+        /// Both values proven against a verified header.
+        Verified = "verified",
+        /// Nothing to prove (the code is not ours).
+        NotNeeded = "not_needed",
+        /// Not proven: see [`Evidence::cannot_verify`].
+        Failed = "failed",
+    }
+}
+
+named! {
+    /// For TAMPERED: what differs.
+    Mismatch {
+        /// The issuer's signature does not match the text.
+        Signature = "signature",
+        /// The chain's record has another content hash.
+        Content = "content",
+        /// The chain's record has another kind.
+        Kind = "kind",
+        /// The chain's record has other dates.
+        Dates = "dates",
+        /// The chain's record names another document hash.
+        DocumentHash = "document_hash",
+        /// The document given is not the certificate's.
+        Document = "document",
+    }
+}
+
+named! {
+    /// For NOT A TRADESEAL CODE: what the code was.
+    NotOurs {
+        /// Another scheme, a URL, random text.
+        Foreign = "foreign",
+        /// A Tradeseal code of a newer version.
+        NewerVersion = "newer_version",
+        /// A Tradeseal code, damaged or truncated.
+        Damaged = "damaged",
+        /// Longer than any Tradeseal code.
+        TooLong = "too_long",
+        /// Nothing.
+        Empty = "empty",
+    }
+}
+
+named! {
+    /// For CANNOT VERIFY: why the wallet cannot know.
+    CannotVerify {
+        /// No node could be reached.
+        NoNetwork = "no_network",
+        /// The nodes that answered gave answers that failed their checks.
+        NodeLying = "node_lying",
+        /// A fork was detected: nothing new is trusted.
+        ForkDetected = "fork_detected",
+        /// The last trusted header is older than the trusting period.
+        TrustExpired = "trust_expired",
+        /// No network is set up.
+        NotConfigured = "not_configured",
+        /// Offline verification has no proven registry to judge from.
+        OfflineDataMissing = "offline_data_missing",
+    }
+}
+
+named! {
+    /// The format of a history export.
+    ExportFormat {
+        /// RFC 4180 CSV.
+        Csv = "csv",
+        /// A JSON array of reports.
+        Json = "json",
+    }
+}
+
 /// What to verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -14,8 +158,8 @@ pub enum VerifyInput {
     Payload {
         /// The text.
         text: String,
-        /// Where it came from: `camera`, `paste` (free text for the history).
-        origin: String,
+        /// Where it came from.
+        origin: Origin,
     },
     /// An image (PNG, JPEG, WebP) or a PDF, base64 of its bytes.
     File {
@@ -65,72 +209,35 @@ pub struct VerifyRequest {
     pub offline: bool,
 }
 
-/// The verdict. `snake_case` names are what the CLI prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Genuine, registered with this content, not revoked, issuer in good standing, in date.
-    Valid,
-    /// Revoked by its issuer or by governance.
-    Revoked,
-    /// Past its expiry date.
-    Expired,
-    /// Dated in the future (check the device's clock).
-    NotYetValid,
-    /// The issuer is not in the registry.
-    UnknownIssuer,
-    /// Governance removed the issuer (e.g. its key was compromised).
-    IssuerRemoved,
-    /// Governance suspended the issuer.
-    IssuerSuspended,
-    /// Signed by its issuer but not on the chain.
-    NotRegistered,
-    /// Altered or forged: the text, its record or its document disagree.
-    Tampered,
-    /// Not a Tradeseal certificate code (a URL, another QR code, a damaged or newer code).
-    NotOurs,
-    /// The wallet cannot know now (no network, a lying node, a fork, trust expired).
-    CannotVerify,
+named! {
+    /// The verdict. The names are what the CLI prints.
+    Verdict {
+        /// Genuine, registered with this content, not revoked, issuer in good standing, in date.
+        Valid = "valid",
+        /// Revoked by its issuer or by governance.
+        Revoked = "revoked",
+        /// Past its expiry date.
+        Expired = "expired",
+        /// Dated in the future (check the device's clock).
+        NotYetValid = "not_yet_valid",
+        /// The issuer is not in the registry.
+        UnknownIssuer = "unknown_issuer",
+        /// Governance removed the issuer (e.g. its key was compromised).
+        IssuerRemoved = "issuer_removed",
+        /// Governance suspended the issuer.
+        IssuerSuspended = "issuer_suspended",
+        /// Signed by its issuer but not on the chain.
+        NotRegistered = "not_registered",
+        /// Altered or forged: the text, its record or its document disagree.
+        Tampered = "tampered",
+        /// Not a Tradeseal certificate code (a URL, another QR code, a damaged or newer code).
+        NotOurs = "not_ours",
+        /// The wallet cannot know now (no network, a lying node, a fork, trust expired).
+        CannotVerify = "cannot_verify",
+    }
 }
 
 impl Verdict {
-    /// Every verdict, in the order of [`Verdict::exit_code`].
-    pub const ALL: [Verdict; 11] = [
-        Verdict::Valid,
-        Verdict::Revoked,
-        Verdict::Expired,
-        Verdict::NotYetValid,
-        Verdict::UnknownIssuer,
-        Verdict::IssuerRemoved,
-        Verdict::IssuerSuspended,
-        Verdict::NotRegistered,
-        Verdict::Tampered,
-        Verdict::NotOurs,
-        Verdict::CannotVerify,
-    ];
-
-    /// The stable name (as in JSON).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Valid => "valid",
-            Verdict::Revoked => "revoked",
-            Verdict::Expired => "expired",
-            Verdict::NotYetValid => "not_yet_valid",
-            Verdict::UnknownIssuer => "unknown_issuer",
-            Verdict::IssuerRemoved => "issuer_removed",
-            Verdict::IssuerSuspended => "issuer_suspended",
-            Verdict::NotRegistered => "not_registered",
-            Verdict::Tampered => "tampered",
-            Verdict::NotOurs => "not_ours",
-            Verdict::CannotVerify => "cannot_verify",
-        }
-    }
-
-    /// The verdict with this stable name.
-    pub fn parse(name: &str) -> Option<Verdict> {
-        Verdict::ALL.into_iter().find(|v| v.as_str() == name)
-    }
-
     /// The CLI's exit code for this verdict (0 valid; 10-20 the others; 1 and 2 are left to
     /// errors and bad input).
     pub fn exit_code(self) -> u8 {
@@ -240,19 +347,18 @@ pub struct IssuerView {
 }
 
 /// What the verdict rests on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// `online` (proven now against verified headers) or `offline` (local knowledge).
-    pub mode: String,
+    /// Online (proven now against verified headers) or offline (local knowledge).
+    pub mode: Mode,
     /// The state height the proofs are for.
     pub proven_height: Option<u64>,
     /// The verified header whose app hash the proofs check against.
     pub header_height: Option<u64>,
     /// That header's time (RFC 3339).
     pub header_time: Option<String>,
-    /// `verified` (both values proven), `not_needed` (nothing to prove: not ours), or
-    /// `failed` (see `cannot_verify`).
-    pub proof: String,
+    /// Whether both values were proven.
+    pub proof: ProofStatus,
     /// The nodes whose answers were proven.
     pub nodes: Vec<String>,
     /// The issuer record, when proven present.
@@ -265,16 +371,36 @@ pub struct Evidence {
     /// names). A printed certificate PDF is usually not: only a document given as such is
     /// judged by it.
     pub document_matches: Option<bool>,
-    /// For `tampered`: what differs (`signature`, `content`, `kind`, `dates`,
-    /// `document_hash`, `document`).
-    pub mismatch: Option<String>,
-    /// For `not_ours`: `foreign`, `newer_version`, `damaged`, `too_long`, `empty`.
-    pub not_ours: Option<String>,
-    /// For `cannot_verify`: `no_network`, `node_lying`, `fork_detected`, `trust_expired`,
-    /// `not_configured`, `offline_data_missing`.
-    pub cannot_verify: Option<String>,
+    /// For `tampered`: what differs.
+    pub mismatch: Option<Mismatch>,
+    /// For `not_ours`: what the code was.
+    pub not_ours: Option<NotOurs>,
+    /// For `cannot_verify`: why.
+    pub cannot_verify: Option<CannotVerify>,
     /// The technical detail behind `cannot_verify` or `not_ours`.
     pub detail: Option<String>,
+}
+
+impl Evidence {
+    /// Evidence of this mode and proof status, with nothing else known yet.
+    pub fn new(mode: Mode, proof: ProofStatus) -> Evidence {
+        Evidence {
+            mode,
+            proven_height: None,
+            header_height: None,
+            header_time: None,
+            proof,
+            nodes: Vec::new(),
+            issuer: None,
+            record: None,
+            document_sha256: None,
+            document_matches: None,
+            mismatch: None,
+            not_ours: None,
+            cannot_verify: None,
+            detail: None,
+        }
+    }
 }
 
 /// One verification's outcome.
@@ -290,8 +416,8 @@ pub struct VerifyReport {
     pub certificate: Option<CertificateView>,
     /// What the verdict rests on.
     pub evidence: Evidence,
-    /// What was verified: `camera`, `paste`, `image`, `pdf`, `serial`, `payload`.
-    pub source: String,
+    /// What was verified.
+    pub source: Source,
     /// The file's name, for images and PDFs.
     pub file: Option<String>,
     /// When it was checked (unix seconds, the device's clock).
@@ -323,8 +449,39 @@ pub struct HistoryQuery {
 /// An export of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryExport {
-    /// `csv` or `json`.
-    pub format: String,
+    /// CSV or JSON.
+    pub format: ExportFormat,
     /// The filter.
     pub query: HistoryQuery,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names scripts read: serde's JSON name is the stable name, and parses back.
+    #[test]
+    fn json_names_are_the_stable_names() {
+        fn check<T: Serialize + Copy + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            name: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), name(v));
+                assert_eq!(parse(name(v)), Some(v));
+            }
+        }
+        check(Verdict::ALL, Verdict::as_str, Verdict::parse);
+        check(Mode::ALL, Mode::as_str, Mode::parse);
+        check(ProofStatus::ALL, ProofStatus::as_str, ProofStatus::parse);
+        check(Mismatch::ALL, Mismatch::as_str, Mismatch::parse);
+        check(NotOurs::ALL, NotOurs::as_str, NotOurs::parse);
+        check(CannotVerify::ALL, CannotVerify::as_str, CannotVerify::parse);
+        check(Source::ALL, Source::as_str, Source::parse);
+        check(Origin::ALL, Origin::as_str, Origin::parse);
+        check(ExportFormat::ALL, ExportFormat::as_str, ExportFormat::parse);
+        assert_eq!(Verdict::ALL.len(), 11);
+        assert_eq!(Verdict::CannotVerify.exit_code(), 20);
+    }
 }

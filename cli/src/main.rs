@@ -94,8 +94,8 @@ enum Command {
     /// The audit log of every signature: export it as JSON or CSV.
     Audit(sign::AuditArgs),
     /// Verify a trade certificate: its QR code in an image or PDF, its QR text (--payload), or
-    /// its id (--serial), proven against verified headers (or --offline from what this device
-    /// proved before). Every verification is kept in the history.
+    /// its id (--serial), proven against verified headers. Every verification is kept in the
+    /// history. (--offline is not available yet: it answers cannot_verify.)
     ///
     /// Prints one JSON object: {"verdict", "reason" (one plain sentence), "certificate_id",
     /// "certificate" (the fields read from the code), "evidence": {"mode": "online" |

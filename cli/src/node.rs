@@ -61,7 +61,7 @@ pub(crate) fn wallet_error(e: &WalletError) -> ExitCode {
             light_node::QueryError::Sync(s) => (sync_kind(s), NOT_VERIFIED),
             light_node::QueryError::NoState => ("invalid_request", BAD_INPUT),
             light_node::QueryError::TxNotFound(_) => ("not_found", NOT_VERIFIED),
-            light_node::QueryError::Unproven(_) => ("unproven", NOT_VERIFIED),
+            light_node::QueryError::Unproven { .. } => ("unproven", NOT_VERIFIED),
         },
     };
     error(kind, &e.to_string(), code)

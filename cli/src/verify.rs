@@ -10,7 +10,9 @@ use serde_json::json;
 
 use crate::node::{error, open, open_only, wallet_error, ChainArgs};
 use crate::output::{print, runtime, BAD_INPUT};
-use tradeseal_api::{FileData, HistoryQuery, Verdict, VerifyInput, VerifyRequest};
+use tradeseal_api::{
+    ExportFormat, FileData, HistoryQuery, Origin, Verdict, VerifyInput, VerifyRequest,
+};
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
@@ -32,7 +34,8 @@ pub struct Args {
     /// be the one the certificate names and the chain recorded, else the verdict is tampered.
     #[arg(long, value_name = "FILE")]
     document: Option<PathBuf>,
-    /// Judge from what this device has proven before, without the network.
+    /// Judge without the network, from what this device proved before. Not available in this
+    /// version yet: answers cannot_verify with "evidence.cannot_verify": "offline_data_missing".
     #[arg(long)]
     offline: bool,
 }
@@ -120,7 +123,7 @@ pub fn run(args: &Args) -> ExitCode {
         },
         (_, Some(text), _) => VerifyInput::Payload {
             text: text.clone(),
-            origin: "payload".into(),
+            origin: Origin::Payload,
         },
         (_, _, Some(id)) => VerifyInput::Serial { id: id.clone() },
         _ => return error("invalid_request", "nothing to verify", BAD_INPUT),
@@ -206,6 +209,13 @@ pub fn history(args: &HistoryArgs) -> ExitCode {
                 Err(e) => wallet_error(&e),
             },
             HistoryCommand::Export { format, output, .. } => {
+                let Some(format) = ExportFormat::parse(format) else {
+                    return error(
+                        "invalid_request",
+                        &format!("export format {format:?}: use csv or json"),
+                        BAD_INPUT,
+                    );
+                };
                 let text = match wallet.history().export(&q, format).await {
                     Ok(t) => t,
                     Err(e) => return wallet_error(&e),

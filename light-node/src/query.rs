@@ -77,8 +77,15 @@ pub enum QueryError {
     #[error(transparent)]
     Sync(#[from] SyncError),
     /// Every node failed or lied; each is named with what it did.
-    #[error("no node gave a provable answer: {0}")]
-    Unproven(String),
+    #[error("no node gave a provable answer: {reasons}")]
+    Unproven {
+        /// Each node and what it did, `; `-separated.
+        reasons: String,
+        /// How many of them answered with something that failed its checks (a wrong key or
+        /// height, no proof, a proof that does not verify): they lied, the others were
+        /// unreachable or refused.
+        rejected: usize,
+    },
     /// The transaction is not known to any node.
     #[error("transaction {0} was not found")]
     TxNotFound(Hash),
@@ -149,6 +156,7 @@ impl LightNode {
         let header_height = Height(height.value() + 1);
         let header = self.verified_header(header_height).await?;
         let mut failures = Vec::new();
+        let mut rejected = 0;
         for provider in self.query_providers() {
             let answer = match provider.abci_query(&req.path, &req.data, height).await {
                 Ok(a) => a,
@@ -182,16 +190,21 @@ impl LightNode {
                 Err(why) => {
                     self.mark_faulty(provider.url(), why.clone());
                     failures.push(format!("{}: {why}", provider.url()));
+                    rejected += 1;
                 }
             }
         }
-        Err(QueryError::Unproven(failures.join("; ")))
+        Err(QueryError::Unproven {
+            reasons: failures.join("; "),
+            rejected,
+        })
     }
 
     /// Proves that transaction `hash` is included in a verified block: the node's Merkle
     /// proof must lead from the transaction's hash to the verified header's `data_hash`.
     pub async fn prove_tx(&self, hash: Hash) -> Result<ProvenTx, QueryError> {
         let mut failures = Vec::new();
+        let mut rejected = 0;
         let mut not_found = 0;
         let providers = self.query_providers();
         for provider in &providers {
@@ -241,12 +254,16 @@ impl LightNode {
                 Err(why) => {
                     self.mark_faulty(provider.url(), why.clone());
                     failures.push(format!("{}: {why}", provider.url()));
+                    rejected += 1;
                 }
             }
         }
         if failures.is_empty() && not_found > 0 {
             return Err(QueryError::TxNotFound(hash));
         }
-        Err(QueryError::Unproven(failures.join("; ")))
+        Err(QueryError::Unproven {
+            reasons: failures.join("; "),
+            rejected,
+        })
     }
 }

@@ -120,7 +120,7 @@ async fn answers_for_another_key_another_height_or_with_a_bad_proof_are_rejected
         .await
         .unwrap_err();
     assert!(
-        matches!(err, QueryError::Unproven(ref why) if why.contains("instead of")),
+        matches!(err, QueryError::Unproven { ref reasons, .. } if reasons.contains("instead of")),
         "{err}"
     );
     // A genuine proof of an older state.

@@ -101,7 +101,7 @@ pub async fn history_export(
 ) -> Answer<HistoryExportCmd> {
     wallet
         .history()
-        .export(&request.query, &request.format)
+        .export(&request.query, request.format)
         .await
         .map_err(to_api)
 }

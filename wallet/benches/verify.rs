@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use devnet::{Devnet, DevnetConfig, SampleStatus};
-use tradeseal_api::{Verdict, VerifyInput, VerifyRequest};
+use tradeseal_api::{Origin, Verdict, VerifyInput, VerifyRequest};
 use tradeseal_wallet::{Wallet, WalletConfig};
 
 const RUNS: usize = 100;
@@ -72,7 +72,7 @@ async fn run() {
     let payload = VerifyRequest {
         input: VerifyInput::Payload {
             text: text.clone(),
-            origin: "paste".into(),
+            origin: Origin::Paste,
         },
         document: None,
         offline: false,

@@ -7,7 +7,7 @@ use std::str::FromStr as _;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
-use tradeseal_api::{HistoryQuery, VerifyReport};
+use tradeseal_api::{ExportFormat, HistoryQuery, VerifyReport};
 
 use crate::WalletError;
 
@@ -67,8 +67,8 @@ impl History {
         )
         .bind(i64::try_from(report.checked_at).unwrap_or(i64::MAX))
         .bind(report.verdict.as_str())
-        .bind(&report.evidence.mode)
-        .bind(&report.source)
+        .bind(report.evidence.mode.as_str())
+        .bind(report.source.as_str())
         .bind(&report.file)
         .bind(&report.certificate_id)
         .bind(search_text(report))
@@ -122,15 +122,16 @@ impl History {
     }
 
     /// The reports matching `q` as `csv` or `json` text.
-    pub async fn export(&self, q: &HistoryQuery, format: &str) -> Result<String, WalletError> {
+    pub async fn export(
+        &self,
+        q: &HistoryQuery,
+        format: ExportFormat,
+    ) -> Result<String, WalletError> {
         let reports = self.list(q).await?;
         match format {
-            "json" => serde_json::to_string_pretty(&reports)
+            ExportFormat::Json => serde_json::to_string_pretty(&reports)
                 .map_err(|e| WalletError::Storage(format!("history: {e}"))),
-            "csv" => Ok(to_csv(&reports)),
-            other => Err(WalletError::InvalidRequest(format!(
-                "export format {other:?}: use csv or json"
-            ))),
+            ExportFormat::Csv => Ok(to_csv(&reports)),
         }
     }
 }
@@ -182,8 +183,8 @@ fn to_csv(reports: &[VerifyReport]) -> String {
             crate::verify::instant(r.checked_at),
             r.verdict.as_str().to_owned(),
             r.reason.clone(),
-            e.mode.clone(),
-            r.source.clone(),
+            e.mode.as_str().to_owned(),
+            r.source.as_str().to_owned(),
             r.file.clone().unwrap_or_default(),
             r.certificate_id.clone().unwrap_or_default(),
             e.issuer
@@ -226,7 +227,7 @@ fn csv_field(f: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradeseal_api::{Evidence, Verdict};
+    use tradeseal_api::{Evidence, Mode, ProofStatus, Source, Verdict};
 
     fn report(verdict: Verdict, file: &str, at: u64) -> VerifyReport {
         VerifyReport {
@@ -234,11 +235,8 @@ mod tests {
             reason: "Revoked on 2026-01-02: cancelled, \"really\".".into(),
             certificate_id: Some("KE-KEPHIS/PH-1".into()),
             certificate: None,
-            evidence: Evidence {
-                mode: "online".into(),
-                ..Evidence::default()
-            },
-            source: "image".into(),
+            evidence: Evidence::new(Mode::Online, ProofStatus::Verified),
+            source: Source::Image,
             file: Some(file.into()),
             checked_at: at,
             history_id: 0,
@@ -282,16 +280,23 @@ mod tests {
         };
         assert_eq!(h.list(&since).await.unwrap().len(), 1);
 
-        let csv = h.export(&HistoryQuery::default(), "csv").await.unwrap();
+        let csv = h
+            .export(&HistoryQuery::default(), ExportFormat::Csv)
+            .await
+            .unwrap();
         let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], CSV_COLUMNS.join(","));
         assert!(lines[1].contains("\"Revoked on 2026-01-02: cancelled, \"\"really\"\".\""));
         assert!(lines[1].contains(",'=cmd.png,"), "{}", lines[1]);
-        let json: Vec<VerifyReport> =
-            serde_json::from_str(&h.export(&HistoryQuery::default(), "json").await.unwrap())
-                .unwrap();
+        let json: Vec<VerifyReport> = serde_json::from_str(
+            &h.export(&HistoryQuery::default(), ExportFormat::Json)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(json, all);
-        assert!(h.export(&HistoryQuery::default(), "xml").await.is_err());
+        // An unknown format is refused where it is named (the CLI, the app's request).
+        assert!(ExportFormat::parse("xml").is_none());
     }
 }

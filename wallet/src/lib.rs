@@ -34,7 +34,8 @@ use std::sync::Arc;
 use light_node::{Clock, Proven, QueryRequest, SystemClock};
 use tokio::sync::watch;
 use tradeseal_api::{
-    AppInfo, ChainPreview, HistoryQuery, NodeStatus, Settings, VerifyReport, VerifyRequest,
+    AppInfo, CannotVerify, ChainPreview, HistoryQuery, Mode, NodeStatus, Settings, VerifyReport,
+    VerifyRequest,
 };
 
 pub use chain::{
@@ -211,39 +212,39 @@ impl Wallet {
     /// not be read (nothing was verified); every verification, CANNOT VERIFY included,
     /// answers a report.
     pub async fn verify(&self, request: &VerifyRequest) -> Result<VerifyReport, WalletError> {
-        let (read, source) = verify::read_input(&request.input)?;
+        let (read, from) = verify::read_input(&request.input)?;
         let document = request
             .document
             .as_ref()
             .map(verify::document_sha256)
             .transpose()?;
         let document = document.as_ref();
-        let offline = request.offline;
         let now = u64::try_from(self.clock.now().unix_seconds()).unwrap_or(0);
-        let mut report = match verify::target(&read) {
-            Err((kind, detail)) => verify::not_ours_report(kind, detail),
-            Ok(_) if offline => verify::cannot_verify_report(
-                &read,
+        let judgement = match &read {
+            verify::Read::NotOurs { kind, detail } => verify::not_ours_judgement(*kind, detail),
+            verify::Read::Subject(subject) if request.offline => verify::cannot_verify_judgement(
+                subject,
                 document,
                 &verify::Unknowable {
-                    kind: "offline_data_missing",
-                    detail: "no proven issuer registry and revocation log on this device".into(),
+                    kind: CannotVerify::OfflineDataMissing,
+                    detail: "offline verification is not available in this version".into(),
                 },
-                true,
+                Mode::Offline,
             ),
-            Ok(id) => match self.prove_certificate(id).await {
+            verify::Read::Subject(subject) => match self.prove_certificate(subject.id()).await {
                 Ok((chain_id, proven)) => {
-                    let verdict = verify::judge(&read, &proven, document, &chain_id, now);
-                    verify::online_report(&read, &proven, document, &verdict)
+                    let verdict = verify::judge(subject, &proven, document, &chain_id, now);
+                    verify::online_judgement(subject, &proven, document, &verdict)
                 }
-                Err(e) => {
-                    verify::cannot_verify_report(&read, document, &verify::unknowable(&e), false)
-                }
+                Err(e) => verify::cannot_verify_judgement(
+                    subject,
+                    document,
+                    &verify::unknowable(&e),
+                    Mode::Online,
+                ),
             },
         };
-        report.source = source.kind;
-        report.file = source.file;
-        report.checked_at = now;
+        let mut report = judgement.report(from, now);
         report.history_id = self.history.add(&report).await?;
         Ok(report)
     }

@@ -9,15 +9,15 @@
 
 use base64::Engine as _;
 use light_node::{Proven, QueryError, SyncError};
-use registry::online::{self, Mismatch, OnlineVerdict, ProvenFacts};
+use registry::online::{self, OnlineVerdict, ProvenFacts};
 use registry::qr::{self, QrError};
 use registry::state::{CertRecord, IssuerRecord, IssuerStatus};
 use registry::{keys, Canonical, CertId, SignedCertificate};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tradeseal_api::{
-    CertificateView, Evidence, FileData, Frame, IssuerView, RecordView, RevocationView, Verdict,
-    VerifyInput, VerifyReport,
+    CannotVerify, CertificateView, Evidence, FileData, Frame, IssuerView, Mismatch, Mode, NotOurs,
+    Origin, ProofStatus, RecordView, RevocationView, Source, Verdict, VerifyInput, VerifyReport,
 };
 
 use crate::WalletError;
@@ -25,6 +25,20 @@ use crate::WalletError;
 /// What the input held, once read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Read {
+    /// Something to prove against the chain.
+    Subject(Subject),
+    /// Something that is not a Tradeseal certificate code.
+    NotOurs {
+        /// What it was.
+        kind: NotOurs,
+        /// The technical detail.
+        detail: String,
+    },
+}
+
+/// A certificate code or a certificate id: what is proven and judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
     /// A certificate code.
     Certificate {
         /// The signed certificate.
@@ -35,20 +49,23 @@ pub enum Read {
     },
     /// A certificate id alone.
     Serial(CertId),
-    /// Something that is not a Tradeseal certificate code.
-    NotOurs {
-        /// `foreign`, `newer_version`, `damaged`, `too_long`, `empty`.
-        kind: &'static str,
-        /// The technical detail.
-        detail: String,
-    },
 }
 
-/// The source of the input, for the report and the history.
+impl Subject {
+    /// The certificate id to prove.
+    pub fn id(&self) -> &CertId {
+        match self {
+            Subject::Certificate { signed, .. } => &signed.certificate.id,
+            Subject::Serial(id) => id,
+        }
+    }
+}
+
+/// Where the input came from, for the report and the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
-    /// `camera`, `paste`, `payload`, `image`, `pdf`, `serial`.
-    pub kind: String,
+pub struct ReadFrom {
+    /// What it was.
+    pub source: Source,
     /// The file's name, for files.
     pub file: Option<String>,
 }
@@ -56,16 +73,17 @@ pub struct Source {
 /// Reads what the user gave: decodes the QR code of an image or PDF, parses a payload or an
 /// id. A file that cannot be read, or that holds no QR code, is an error (nothing was
 /// verified); a code that is not ours is a [`Read::NotOurs`] verdict.
-pub fn read_input(input: &VerifyInput) -> Result<(Read, Source), WalletError> {
+pub fn read_input(input: &VerifyInput) -> Result<(Read, ReadFrom), WalletError> {
     match input {
         VerifyInput::Payload { text, origin } => {
-            let kind = match origin.as_str() {
-                "camera" | "paste" => origin.clone(),
-                _ => "payload".to_owned(),
+            let source = match origin {
+                Origin::Camera => Source::Camera,
+                Origin::Paste => Source::Paste,
+                Origin::Payload => Source::Payload,
             };
             Ok((
                 read_payload(text.trim().as_bytes(), None),
-                Source { kind, file: None },
+                ReadFrom { source, file: None },
             ))
         }
         VerifyInput::File { name, base64 } => read_file(name, &file_bytes(name, base64)?),
@@ -77,9 +95,9 @@ pub fn read_input(input: &VerifyInput) -> Result<(Read, Source), WalletError> {
                 ))
             })?;
             Ok((
-                Read::Serial(id),
-                Source {
-                    kind: "serial".into(),
+                Read::Subject(Subject::Serial(id)),
+                ReadFrom {
+                    source: Source::Serial,
                     file: None,
                 },
             ))
@@ -107,16 +125,15 @@ pub fn document_sha256(doc: &FileData) -> Result<[u8; 32], WalletError> {
 }
 
 /// Reads an image or PDF's bytes (see [`read_input`]).
-pub fn read_file(name: &str, bytes: &[u8]) -> Result<(Read, Source), WalletError> {
+pub fn read_file(name: &str, bytes: &[u8]) -> Result<(Read, ReadFrom), WalletError> {
     let scan = tradeseal_scan::decode_bytes(bytes)
         .map_err(|e| WalletError::InvalidRequest(format!("{name}: {e}")))?;
-    let source = Source {
-        kind: if scan.pdf_sha256.is_some() {
-            "pdf"
+    let source = ReadFrom {
+        source: if scan.pdf_sha256.is_some() {
+            Source::Pdf
         } else {
-            "image"
-        }
-        .into(),
+            Source::Image
+        },
         file: Some(name.to_owned()),
     };
     // Ours first: a certificate page may carry other codes (a company's URL).
@@ -135,18 +152,18 @@ pub fn read_file(name: &str, bytes: &[u8]) -> Result<(Read, Source), WalletError
 
 fn read_payload(bytes: &[u8], file_sha256: Option<[u8; 32]>) -> Read {
     match qr::decode(bytes) {
-        Ok(signed) => Read::Certificate {
+        Ok(signed) => Read::Subject(Subject::Certificate {
             signed: Box::new(signed),
             file_sha256,
-        },
+        }),
         Err(e) => Read::NotOurs {
             kind: match &e {
-                QrError::Empty => "empty",
-                QrError::TooLong { .. } => "too_long",
-                QrError::Foreign => "foreign",
-                QrError::UnsupportedVersion(_) => "newer_version",
+                QrError::Empty => NotOurs::Empty,
+                QrError::TooLong { .. } => NotOurs::TooLong,
+                QrError::Foreign => NotOurs::Foreign,
+                QrError::UnsupportedVersion(_) => NotOurs::NewerVersion,
                 QrError::Base45(_) | QrError::Certificate(_) | QrError::PayloadTooLarge { .. } => {
-                    "damaged"
+                    NotOurs::Damaged
                 }
             },
             detail: e.to_string(),
@@ -198,9 +215,8 @@ pub struct ProvenPair {
 /// Why a verdict could not be reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknowable {
-    /// `no_network`, `node_lying`, `fork_detected`, `trust_expired`, `not_configured`,
-    /// `offline_data_missing`.
-    pub kind: &'static str,
+    /// Why.
+    pub kind: CannotVerify,
     /// The technical detail.
     pub detail: String,
 }
@@ -208,15 +224,17 @@ pub struct Unknowable {
 /// Classifies a failure to prove into what the user is told.
 pub fn unknowable(e: &WalletError) -> Unknowable {
     let kind = match e {
-        WalletError::NotConfigured => "not_configured",
+        WalletError::NotConfigured => CannotVerify::NotConfigured,
         WalletError::Sync(s) | WalletError::Query(QueryError::Sync(s)) => match s {
-            SyncError::TrustExpired { .. } => "trust_expired",
-            SyncError::ForkDetected(_) => "fork_detected",
-            _ => "no_network",
+            SyncError::TrustExpired { .. } => CannotVerify::TrustExpired,
+            SyncError::ForkDetected(_) => CannotVerify::ForkDetected,
+            _ => CannotVerify::NoNetwork,
         },
-        // Each node's failure is listed; one whose answer failed its checks lied.
-        WalletError::Query(QueryError::Unproven(why)) if lied(why) => "node_lying",
-        _ => "no_network",
+        // A node whose answer failed its checks lied; the others were unreachable.
+        WalletError::Query(QueryError::Unproven { rejected, .. }) if *rejected > 0 => {
+            CannotVerify::NodeLying
+        }
+        _ => CannotVerify::NoNetwork,
     };
     Unknowable {
         kind,
@@ -224,28 +242,17 @@ pub fn unknowable(e: &WalletError) -> Unknowable {
     }
 }
 
-fn lied(why: &str) -> bool {
-    [
-        "proof rejected",
-        "answered for",
-        "without a proof",
-        "names another key",
-    ]
-    .iter()
-    .any(|m| why.contains(m))
-}
-
 /// Judges what was read against what was proven, at `now` (unix seconds); `document` is the
 /// SHA-256 of a document given to check.
 pub fn judge(
-    read: &Read,
+    subject: &Subject,
     proven: &ProvenPair,
     document: Option<&[u8; 32]>,
     chain_id: &str,
     now: u64,
 ) -> OnlineVerdict {
-    match read {
-        Read::Certificate { signed, .. } => {
+    match subject {
+        Subject::Certificate { signed, .. } => {
             let facts = ProvenFacts {
                 chain_id,
                 record: proven.record.as_ref(),
@@ -254,7 +261,7 @@ pub fn judge(
             };
             online::judge(signed, &facts, document)
         }
-        Read::Serial(_) => {
+        Subject::Serial(_) => {
             let verdict = online::judge_record(proven.record.as_ref(), proven.issuer.as_ref(), now);
             match (&verdict, document, proven.record.as_ref()) {
                 (OnlineVerdict::UnknownIssuer | OnlineVerdict::NotRegistered, _, _)
@@ -262,32 +269,12 @@ pub fn judge(
                 | (_, _, None) => verdict,
                 (_, Some(doc), Some(r)) if r.document_hash.as_ref() != Some(doc) => {
                     OnlineVerdict::Tampered {
-                        mismatch: Mismatch::Document,
+                        mismatch: online::Mismatch::Document,
                     }
                 }
                 _ => verdict,
             }
         }
-        // Never judged: callers answer NOT A TRADESEAL CODE first (see `target`).
-        Read::NotOurs { .. } => OnlineVerdict::NotRegistered,
-    }
-}
-
-/// The id to prove, or what the code was instead (`kind`, `detail`) when it is not ours.
-pub fn target(read: &Read) -> Result<&CertId, (&'static str, &str)> {
-    match read {
-        Read::Certificate { signed, .. } => Ok(&signed.certificate.id),
-        Read::Serial(id) => Ok(id),
-        Read::NotOurs { kind, detail } => Err((kind, detail)),
-    }
-}
-
-/// The id read, if any.
-pub fn id_of(read: &Read) -> Option<&CertId> {
-    match read {
-        Read::Certificate { signed, .. } => Some(&signed.certificate.id),
-        Read::Serial(id) => Some(id),
-        Read::NotOurs { .. } => None,
     }
 }
 
@@ -392,20 +379,64 @@ pub fn instant(unix: u64) -> String {
         .map_or_else(|| unix.to_string(), light_client::Time::to_rfc3339)
 }
 
-/// The report for a proven verdict.
-pub fn online_report(
-    read: &Read,
+/// A verdict with what it says and rests on; [`Judgement::report`] adds where the input came
+/// from and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One plain sentence.
+    pub reason: String,
+    /// The certificate id, when one was read.
+    pub certificate_id: Option<String>,
+    /// The certificate, when a code was read.
+    pub certificate: Option<CertificateView>,
+    /// The evidence.
+    pub evidence: Evidence,
+}
+
+impl Judgement {
+    /// The report of this judgement of input `from`, checked at `checked_at` (not kept in the
+    /// history yet: `history_id` 0).
+    pub fn report(self, from: ReadFrom, checked_at: u64) -> VerifyReport {
+        VerifyReport {
+            verdict: self.verdict,
+            reason: self.reason,
+            certificate_id: self.certificate_id,
+            certificate: self.certificate,
+            evidence: self.evidence,
+            source: from.source,
+            file: from.file,
+            checked_at,
+            history_id: 0,
+        }
+    }
+}
+
+fn mismatch(m: online::Mismatch) -> Mismatch {
+    match m {
+        online::Mismatch::Signature => Mismatch::Signature,
+        online::Mismatch::Content => Mismatch::Content,
+        online::Mismatch::Kind => Mismatch::Kind,
+        online::Mismatch::Dates => Mismatch::Dates,
+        online::Mismatch::DocumentHash => Mismatch::DocumentHash,
+        online::Mismatch::Document => Mismatch::Document,
+    }
+}
+
+/// The judgement of a proven verdict.
+pub fn online_judgement(
+    subject: &Subject,
     proven: &ProvenPair,
     document: Option<&[u8; 32]>,
     verdict: &OnlineVerdict,
-) -> VerifyReport {
+) -> Judgement {
     let issuer_name = proven
         .issuer
         .as_ref()
         .map(|i| i.spec.legal_name.clone())
-        .or_else(|| id_of(read).map(|id| id.issuer.to_string()))
-        .unwrap_or_default();
-    let serial_only = matches!(read, Read::Serial(_));
+        .unwrap_or_else(|| subject.id().issuer.to_string());
+    let serial_only = matches!(subject, Subject::Serial(_));
     let (v, reason, mismatch) = match verdict {
         OnlineVerdict::Valid if serial_only => (
             Verdict::Valid,
@@ -437,11 +468,11 @@ pub fn online_report(
         OnlineVerdict::Tampered { mismatch } => (
             Verdict::Tampered,
             match mismatch {
-                Mismatch::Signature => "This certificate was altered or forged: its issuer's signature does not match its text. Do not accept it.".to_owned(),
-                Mismatch::Document => "The document given is not the one this certificate was issued with: it was altered or swapped. Do not accept it.".to_owned(),
+                online::Mismatch::Signature => "This certificate was altered or forged: its issuer's signature does not match its text. Do not accept it.".to_owned(),
+                online::Mismatch::Document => "The document given is not the one this certificate was issued with: it was altered or swapped. Do not accept it.".to_owned(),
                 _ => "This certificate does not match what its issuer registered on the chain: do not accept it.".to_owned(),
             },
-            Some(name(mismatch)),
+            Some(self::mismatch(*mismatch)),
         ),
         OnlineVerdict::Revoked { reason, time, note } => {
             let why = name(reason).replace('_', " ");
@@ -507,122 +538,104 @@ pub fn online_report(
     if proven.issuer_node != p.node {
         nodes.push(proven.issuer_node.clone());
     }
-    VerifyReport {
+    Judgement {
         verdict: v,
         reason,
-        certificate_id: id_of(read).map(ToString::to_string),
-        certificate: certificate_of(read),
+        certificate_id: Some(subject.id().to_string()),
+        certificate: certificate_of(subject),
         evidence: Evidence {
-            mode: "online".into(),
             proven_height: Some(p.height.value()),
             header_height: Some(p.header_height.value()),
             header_time: Some(p.header_time.to_rfc3339()),
-            proof: "verified".into(),
             nodes,
             issuer: proven.issuer.as_ref().map(issuer_view),
             record: proven.record.as_ref().map(record_view),
-            document_sha256: document_of(read, document),
-            document_matches: document_matches(read, proven.record.as_ref(), document),
+            document_sha256: document_of(subject, document),
+            document_matches: document_matches(subject, proven.record.as_ref(), document),
             mismatch,
-            ..Evidence::default()
+            ..Evidence::new(Mode::Online, ProofStatus::Verified)
         },
-        source: String::new(),
-        file: None,
-        checked_at: 0,
-        history_id: 0,
     }
 }
 
-fn certificate_of(read: &Read) -> Option<CertificateView> {
-    match read {
-        Read::Certificate { signed, .. } => Some(certificate_view(signed)),
-        _ => None,
+fn certificate_of(subject: &Subject) -> Option<CertificateView> {
+    match subject {
+        Subject::Certificate { signed, .. } => Some(certificate_view(signed)),
+        Subject::Serial(_) => None,
     }
 }
 
-fn document_of(read: &Read, document: Option<&[u8; 32]>) -> Option<String> {
-    match (document, read) {
+fn document_of(subject: &Subject, document: Option<&[u8; 32]>) -> Option<String> {
+    match (document, subject) {
         (Some(d), _) => Some(hex::encode(d)),
-        (None, Read::Certificate { file_sha256, .. }) => file_sha256.map(hex::encode),
-        _ => None,
+        (None, Subject::Certificate { file_sha256, .. }) => file_sha256.map(hex::encode),
+        (None, Subject::Serial(_)) => None,
     }
 }
 
 fn document_matches(
-    read: &Read,
+    subject: &Subject,
     record: Option<&CertRecord>,
     document: Option<&[u8; 32]>,
 ) -> Option<bool> {
-    let named = match read {
-        Read::Certificate { signed, .. } => signed.certificate.document_hash,
-        _ => record.and_then(|r| r.document_hash),
+    let named = match subject {
+        Subject::Certificate { signed, .. } => signed.certificate.document_hash,
+        Subject::Serial(_) => record.and_then(|r| r.document_hash),
     };
-    let given = match (document, read) {
+    let given = match (document, subject) {
         (Some(d), _) => *d,
-        (None, Read::Certificate { file_sha256, .. }) => (*file_sha256)?,
-        _ => return None,
+        (None, Subject::Certificate { file_sha256, .. }) => (*file_sha256)?,
+        (None, Subject::Serial(_)) => return None,
     };
     Some(named == Some(given))
 }
 
-/// The report for a code that is not ours.
-pub fn not_ours_report(kind: &str, detail: &str) -> VerifyReport {
+/// The judgement of a code that is not ours.
+pub fn not_ours_judgement(kind: NotOurs, detail: &str) -> Judgement {
     let reason = match kind {
-        "newer_version" => "This is a Tradeseal code of a newer version: update the app to read it.",
-        "damaged" | "too_long" => "This looks like a Tradeseal code but it is damaged or incomplete: scan it again, or ask for a clean copy.",
-        _ => "This is not a Tradeseal certificate code.",
+        NotOurs::NewerVersion => "This is a Tradeseal code of a newer version: update the app to read it.",
+        NotOurs::Damaged | NotOurs::TooLong => "This looks like a Tradeseal code but it is damaged or incomplete: scan it again, or ask for a clean copy.",
+        NotOurs::Foreign | NotOurs::Empty => "This is not a Tradeseal certificate code.",
     };
-    VerifyReport {
+    Judgement {
         verdict: Verdict::NotOurs,
         reason: reason.to_owned(),
         certificate_id: None,
         certificate: None,
         evidence: Evidence {
-            mode: "online".into(),
-            proof: "not_needed".into(),
-            not_ours: Some(kind.to_owned()),
+            not_ours: Some(kind),
             detail: Some(detail.to_owned()),
-            ..Evidence::default()
+            ..Evidence::new(Mode::Online, ProofStatus::NotNeeded)
         },
-        source: String::new(),
-        file: None,
-        checked_at: 0,
-        history_id: 0,
     }
 }
 
-/// The report when the wallet cannot know.
-pub fn cannot_verify_report(
-    read: &Read,
+/// The judgement when the wallet cannot know.
+pub fn cannot_verify_judgement(
+    subject: &Subject,
     document: Option<&[u8; 32]>,
     why: &Unknowable,
-    offline: bool,
-) -> VerifyReport {
+    mode: Mode,
+) -> Judgement {
     let reason = match why.kind {
-        "trust_expired" => "Cannot verify: this device has not been in touch with the network for too long to trust it. Import a fresh network configuration from your authority.",
-        "fork_detected" => "Cannot verify: the network's nodes disagree about its history (a possible attack). The app trusts nothing new until your IT staff resolve it.",
-        "node_lying" => "Cannot verify: the nodes answering gave answers that do not check out. Nothing they said was accepted; try again later or another network node.",
-        "not_configured" => "Cannot verify: no network is set up yet. Import your authority's network configuration first.",
-        "offline_data_missing" => "Cannot verify offline: this device has no proven copy of the issuer registry yet. Verify once while online.",
-        _ => "Cannot verify: the network cannot be reached. Nothing is known to be wrong with the certificate; try again when online.",
+        CannotVerify::TrustExpired => "Cannot verify: this device has not been in touch with the network for too long to trust it. Import a fresh network configuration from your authority.",
+        CannotVerify::ForkDetected => "Cannot verify: the network's nodes disagree about its history (a possible attack). The app trusts nothing new until your IT staff resolve it.",
+        CannotVerify::NodeLying => "Cannot verify: the nodes answering gave answers that do not check out. Nothing they said was accepted; try again later or another network node.",
+        CannotVerify::NotConfigured => "Cannot verify: no network is set up yet. Import your authority's network configuration first.",
+        CannotVerify::OfflineDataMissing => "Cannot verify offline: offline verification is not available in this version yet. Verify while online.",
+        CannotVerify::NoNetwork => "Cannot verify: the network cannot be reached. Nothing is known to be wrong with the certificate; try again when online.",
     };
-    VerifyReport {
+    Judgement {
         verdict: Verdict::CannotVerify,
         reason: reason.to_owned(),
-        certificate_id: id_of(read).map(ToString::to_string),
-        certificate: certificate_of(read),
+        certificate_id: Some(subject.id().to_string()),
+        certificate: certificate_of(subject),
         evidence: Evidence {
-            mode: if offline { "offline" } else { "online" }.into(),
-            proof: "failed".into(),
-            document_sha256: document_of(read, document),
-            cannot_verify: Some(why.kind.to_owned()),
+            document_sha256: document_of(subject, document),
+            cannot_verify: Some(why.kind),
             detail: Some(why.detail.clone()),
-            ..Evidence::default()
+            ..Evidence::new(mode, ProofStatus::Failed)
         },
-        source: String::new(),
-        file: None,
-        checked_at: 0,
-        history_id: 0,
     }
 }
 
@@ -641,7 +654,7 @@ mod tests {
     fn read(text: &str) -> Read {
         read_input(&VerifyInput::Payload {
             text: text.into(),
-            origin: "paste".into(),
+            origin: Origin::Paste,
         })
         .unwrap()
         .0
@@ -649,22 +662,25 @@ mod tests {
 
     #[test]
     fn payloads_are_read_or_named_not_ours() {
-        assert!(matches!(read(&payload()), Read::Certificate { .. }));
+        assert!(matches!(
+            read(&payload()),
+            Read::Subject(Subject::Certificate { .. })
+        ));
         // Pasted with a trailing newline.
         assert!(matches!(
             read(&format!("{}\n", payload())),
-            Read::Certificate { .. }
+            Read::Subject(Subject::Certificate { .. })
         ));
         let kind = |t: &str| match read(t) {
             Read::NotOurs { kind, .. } => kind,
             other => panic!("{other:?}"),
         };
-        assert_eq!(kind("https://example.com/cert/1"), "foreign");
-        assert_eq!(kind("TS2:ABCDEF"), "newer_version");
+        assert_eq!(kind("https://example.com/cert/1"), NotOurs::Foreign);
+        assert_eq!(kind("TS2:ABCDEF"), NotOurs::NewerVersion);
         let p = payload();
-        assert_eq!(kind(&p[..p.len() - 5]), "damaged");
-        assert_eq!(kind(""), "empty");
-        assert_eq!(kind(&"9".repeat(10_000)), "too_long");
+        assert_eq!(kind(&p[..p.len() - 5]), NotOurs::Damaged);
+        assert_eq!(kind(""), NotOurs::Empty);
+        assert_eq!(kind(&"9".repeat(10_000)), NotOurs::TooLong);
     }
 
     #[test]
@@ -696,32 +712,36 @@ mod tests {
             id: " KE-KEPHIS/PH-2026-0001 ".into(),
         })
         .unwrap();
-        assert_eq!(s.kind, "serial");
+        assert_eq!(s.source, Source::Serial);
         assert_eq!(
             r,
-            Read::Serial(CertId::parse("KE-KEPHIS/PH-2026-0001").unwrap())
+            Read::Subject(Subject::Serial(
+                CertId::parse("KE-KEPHIS/PH-2026-0001").unwrap()
+            ))
         );
     }
 
     #[test]
     fn failures_to_prove_are_classified() {
         let u = |e: WalletError| unknowable(&e).kind;
-        assert_eq!(u(WalletError::NotConfigured), "not_configured");
+        assert_eq!(u(WalletError::NotConfigured), CannotVerify::NotConfigured);
         assert_eq!(
-            u(WalletError::Query(QueryError::Unproven(
-                "http://a: connection refused".into()
-            ))),
-            "no_network"
+            u(WalletError::Query(QueryError::Unproven {
+                reasons: "http://a: connection refused".into(),
+                rejected: 0,
+            })),
+            CannotVerify::NoNetwork
         );
         assert_eq!(
-            u(WalletError::Query(QueryError::Unproven(
-                "http://a: proof rejected: root mismatch".into()
-            ))),
-            "node_lying"
+            u(WalletError::Query(QueryError::Unproven {
+                reasons: "http://a: proof rejected: root mismatch".into(),
+                rejected: 1,
+            })),
+            CannotVerify::NodeLying
         );
         assert_eq!(
             u(WalletError::Sync(SyncError::NoUsableNode("down".into()))),
-            "no_network"
+            CannotVerify::NoNetwork
         );
     }
 }

@@ -10,7 +10,10 @@ use devnet::{Behaviour, Devnet, DevnetConfig, SampleStatus, Samples};
 use light_node::RpcConfig;
 use registry::devkit::dev_key;
 use registry::{qr, CertId, IssuerId, SignedCertificate};
-use tradeseal_api::{FileData, HistoryQuery, Verdict, VerifyInput, VerifyReport, VerifyRequest};
+use tradeseal_api::{
+    CannotVerify, ExportFormat, FileData, HistoryQuery, Mismatch, Mode, NotOurs, Origin,
+    ProofStatus, Source, Verdict, VerifyInput, VerifyReport, VerifyRequest,
+};
 use tradeseal_wallet::{Wallet, WalletConfig, WalletError};
 
 struct Net {
@@ -59,7 +62,7 @@ fn payload(text: String) -> VerifyRequest {
     VerifyRequest {
         input: VerifyInput::Payload {
             text,
-            origin: "paste".into(),
+            origin: Origin::Paste,
         },
         document: None,
         offline: false,
@@ -93,8 +96,8 @@ async fn every_verdict_from_the_chain() {
     let valid = sample(&n, SampleStatus::Valid);
     let r = verdict_of(&n, &valid).await;
     assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
-    assert_eq!(r.evidence.proof, "verified");
-    assert_eq!(r.evidence.mode, "online");
+    assert_eq!(r.evidence.proof, ProofStatus::Verified);
+    assert_eq!(r.evidence.mode, Mode::Online);
     assert!(r.evidence.record.is_some() && r.evidence.issuer.is_some());
     assert_eq!(
         r.evidence.header_height,
@@ -127,7 +130,7 @@ async fn every_verdict_from_the_chain() {
     altered.certificate.goods.quantity = "1".into();
     let r = verdict_of(&n, &altered).await;
     assert_eq!(r.verdict, Verdict::Tampered);
-    assert_eq!(r.evidence.mismatch.as_deref(), Some("signature"));
+    assert_eq!(r.evidence.mismatch, Some(Mismatch::Signature));
     // Re-signed by someone else.
     let forged = valid
         .certificate
@@ -167,7 +170,7 @@ async fn every_verdict_from_the_chain() {
         .await
         .unwrap();
     assert_eq!(r.verdict, Verdict::NotOurs);
-    assert_eq!(r.evidence.not_ours.as_deref(), Some("foreign"));
+    assert_eq!(r.evidence.not_ours, Some(NotOurs::Foreign));
 
     // By serial: the chain's record alone.
     let by_serial = |id: String| VerifyRequest {
@@ -181,7 +184,7 @@ async fn every_verdict_from_the_chain() {
         .await
         .unwrap();
     assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
-    assert_eq!(r.source, "serial");
+    assert_eq!(r.source, Source::Serial);
     assert!(r.reason.contains("Compare"), "{}", r.reason);
     let r = n
         .wallet
@@ -209,7 +212,7 @@ async fn every_verdict_from_the_chain() {
     let csv = n
         .wallet
         .history()
-        .export(&HistoryQuery::default(), "csv")
+        .export(&HistoryQuery::default(), ExportFormat::Csv)
         .await
         .unwrap();
     assert_eq!(csv.lines().count(), 12);
@@ -233,7 +236,7 @@ async fn images_pdfs_and_documents() {
     };
     let r = n.wallet.verify(&file("roses.png", &png)).await.unwrap();
     assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
-    assert_eq!(r.source, "image");
+    assert_eq!(r.source, Source::Image);
     assert_eq!(r.file.as_deref(), Some("roses.png"));
 
     // The certificate's document: the devnet's samples name the hash of this text.
@@ -255,7 +258,7 @@ async fn images_pdfs_and_documents() {
         .await
         .unwrap();
     assert_eq!(r.verdict, Verdict::Tampered);
-    assert_eq!(r.evidence.mismatch.as_deref(), Some("document"));
+    assert_eq!(r.evidence.mismatch, Some(Mismatch::Document));
     assert_eq!(r.evidence.document_matches, Some(false));
 
     // Bad files are errors that verify nothing and keep nothing.
@@ -296,8 +299,8 @@ async fn lying_or_unreachable_nodes_never_decide() {
     for cert in [sample(&n, SampleStatus::Valid), revoked.clone()] {
         let r = verdict_of(&n, &cert).await;
         assert_eq!(r.verdict, Verdict::CannotVerify, "{r:#?}");
-        assert_eq!(r.evidence.cannot_verify.as_deref(), Some("node_lying"));
-        assert_eq!(r.evidence.proof, "failed");
+        assert_eq!(r.evidence.cannot_verify, Some(CannotVerify::NodeLying));
+        assert_eq!(r.evidence.proof, ProofStatus::Failed);
     }
     // One honest node is enough to decide, and the liars' answers are never used.
     n.net.set_behaviour(2, Behaviour::Honest);
@@ -312,7 +315,7 @@ async fn lying_or_unreachable_nodes_never_decide() {
         let r = verdict_in(&wallet, &cert).await;
         // Even a forged text: without the issuer's proven keys the wallet cannot tell.
         assert_eq!(r.verdict, Verdict::CannotVerify, "{r:#?}");
-        assert_eq!(r.evidence.cannot_verify.as_deref(), Some("no_network"));
+        assert_eq!(r.evidence.cannot_verify, Some(CannotVerify::NoNetwork));
         assert!(r.certificate.is_some(), "what was read is still shown");
     }
 }

@@ -2,7 +2,7 @@
 //! and text; each opens its report; the list exports as CSV or JSON.
 
 use leptos::{prelude::*, task::spawn_local};
-use tradeseal_api::{HistoryExport, HistoryQuery, Verdict, VerifyReport};
+use tradeseal_api::{ExportFormat, HistoryExport, HistoryQuery, Verdict, VerifyReport};
 
 use crate::{
     app::use_app,
@@ -43,9 +43,9 @@ pub fn HistoryPage() -> impl IntoView {
     };
     load();
 
-    let export = move |format: &'static str| {
+    let export = move |format: ExportFormat| {
         let request = HistoryExport {
-            format: format.into(),
+            format,
             query: HistoryQuery {
                 limit: Some(10_000),
                 ..query()
@@ -55,14 +55,12 @@ pub fn HistoryPage() -> impl IntoView {
             let result = backend::history_export(&request).await;
             match result {
                 Ok(body) => {
-                    let mime = if format == "csv" {
-                        "text/csv"
-                    } else {
-                        "application/json"
+                    let mime = match format {
+                        ExportFormat::Csv => "text/csv",
+                        ExportFormat::Json => "application/json",
                     };
-                    if let Err(why) =
-                        files::download(&format!("tradeseal-history.{format}"), mime, &body)
-                    {
+                    let name = format!("tradeseal-history.{}", format.as_str());
+                    if let Err(why) = files::download(&name, mime, &body) {
                         error.set(Some(why));
                     }
                 }
@@ -83,7 +81,8 @@ pub fn HistoryPage() -> impl IntoView {
             >
                 <option value="">{move || texts.get().history_all_verdicts}</option>
                 {Verdict::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .map(|v| view! { <option value=v.as_str()>{move || headline(texts.get(), v)}</option> })
                     .collect_view()}
             </select>
@@ -96,10 +95,10 @@ pub fn HistoryPage() -> impl IntoView {
                     load();
                 }
             />
-            <button class="button" id="history-export-csv" on:click=move |_| export("csv")>
+            <button class="button" id="history-export-csv" on:click=move |_| export(ExportFormat::Csv)>
                 {move || texts.get().history_export_csv}
             </button>
-            <button class="button" id="history-export-json" on:click=move |_| export("json")>
+            <button class="button" id="history-export-json" on:click=move |_| export(ExportFormat::Json)>
                 {move || texts.get().history_export_json}
             </button>
         </section>
@@ -131,7 +130,7 @@ pub fn HistoryPage() -> impl IntoView {
                                 <td>{moment(r.checked_at)}</td>
                                 <td class=format!("tone-{}", tone(v))>{move || headline(texts.get(), v)}</td>
                                 <td>{r.certificate_id.clone().unwrap_or_default()}</td>
-                                <td>{r.file.clone().unwrap_or(r.source)}</td>
+                                <td>{r.file.clone().unwrap_or_else(|| r.source.as_str().to_owned())}</td>
                             </tr>
                             <Show when=move || open.get() == Some(id)>
                                 <tr class="history-detail"><td colspan="4"><ReportCard report=report.clone()/></td></tr>

@@ -3,7 +3,10 @@
 //! the verdict, in one word and one sentence, with the evidence one tap away.
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use tradeseal_api::{FileData, NodeState, Verdict, VerifyInput, VerifyReport, VerifyRequest};
+use tradeseal_api::{
+    CannotVerify, FileData, Mismatch, NodeState, NotOurs, Origin, Verdict, VerifyInput,
+    VerifyReport, VerifyRequest,
+};
 use wasm_bindgen::JsCast;
 
 use crate::{
@@ -68,7 +71,7 @@ fn typed_input(text: &str) -> VerifyInput {
     } else {
         VerifyInput::Payload {
             text: t.to_owned(),
-            origin: "paste".into(),
+            origin: Origin::Paste,
         }
     }
 }
@@ -158,7 +161,7 @@ pub fn VerifyPage() -> impl IntoView {
     let on_code = Callback::new(move |code: String| {
         run(vec![VerifyInput::Payload {
             text: code,
-            origin: "camera".into(),
+            origin: Origin::Camera,
         }])
     });
 
@@ -291,7 +294,7 @@ pub fn ReportCard(report: VerifyReport) -> impl IntoView {
             <details class="report-evidence">
                 <summary>{move || texts.get().verify_details}</summary>
                 <dl>
-                    <dt>{move || texts.get().field_mode}</dt><dd>{ev.mode.clone()}</dd>
+                    <dt>{move || texts.get().field_mode}</dt><dd>{ev.mode.as_str()}</dd>
                     {ev.issuer.clone().map(|i| view! {
                         <dt>{move || texts.get().field_issuer}</dt>
                         <dd>{format!("{} ({}, {}) — {}", i.legal_name, i.id, i.country, i.status)}</dd>
@@ -314,7 +317,7 @@ pub fn ReportCard(report: VerifyReport) -> impl IntoView {
                         <dt>{move || texts.get().field_document}</dt>
                         <dd>{move || if m { texts.get().document_matches } else { texts.get().document_differs }}</dd>
                     })}
-                    {ev.cannot_verify.clone().or(ev.not_ours.clone()).or(ev.mismatch.clone()).map(|why| view! {
+                    {ev.cannot_verify.map(CannotVerify::as_str).or(ev.not_ours.map(NotOurs::as_str)).or(ev.mismatch.map(Mismatch::as_str)).map(|why| view! {
                         <dt>{move || texts.get().field_why}</dt>
                         <dd>{format!("{why}{}", ev.detail.clone().map(|d| format!(": {d}")).unwrap_or_default())}</dd>
                     })}
