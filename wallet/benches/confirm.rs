@@ -5,78 +5,21 @@
 //! effect proven in the state after it. Run with
 //! `cargo bench -p tradeseal-wallet --bench confirm`; not part of the tests.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+#[path = "../tests/support.rs"]
+mod support;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use devnet::{Devnet, DevnetConfig};
-use tradeseal_wallet::keystore::{
-    BackendChoice, BackendKind, Generated, KeyBackend, Keystore, KeystoreError, Locator, Pin,
-    SecretSeed, SigningSession,
-};
+use light_node::RpcConfig;
+use tradeseal_wallet::keystore::{BackendChoice, Keystore};
 use tradeseal_wallet::outbox::{Outbox, OutboxState};
 use tradeseal_wallet::signing::{self, Confirmation, Form};
-use tradeseal_wallet::{Wallet, WalletConfig};
+
+use support::{wallet_for, MemoryBackend, NodeSetup};
 
 const RUNS: usize = 20;
-
-#[derive(Debug, Default)]
-struct MemoryBackend(Mutex<HashMap<String, [u8; 32]>>);
-
-#[derive(Debug)]
-struct MemorySession(ed25519_dalek::SigningKey);
-
-impl SigningSession for MemorySession {
-    fn public_key(&self) -> [u8; 32] {
-        self.0.verifying_key().to_bytes()
-    }
-    fn sign(&mut self, message: &[u8]) -> Result<[u8; 64], KeystoreError> {
-        use ed25519_dalek::Signer as _;
-        Ok(self.0.sign(message).to_bytes())
-    }
-}
-
-impl KeyBackend for MemoryBackend {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Keyring
-    }
-    fn protection(&self) -> String {
-        "memory (bench)".into()
-    }
-    fn generate(&self, _: &str, _: &str, _: Option<&Pin>) -> Result<Generated, KeystoreError> {
-        Err(KeystoreError::Unsupported("import only".into()))
-    }
-    fn import(
-        &self,
-        id: &str,
-        _: &str,
-        seed: &SecretSeed,
-        _: Option<&Pin>,
-    ) -> Result<Locator, KeystoreError> {
-        self.0.lock().unwrap().insert(id.to_owned(), *seed.expose());
-        Ok(Locator::Keyring {
-            service: "memory".into(),
-            user: id.to_owned(),
-        })
-    }
-    fn open_session(
-        &self,
-        locator: &Locator,
-        _: &[u8; 32],
-        _: Option<&Pin>,
-    ) -> Result<Box<dyn SigningSession>, KeystoreError> {
-        let Locator::Keyring { user, .. } = locator else {
-            return Err(KeystoreError::NotFound("not here".into()));
-        };
-        let secret = *self.0.lock().unwrap().get(user).unwrap();
-        Ok(Box::new(MemorySession(
-            ed25519_dalek::SigningKey::from_bytes(&secret),
-        )))
-    }
-    fn delete(&self, _: &Locator, _: Option<&Pin>) -> Result<(), KeystoreError> {
-        Ok(())
-    }
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -90,14 +33,12 @@ async fn run(interval: Duration) {
     let net = Devnet::start(config.clone()).await.expect("devnet");
     assert!(net.wait_for_height(12, Duration::from_secs(120)).await);
     let dir = tempfile::tempdir().unwrap();
-    let chain = devnet::chain_config(&config, net.chain(), net.rpc_urls()).unwrap();
-    let path = dir.path().join("chain-config.json");
-    std::fs::write(&path, chain.to_json()).unwrap();
-    let mut wc = WalletConfig::new(dir.path().join("c"), dir.path().join("d"));
-    wc.chain_config = Some(path);
-    wc.node.node.stale_after_blocks = 1000;
-    let wallet = Wallet::open(wc).await.unwrap();
-    wallet.start_node(false).await.unwrap();
+    let setup = NodeSetup {
+        rpc: RpcConfig::default(),
+        stale_after_blocks: 1000,
+        follow: false,
+    };
+    let wallet = wallet_for(&net, &config, dir.path(), setup).await;
     let keystore = Keystore::with_keyring(dir.path(), Arc::new(MemoryBackend::default()))
         .await
         .unwrap();

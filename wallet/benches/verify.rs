@@ -4,12 +4,18 @@
 //! percentiles in ms. Run with `cargo bench -p tradeseal-wallet --bench verify`; not part of
 //! the tests.
 
+#[path = "../tests/support.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use devnet::{Devnet, DevnetConfig, SampleStatus};
+use light_node::RpcConfig;
 use tradeseal_api::{Origin, Verdict, VerifyInput, VerifyRequest};
-use tradeseal_wallet::{Wallet, WalletConfig};
+use tradeseal_wallet::NodeServiceConfig;
+
+use support::{wallet_for, NodeSetup};
 
 const RUNS: usize = 100;
 
@@ -41,15 +47,13 @@ async fn run() {
         .expect("devnet starts");
     assert!(net.wait_for_height(12, Duration::from_secs(30)).await);
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        devnet::chain_config(&DevnetConfig::for_tests(), net.chain(), net.rpc_urls()).unwrap();
-    let path = dir.path().join("chain-config.json");
-    std::fs::write(&path, config.to_json()).unwrap();
-    let mut wc = WalletConfig::new(dir.path().join("config"), dir.path().join("data"));
-    wc.chain_config = Some(path);
-    let wallet = Wallet::open(wc).await.unwrap();
     // Following, as in the app: the head is kept current in the background.
-    wallet.start_node(true).await.unwrap();
+    let setup = NodeSetup {
+        rpc: RpcConfig::default(),
+        stale_after_blocks: NodeServiceConfig::default().node.stale_after_blocks,
+        follow: true,
+    };
+    let wallet = wallet_for(&net, &DevnetConfig::for_tests(), dir.path(), setup).await;
     wallet.sync_once().await.unwrap();
 
     let samples = net.samples().unwrap();

@@ -2,13 +2,13 @@
 //! forged header or value, detects a fork and keeps and submits the evidence, replaces
 //! failing primaries, and recovers when an honest primary is configured.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use devnet::{Behaviour, Devnet, DevnetConfig};
-use light_node::RpcConfig;
 use tradeseal_api::{NodeHealth, NodeState};
 use tradeseal_wallet::{Wallet, WalletConfig, WalletError};
+
+use crate::support::{wallet_for, NodeSetup};
 
 const CERT: &str = "cert/KE-KEPHIS/PH-2026-0001";
 
@@ -34,11 +34,11 @@ async fn start_with(behaviours: Vec<(usize, Behaviour)>, stale_after: u32) -> Ne
     .expect("devnet starts");
     assert!(net.wait_for_height(3, Duration::from_secs(20)).await);
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        devnet::chain_config(&DevnetConfig::for_tests(), net.chain(), net.rpc_urls()).unwrap();
-    let path = dir.path().join("chain-config.json");
-    std::fs::write(&path, config.to_json()).unwrap();
-    let wallet = open_wallet(dir.path().to_owned(), path, stale_after).await;
+    let setup = NodeSetup {
+        stale_after_blocks: stale_after,
+        ..NodeSetup::quick()
+    };
+    let wallet = wallet_for(&net, &DevnetConfig::for_tests(), dir.path(), setup).await;
     let urls = net.rpc_urls().to_vec();
     // Past the checkpoint, so the first sync has a new header to cross-check.
     blocks(&net, 2).await;
@@ -48,20 +48,6 @@ async fn start_with(behaviours: Vec<(usize, Behaviour)>, stale_after: u32) -> Ne
         wallet,
         urls,
     }
-}
-
-async fn open_wallet(dir: PathBuf, chain_config: PathBuf, stale_after: u32) -> Wallet {
-    let mut wc = WalletConfig::new(dir.join("config"), dir.join("data"));
-    wc.chain_config = Some(chain_config);
-    wc.node.rpc = RpcConfig {
-        timeout: Duration::from_millis(800),
-        retries: 0,
-        ..RpcConfig::default()
-    };
-    wc.node.node.stale_after_blocks = stale_after;
-    let wallet = Wallet::open(wc).await.unwrap();
-    wallet.start_node(false).await.unwrap();
-    wallet
 }
 
 async fn blocks(net: &Devnet, n: u64) {

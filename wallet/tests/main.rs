@@ -7,4 +7,5 @@ mod devnet;
 mod keys;
 mod signing;
 mod stores;
+mod support;
 mod verify;

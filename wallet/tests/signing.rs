@@ -5,92 +5,18 @@
 //! the audit log of it all. Keys sit in an in-memory backend here (the real stores are tested
 //! in `stores.rs`, `keys.rs` and through the CLI).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use devnet::{Devnet, DevnetConfig};
 use light_node::RpcConfig;
 use tradeseal_wallet::audit::{AuditEvent, ExportFormat};
-use tradeseal_wallet::keystore::{
-    BackendChoice, BackendKind, Generated, KeyBackend, Keystore, KeystoreError, Locator, Pin,
-    SecretSeed, SigningSession,
-};
+use tradeseal_wallet::keystore::{BackendChoice, Keystore};
 use tradeseal_wallet::outbox::{Outbox, OutboxState};
 use tradeseal_wallet::signing::{self, Confirmation, Form, ProposalForm, SignError};
-use tradeseal_wallet::{Wallet, WalletConfig};
+use tradeseal_wallet::Wallet;
 
-/// Secrets in a map: a test double of a credential store.
-#[derive(Debug, Default)]
-struct MemoryBackend {
-    secrets: Mutex<HashMap<String, [u8; 32]>>,
-}
-
-#[derive(Debug)]
-struct MemorySession(ed25519_dalek::SigningKey);
-
-impl SigningSession for MemorySession {
-    fn public_key(&self) -> [u8; 32] {
-        self.0.verifying_key().to_bytes()
-    }
-    fn sign(&mut self, message: &[u8]) -> Result<[u8; 64], KeystoreError> {
-        use ed25519_dalek::Signer as _;
-        Ok(self.0.sign(message).to_bytes())
-    }
-}
-
-impl KeyBackend for MemoryBackend {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Keyring
-    }
-    fn protection(&self) -> String {
-        "test memory".into()
-    }
-    fn generate(&self, _: &str, _: &str, _: Option<&Pin>) -> Result<Generated, KeystoreError> {
-        Err(KeystoreError::Unsupported("import only".into()))
-    }
-    fn import(
-        &self,
-        id: &str,
-        _: &str,
-        seed: &SecretSeed,
-        _: Option<&Pin>,
-    ) -> Result<Locator, KeystoreError> {
-        self.secrets
-            .lock()
-            .unwrap()
-            .insert(id.to_owned(), *seed.expose());
-        Ok(Locator::Keyring {
-            service: "memory".into(),
-            user: id.to_owned(),
-        })
-    }
-    fn open_session(
-        &self,
-        locator: &Locator,
-        _: &[u8; 32],
-        _: Option<&Pin>,
-    ) -> Result<Box<dyn SigningSession>, KeystoreError> {
-        let Locator::Keyring { user, .. } = locator else {
-            return Err(KeystoreError::NotFound("not here".into()));
-        };
-        let secret = *self
-            .secrets
-            .lock()
-            .unwrap()
-            .get(user)
-            .ok_or_else(|| KeystoreError::NotFound("no secret".into()))?;
-        Ok(Box::new(MemorySession(
-            ed25519_dalek::SigningKey::from_bytes(&secret),
-        )))
-    }
-    fn delete(&self, locator: &Locator, _: Option<&Pin>) -> Result<(), KeystoreError> {
-        if let Locator::Keyring { user, .. } = locator {
-            self.secrets.lock().unwrap().remove(user);
-        }
-        Ok(())
-    }
-}
+use crate::support::{wallet_for, MemoryBackend, NodeSetup};
 
 struct Net {
     net: Devnet,
@@ -107,19 +33,15 @@ async fn start() -> Net {
     // The samples go in one phase per block (issuers, certificates, revocations, removal).
     assert!(net.wait_for_height(12, Duration::from_secs(60)).await);
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        devnet::chain_config(&DevnetConfig::for_tests(), net.chain(), net.rpc_urls()).unwrap();
-    let chain_config = dir.path().join("chain-config.json");
-    std::fs::write(&chain_config, config.to_json()).unwrap();
-    let mut wc = WalletConfig::new(dir.path().join("config"), dir.path().join("data"));
-    wc.chain_config = Some(chain_config);
-    wc.node.rpc = RpcConfig {
-        timeout: Duration::from_secs(5),
-        ..RpcConfig::default()
+    let setup = NodeSetup {
+        rpc: RpcConfig {
+            timeout: Duration::from_secs(5),
+            ..RpcConfig::default()
+        },
+        stale_after_blocks: 1000,
+        follow: false,
     };
-    wc.node.node.stale_after_blocks = 1000;
-    let wallet = Wallet::open(wc).await.unwrap();
-    wallet.start_node(false).await.unwrap();
+    let wallet = wallet_for(&net, &DevnetConfig::for_tests(), dir.path(), setup).await;
     let keystore =
         Keystore::with_keyring(&dir.path().join("data"), Arc::new(MemoryBackend::default()))
             .await

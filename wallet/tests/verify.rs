@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use devnet::{Behaviour, Devnet, DevnetConfig, SampleStatus, Samples};
-use light_node::RpcConfig;
 use registry::devkit::dev_key;
 use registry::{qr, CertId, IssuerId, SignedCertificate};
 use tradeseal_api::{
     CannotVerify, ExportFormat, FileData, HistoryQuery, Mismatch, Mode, NotOurs, Origin,
     ProofStatus, Source, Verdict, VerifyInput, VerifyReport, VerifyRequest,
 };
-use tradeseal_wallet::{Wallet, WalletConfig, WalletError};
+use tradeseal_wallet::{Wallet, WalletError};
+
+use crate::support::{wallet_for, NodeSetup};
 
 struct Net {
     net: Devnet,
@@ -29,20 +30,8 @@ async fn start() -> Net {
         .expect("devnet starts");
     assert!(net.wait_for_height(3, Duration::from_secs(20)).await);
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        devnet::chain_config(&DevnetConfig::for_tests(), net.chain(), net.rpc_urls()).unwrap();
-    let path = dir.path().join("chain-config.json");
-    std::fs::write(&path, config.to_json()).unwrap();
-    let mut wc = WalletConfig::new(dir.path().join("config"), dir.path().join("data"));
-    wc.chain_config = Some(path);
-    wc.node.rpc = RpcConfig {
-        timeout: Duration::from_millis(800),
-        retries: 0,
-        ..RpcConfig::default()
-    };
-    wc.node.node.stale_after_blocks = 100;
-    let wallet = Wallet::open(wc).await.unwrap();
-    wallet.start_node(false).await.unwrap();
+    let config = DevnetConfig::for_tests();
+    let wallet = wallet_for(&net, &config, dir.path(), NodeSetup::quick()).await;
     let samples = net.samples().expect("seeded samples").clone();
     // The samples are seeded in the first blocks; wait until the last phase is in.
     let seeded = net.chain().latest_height();
