@@ -3,9 +3,8 @@
 //! verdict and time, exportable as CSV and JSON.
 
 use std::path::Path;
-use std::str::FromStr as _;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::SqliteSynchronous;
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
 use tradeseal_api::{ExportFormat, HistoryQuery, VerifyReport};
 
@@ -30,30 +29,19 @@ fn db(e: sqlx::Error) -> WalletError {
 impl History {
     /// Opens (or creates) `history.sqlite` in `dir`.
     pub async fn open(dir: &Path) -> Result<History, WalletError> {
-        let options = SqliteConnectOptions::new()
-            .filename(dir.join(FILE))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
-        Self::with_options(options).await
+        Self::with(Some(&dir.join(FILE))).await
     }
 
     /// A history in memory (tests).
     pub async fn in_memory() -> Result<History, WalletError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:").map_err(db)?;
-        Self::with_options(options).await
+        Self::with(None).await
     }
 
-    async fn with_options(options: SqliteConnectOptions) -> Result<History, WalletError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
+    async fn with(path: Option<&Path>) -> Result<History, WalletError> {
+        static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/history");
+        let pool = crate::db::open(path, SqliteSynchronous::Normal, &MIGRATOR)
             .await
-            .map_err(db)?;
-        sqlx::migrate!("./migrations/history")
-            .run(&pool)
-            .await
-            .map_err(|e| WalletError::Storage(format!("migrating the history: {e}")))?;
+            .map_err(|e| WalletError::Storage(format!("history: {e}")))?;
         Ok(History { pool })
     }
 

@@ -18,6 +18,7 @@
 
 pub mod audit;
 mod chain;
+mod db;
 mod error;
 pub mod history;
 pub mod keystore;

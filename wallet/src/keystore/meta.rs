@@ -3,9 +3,8 @@
 //! it, when it was made. Never a secret.
 
 use std::path::Path;
-use std::str::FromStr as _;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::SqliteSynchronous;
 use sqlx::{Row as _, SqlitePool};
 
 use super::{BackendKind, KeyInfo, KeystoreError, Locator, Origin};
@@ -26,32 +25,19 @@ fn db(e: sqlx::Error) -> KeystoreError {
 impl MetaStore {
     /// Opens (or creates) `keys.sqlite` in `dir` and applies the migrations.
     pub async fn open(dir: &Path) -> Result<MetaStore, KeystoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| KeystoreError::Database(format!("creating {}: {e}", dir.display())))?;
-        let options = SqliteConnectOptions::new()
-            .filename(dir.join(FILE))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full);
-        Self::with_options(options).await
+        Self::with(Some(&dir.join(FILE))).await
     }
 
     /// A database in memory (unit tests).
     pub async fn in_memory() -> Result<MetaStore, KeystoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:").map_err(db)?;
-        Self::with_options(options).await
+        Self::with(None).await
     }
 
-    async fn with_options(options: SqliteConnectOptions) -> Result<MetaStore, KeystoreError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
+    async fn with(path: Option<&Path>) -> Result<MetaStore, KeystoreError> {
+        static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+        let pool = crate::db::open(path, SqliteSynchronous::Full, &MIGRATOR)
             .await
-            .map_err(db)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| KeystoreError::Database(format!("migrating the key metadata: {e}")))?;
+            .map_err(|e| KeystoreError::Database(format!("the key metadata: {e}")))?;
         Ok(MetaStore { pool })
     }
 
