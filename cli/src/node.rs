@@ -55,6 +55,7 @@ pub(crate) fn wallet_error(e: &WalletError) -> ExitCode {
         WalletError::InvalidRequest(_) => ("invalid_request", BAD_INPUT),
         WalletError::NotConfigured => ("not_configured", BAD_INPUT),
         WalletError::Storage(_) => ("storage", NOT_VERIFIED),
+        WalletError::Internal(_) => ("internal", NOT_VERIFIED),
         WalletError::ConfirmationRequired(_) => ("confirmation_required", BAD_INPUT),
         WalletError::Sync(s) => (sync_kind(s), NOT_VERIFIED),
         WalletError::Query(q) => match q {

@@ -168,6 +168,7 @@ fn wallet_error(e: &WalletError) -> ExitCode {
         WalletError::NotConfigured => ("not_configured", BAD_INPUT),
         WalletError::ConfirmationRequired(_) => ("confirmation_required", BAD_INPUT),
         WalletError::Storage(_) => ("storage", NOT_CONFIRMED),
+        WalletError::Internal(_) => ("internal", NOT_CONFIRMED),
         WalletError::Sync(_) | WalletError::Query(_) => ("unproven", NOT_CONFIRMED),
     };
     error(kind, &e.to_string(), code)

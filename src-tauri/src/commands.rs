@@ -108,10 +108,8 @@ pub async fn history_export(
 
 #[tauri::command]
 pub async fn scan_frame(request: Request<ScanFrameCmd>) -> Answer<ScanFrameCmd> {
-    // Decoding is CPU work: off the async runtime's threads.
-    tauri::async_runtime::spawn_blocking(move || tradeseal_wallet::verify::scan_frame(&request))
+    tradeseal_wallet::verify::scan_frame_async(request)
         .await
-        .map_err(|e| ApiError::new(tradeseal_api::ErrorCode::Internal, e.to_string()))?
         .map_err(to_api)
 }
 

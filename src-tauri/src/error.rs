@@ -11,6 +11,7 @@ pub fn to_api(e: WalletError) -> ApiError {
         WalletError::Storage(_) => ErrorCode::Storage,
         WalletError::ConfirmationRequired(_) => ErrorCode::ConfirmationRequired,
         WalletError::Sync(_) | WalletError::Query(_) => ErrorCode::Network,
+        WalletError::Internal(_) => ErrorCode::Internal,
     };
     ApiError::new(code, e.to_string())
 }

@@ -24,6 +24,9 @@ pub enum WalletError {
     /// A query could not be proven.
     #[error(transparent)]
     Query(#[from] QueryError),
+    /// A bug (a task that panicked); nothing was changed.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<light_node::StoreError> for WalletError {

@@ -199,6 +199,13 @@ pub fn scan_frame(frame: &Frame) -> Result<Vec<String>, WalletError> {
         .collect())
 }
 
+/// [`scan_frame`] off the async runtime's threads (decoding is CPU work).
+pub async fn scan_frame_async(frame: Frame) -> Result<Vec<String>, WalletError> {
+    tokio::task::spawn_blocking(move || scan_frame(&frame))
+        .await
+        .map_err(|e| WalletError::Internal(format!("the frame decoder stopped: {e}")))?
+}
+
 /// The proven state a verdict rests on.
 #[derive(Debug, Clone)]
 pub struct ProvenPair {
