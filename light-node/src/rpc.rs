@@ -188,17 +188,24 @@ impl RpcProvider {
     ) -> Result<(u64, reqwest::StatusCode, Vec<u8>), ProviderError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let (status, bytes) = self.post(&body).await?;
+        Ok((id, status, bytes))
+    }
+
+    /// One HTTP POST of a JSON-RPC body (one call or a batch): its status and its body, read
+    /// within the size limit.
+    async fn post(&self, body: &Value) -> Result<(reqwest::StatusCode, Vec<u8>), ProviderError> {
         self.traffic.requests.fetch_add(1, Ordering::Relaxed);
         let response = self
             .client
             .post(&self.url)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let bytes = self.read_limited(response).await?;
-        Ok((id, status, bytes))
+        Ok((status, bytes))
     }
 
     async fn read_limited(
@@ -305,16 +312,7 @@ impl RpcProvider {
             .zip(first..)
             .map(|(p, id)| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": p}))
             .collect();
-        self.traffic.requests.fetch_add(1, Ordering::Relaxed);
-        let response = self
-            .client
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
-        let bytes = self.read_limited(response).await?;
+        let (status, bytes) = self.post(&Value::Array(body)).await?;
         if !status.is_success() {
             return Err(ProviderError::Http(status.as_u16()));
         }
