@@ -91,7 +91,7 @@ commands! {
     /// Remove a failed transaction (needs `confirm`).
     OutboxDiscardCmd = "outbox_discard": crate::OutboxAction => crate::OutboxItem;
     /// The audit log of every signature as `json` or `csv` text.
-    AuditExportCmd = "audit_export": String => String;
+    AuditExportCmd = "audit_export": crate::ExportFormat => String;
 }
 
 /// An event the backend pushes to the UI.

@@ -393,16 +393,12 @@ async fn outbox_command(command: &OutboxCommand, base: &Path, outbox: &Outbox) -
 pub fn audit(args: &AuditArgs) -> ExitCode {
     let base = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let AuditCommand::Export { format } = &args.command;
-    let format = match format.as_str() {
-        "json" => ExportFormat::Json,
-        "csv" => ExportFormat::Csv,
-        other => {
-            return error(
-                "invalid_request",
-                &format!("unknown format '{other}': json or csv"),
-                BAD_INPUT,
-            )
-        }
+    let Some(format) = ExportFormat::parse(format) else {
+        return error(
+            "invalid_request",
+            &format!("unknown format '{format}': json or csv"),
+            BAD_INPUT,
+        );
     };
     runtime().block_on(async {
         let (keystore, outbox) = match open_store(&base).await {

@@ -197,5 +197,5 @@ pub async fn audit_export(
     signer: State<'_, SigningService>,
     request: Request<AuditExportCmd>,
 ) -> Answer<AuditExportCmd> {
-    signer.audit_export(&request).await.map_err(sign_to_api)
+    signer.audit_export(request).await.map_err(sign_to_api)
 }

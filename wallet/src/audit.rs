@@ -97,14 +97,8 @@ pub struct AuditSubject {
     pub tx_hash: Option<String>,
 }
 
-/// The export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// A JSON array of entries.
-    Json,
-    /// CSV (RFC 4180) with a header line.
-    Csv,
-}
+/// The export formats (the API's: the history exports in the same two).
+pub use tradeseal_api::ExportFormat;
 
 /// The audit log over the wallet database.
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ use super::{prepare, sign, Confirmation, Form, Prepared, SignError};
 use crate::audit::ExportFormat;
 use crate::keystore::{BackendChoice, KeyInfo, Keystore, KeystoreError, Locator, Pin};
 use crate::outbox::{Outbox, OutboxEntry};
-use crate::{Wallet, WalletError};
+use crate::Wallet;
 
 /// Prepared transactions are forgotten after this many (the oldest first).
 const MAX_PREPARED: usize = 16;
@@ -253,17 +253,8 @@ impl SigningService {
         ))
     }
 
-    /// The audit log as `json` or `csv` text.
-    pub async fn audit_export(&self, format: &str) -> Result<String, SignError> {
-        let format = match format {
-            "json" => ExportFormat::Json,
-            "csv" => ExportFormat::Csv,
-            other => {
-                return Err(SignError::Wallet(WalletError::InvalidRequest(format!(
-                    "unknown format '{other}': json or csv"
-                ))))
-            }
-        };
+    /// The audit log as JSON or CSV text.
+    pub async fn audit_export(&self, format: ExportFormat) -> Result<String, SignError> {
         Ok(self.outbox.audit().export(format).await?)
     }
 }
