@@ -404,9 +404,8 @@ pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Sampl
                     Sha256::digest(format!("devnet sample document {serial}")).into(),
                 ),
             };
-            certificate.validate().map_err(invalid)?;
             certificates.push(SampleCertificate {
-                signed: certificate.sign(chain_id, &key),
+                signed: certificate.sign(chain_id, &key).map_err(invalid)?,
                 status,
             });
         }
@@ -420,8 +419,12 @@ pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Sampl
     })
 }
 
-fn submit_all(chain: &Chain, txs: Vec<(String, Vec<u8>)>) -> Result<(), SeedError> {
+/// A sample transaction: what it does, and its bytes or why it could not be built.
+type SampleTx = (String, Result<Vec<u8>, registry::DecodeError>);
+
+fn submit_all(chain: &Chain, txs: Vec<SampleTx>) -> Result<(), SeedError> {
     for (what, tx) in txs {
+        let tx = tx.map_err(|e| SeedError::Invalid(format!("{what}: {e}")))?;
         let r = chain.submit_tx(tx).map_err(|e| SeedError::Rejected {
             what: what.clone(),
             code: 0,

@@ -156,7 +156,9 @@ async fn transactions_are_checked_committed_and_found_with_proof() {
         .certificate
         .clone();
     cert.id.serial = registry::Serial::new("NEW-0001").unwrap();
-    let tx = TxBuilder::new(&samples.chain_id, &issuer.key).issue(1000, &cert);
+    let tx = TxBuilder::new(&samples.chain_id, &issuer.key)
+        .issue(1000, &cert)
+        .unwrap();
     let (_, v) = support::call(
         url,
         "broadcast_tx_sync",
@@ -168,7 +170,9 @@ async fn transactions_are_checked_committed_and_found_with_proof() {
 
     // A transaction signed by an unknown key is refused with a code and reason.
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
-    let bad = TxBuilder::new(&samples.chain_id, &stranger).issue(1, &cert);
+    let bad = TxBuilder::new(&samples.chain_id, &stranger)
+        .issue(1, &cert)
+        .unwrap();
     let (_, v) = get(
         url,
         &format!("/broadcast_tx_sync?tx=0x{}", hex::encode(&bad)),

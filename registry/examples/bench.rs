@@ -37,6 +37,7 @@ impl Bench {
                 let serial =
                     Serial::new(format!("B{}", self.seq)).unwrap_or_else(|e| panic!("{e}"));
                 b.issue(self.seq, &sample_certificate(serial, T0))
+                    .unwrap_or_else(|e| panic!("{e}"))
             })
             .collect()
     }

@@ -6,7 +6,8 @@ use std::path::Path;
 use registry::devkit::{demo_genesis, dev_key};
 use registry::state::{GovAction, InspectionOutcome, RevocationReason};
 use registry::{
-    qr, sample_certificate, CertId, IssuerId, RecordInspection, Registry, Serial, TxBuilder,
+    qr, sample_certificate, Canonical as _, CertId, IssuerId, RecordInspection, Registry, Serial,
+    TxBuilder,
 };
 
 fn main() -> std::io::Result<()> {
@@ -30,8 +31,23 @@ fn main() -> std::io::Result<()> {
         Serial::new("KE-PH-2026-000123").unwrap_or_else(|_| unreachable()),
         t0,
     );
+    // Regression: the text of a signed certificate one byte over the QR limit (397 bytes,
+    // 600 characters), which the encoder never produces; the decoder must refuse it.
+    let mut over = typical.clone();
+    over.remarks = Some("R".into());
+    let base = over
+        .clone()
+        .sign(chain, &key)
+        .unwrap_or_else(|_| unreachable())
+        .to_bytes()
+        .len();
+    over.remarks = Some("R".repeat(qr::MAX_QR_PAYLOAD_BYTES + 1 - base + 1));
+    let over = over.sign(chain, &key).unwrap_or_else(|_| unreachable());
+    let mut text = qr::QR_PREFIX.as_bytes().to_vec();
+    text.extend(base45(&over.to_bytes()));
+    fs::write(qr_dir.join("regress-397-bytes"), text)?;
     for (name, cert) in [("seed-minimal", minimal), ("seed-typical", typical)] {
-        let signed = cert.sign(chain, &key);
+        let signed = cert.sign(chain, &key).unwrap_or_else(|_| unreachable());
         if let Ok(text) = qr::encode(&signed) {
             fs::write(qr_dir.join(name), text)?;
         }
@@ -43,7 +59,7 @@ fn main() -> std::io::Result<()> {
     let id = CertId::parse("KE-KEPHIS/KE-PH-2026-000123").unwrap_or_else(|_| unreachable());
     let g = dev_key("gov-0");
     let n = dev_key("agency-nl-customs");
-    let seeds = [
+    let seeds: Vec<Vec<u8>> = [
         b.issue(1, &sample_certificate(id.serial.clone(), t0)),
         b.revoke(2, id.clone(), RevocationReason::Superseded, "reissued"),
         TxBuilder::new(chain, &g).propose(
@@ -66,7 +82,10 @@ fn main() -> std::io::Result<()> {
                 inspected_at: t0,
             },
         ),
-    ];
+    ]
+    .into_iter()
+    .map(|tx| tx.unwrap_or_else(|_| unreachable()))
+    .collect();
     for (i, tx) in seeds.iter().enumerate() {
         fs::write(tx_dir.join(format!("seed-{i}")), tx)?;
     }
@@ -99,6 +118,23 @@ fn main() -> std::io::Result<()> {
     }
     println!("seeds written under {}", dir.display());
     Ok(())
+}
+
+/// Base45 (RFC 9285), written out here because the crate's encoder refuses this payload.
+fn base45(bytes: &[u8]) -> Vec<u8> {
+    const ALPHABET: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(2) {
+        let (mut n, digits) = match chunk {
+            [a, b] => (usize::from(*a) * 256 + usize::from(*b), 3),
+            _ => (usize::from(chunk[0]), 2),
+        };
+        for _ in 0..digits {
+            out.push(ALPHABET[n % 45]);
+            n /= 45;
+        }
+    }
+    out
 }
 
 fn unreachable<T>() -> T {

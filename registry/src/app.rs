@@ -22,7 +22,7 @@ use crate::state::{
     RevocationEntry, RevocationReason, Revoker,
 };
 use crate::store::{MemoryStore, StoreStats};
-use crate::tx::{Message, RecordInspection, Tx};
+use crate::tx::{Message, RecordInspection, Tx, MAX_SEQUENCE_GAP};
 use crate::types::{CertId, IssuerId, PublicKey};
 
 /// How far in the future (seconds past block time) an issue or inspection time may be, to
@@ -632,6 +632,13 @@ impl<'a> Exec<'a> {
                 got: body.sequence,
             });
         }
+        if body.sequence - last > MAX_SEQUENCE_GAP {
+            return Err(TxError::SequenceTooFar {
+                last,
+                got: body.sequence,
+                max_gap: MAX_SEQUENCE_GAP,
+            });
+        }
         let signer = body.signer;
         let role = self.role(&signer)?;
         match &body.message {
@@ -786,6 +793,9 @@ impl<'a> Exec<'a> {
                     return Err(TxError::IssuerExists {
                         id: spec.id.clone(),
                     });
+                }
+                if let Some(k) = spec.keys.iter().find(|k| !k.is_valid_ed25519()) {
+                    return Err(TxError::InvalidKey { key: *k });
                 }
                 let gov = self.governance()?;
                 for k in &spec.keys {
@@ -1066,6 +1076,12 @@ impl<'a> Exec<'a> {
                 field: "inspected_at",
                 reason: "is more than 5 minutes after the block time",
             });
+        }
+        // Only certificates on the chain are inspected: ids that were never registered would
+        // let any agency key grow the state without bound. A forged code naming a real id is
+        // recorded against that id (outcome 5).
+        if self.get(&keys::cert(&m.cert)).is_none() {
+            return Err(TxError::CertificateNotFound { id: m.cert.clone() });
         }
         let record = InspectionRecord {
             cert: m.cert.clone(),

@@ -8,7 +8,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::codec::{Canonical, DecodeError, Reader, Writer};
+use crate::codec::{check_text, Canonical, DecodeError, Reader, Writer};
 use crate::tx::MAX_CHAIN_ID_LEN;
 use crate::types::{CertId, CertificateKind, Country, IssuerId, PublicKey, Serial};
 
@@ -41,6 +41,16 @@ pub struct Party {
     pub country: Country,
     /// Business identifier such as a TIN or EORI number, if any (1-32 bytes).
     pub identifier: Option<String>,
+}
+
+impl Party {
+    fn validate(&self, field: &'static str, id_field: &'static str) -> Result<(), DecodeError> {
+        check_text(field, &self.name, MAX_PARTY_NAME_LEN, true)?;
+        if let Some(id) = &self.identifier {
+            check_text(id_field, id, MAX_PARTY_ID_LEN, true)?;
+        }
+        Ok(())
+    }
 }
 
 impl Canonical for Party {
@@ -110,7 +120,8 @@ pub struct Goods {
 
 impl Goods {
     fn validate(&self) -> Result<(), DecodeError> {
-        non_empty("goods.description", &self.description)?;
+        check_text("goods.description", &self.description, MAX_GOODS_LEN, true)?;
+        check_text("goods.quantity", &self.quantity, MAX_QUANTITY_LEN, true)?;
         let hs = self.hs_code.as_bytes();
         if !(6..=10).contains(&hs.len()) || !hs.iter().all(u8::is_ascii_digit) {
             return Err(DecodeError::InvalidField {
@@ -199,9 +210,24 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// Checks the field rules that the type cannot express (dates, goods syntax).
+    /// Checks every field rule the type cannot express: each text within its limit (§8 of
+    /// the protocol; optional texts, when present, not empty), the goods syntax, the dates.
+    /// Signing and encoding for a QR code check this first.
     pub fn validate(&self) -> Result<(), DecodeError> {
+        self.exporter
+            .validate("exporter.name", "exporter.identifier")?;
+        self.importer
+            .validate("importer.name", "importer.identifier")?;
         self.goods.validate()?;
+        for (field, text, max) in [
+            ("transport", &self.transport, MAX_REF_LEN),
+            ("invoice", &self.invoice, MAX_REF_LEN),
+            ("remarks", &self.remarks, MAX_REMARKS_LEN),
+        ] {
+            if let Some(t) = text {
+                check_text(field, t, max, true)?;
+            }
+        }
         if self.expires_at <= self.issued_at {
             return Err(DecodeError::InvalidField {
                 field: "expires_at",
@@ -222,12 +248,15 @@ impl Certificate {
 
     /// The bytes an issuer signs: [`CERT_SIGN_DOMAIN`], the chain id (`u8` length + UTF-8),
     /// then the canonical encoding. Binding the chain id keeps a test network's certificates
-    /// from verifying on another network.
-    pub fn sign_bytes(&self, chain_id: &str) -> Vec<u8> {
+    /// from verifying on another network. Fails, naming the field, when the certificate
+    /// breaks a rule ([`Certificate::validate`]) or the chain id is not 1 to 50 bytes.
+    pub fn sign_bytes(&self, chain_id: &str) -> Result<Vec<u8>, DecodeError> {
+        check_text("chain_id", chain_id, MAX_CHAIN_ID_LEN, true)?;
+        self.validate()?;
         let mut w = Writer::new();
         w.raw(CERT_SIGN_DOMAIN).str(chain_id);
         self.encode_to(&mut w);
-        w.into_bytes()
+        w.finish()
     }
 
     /// Whether `document` (the PDF bytes) is the certificate's document: its SHA-256 equals
@@ -237,13 +266,14 @@ impl Certificate {
         self.document_hash == Some(h)
     }
 
-    /// Signs the certificate with an issuer key.
-    pub fn sign(self, chain_id: &str, key: &SigningKey) -> SignedCertificate {
-        let signature = key.sign(&self.sign_bytes(chain_id)).to_bytes();
-        SignedCertificate {
+    /// Signs the certificate with an issuer key; refuses (naming the field) a certificate
+    /// that breaks a rule, e.g. a text over its limit, rather than sign something else.
+    pub fn sign(self, chain_id: &str, key: &SigningKey) -> Result<SignedCertificate, DecodeError> {
+        let signature = key.sign(&self.sign_bytes(chain_id)?).to_bytes();
+        Ok(SignedCertificate {
             certificate: self,
             signature,
-        }
+        })
     }
 }
 
@@ -330,15 +360,14 @@ mod hex_signature {
 impl SignedCertificate {
     /// Whether the signature verifies (`verify_strict`) with `key` for `chain_id`.
     pub fn is_signed_by(&self, chain_id: &str, key: &PublicKey) -> bool {
-        if chain_id.len() > MAX_CHAIN_ID_LEN {
+        let Ok(bytes) = self.certificate.sign_bytes(chain_id) else {
             return false;
-        }
+        };
         let Ok(vk) = VerifyingKey::from_bytes(key.as_bytes()) else {
             return false;
         };
         let sig = Signature::from_bytes(&self.signature);
-        vk.verify_strict(&self.certificate.sign_bytes(chain_id), &sig)
-            .is_ok()
+        vk.verify_strict(&bytes, &sig).is_ok()
     }
 }
 

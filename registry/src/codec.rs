@@ -2,9 +2,13 @@
 //!
 //! Every value has exactly one encoding: integers are fixed-width big-endian, booleans and
 //! option tags are one byte that must be 0 or 1, strings are UTF-8 with a `u8` byte length
-//! (so at most 255 bytes), lists carry a `u8` count. Decoding checks every length against the bytes that
-//! remain before it allocates, so no input can make it allocate more than its own size, and a
-//! value must consume its input exactly (no trailing bytes).
+//! (so at most 255 bytes), lists carry a `u8` count. Decoding checks every length against the
+//! bytes that remain before it allocates, so no input can make it allocate more than its own
+//! size, and a value must consume its input exactly (no trailing bytes).
+//!
+//! Encoding never cuts: a string or byte field longer than 255 bytes makes the whole encoding
+//! fail ([`Writer::finish`], [`Canonical::try_to_bytes`]). The types that take outside input
+//! check every field's own limit before they sign or build anything (`validate` methods).
 
 use thiserror::Error;
 
@@ -61,10 +65,41 @@ pub enum DecodeError {
     },
 }
 
+/// The longest string or byte field the encoding can carry (its length is one byte).
+pub const MAX_FIELD_LEN: usize = u8::MAX as usize;
+
+/// Checks a text field against its limit: at most `max` bytes, and not empty when `required`.
+pub fn check_text(
+    field: &'static str,
+    s: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), DecodeError> {
+    if s.len() > max {
+        return Err(DecodeError::TooLong {
+            field,
+            len: s.len(),
+            max,
+        });
+    }
+    if required && s.is_empty() {
+        return Err(DecodeError::InvalidField {
+            field,
+            reason: "must not be empty",
+        });
+    }
+    Ok(())
+}
+
 /// Appends canonical encodings to a byte buffer.
+///
+/// A string or byte field over [`MAX_FIELD_LEN`] bytes is not written, and the writer
+/// remembers it: [`Writer::finish`] then fails, so no encoding is ever silently cut.
 #[derive(Debug, Default, Clone)]
 pub struct Writer {
     buf: Vec<u8>,
+    /// The length of the first field that was too long for the encoding.
+    overflow: Option<usize>,
 }
 
 impl Writer {
@@ -73,9 +108,31 @@ impl Writer {
         Self::default()
     }
 
-    /// The bytes written so far.
+    /// The bytes written, or [`DecodeError::TooLong`] when a string or byte field was over
+    /// [`MAX_FIELD_LEN`] bytes.
+    pub fn finish(self) -> Result<Vec<u8>, DecodeError> {
+        match self.overflow {
+            None => Ok(self.buf),
+            Some(len) => Err(DecodeError::TooLong {
+                field: "string",
+                len,
+                max: MAX_FIELD_LEN,
+            }),
+        }
+    }
+
+    /// The bytes written.
+    ///
+    /// # Panics
+    ///
+    /// When a string or byte field was over [`MAX_FIELD_LEN`] bytes: encoding such a value is
+    /// a bug of the caller, which must validate outside input first (or use
+    /// [`Writer::finish`]). Nothing is ever cut.
     pub fn into_bytes(self) -> Vec<u8> {
-        self.buf
+        match self.finish() {
+            Ok(bytes) => bytes,
+            Err(e) => panic!("canonical encoding of an unvalidated value: {e}"),
+        }
     }
 
     /// Appends one byte.
@@ -108,13 +165,18 @@ impl Writer {
         self
     }
 
-    /// Appends a `u8` length then the bytes. Callers keep lengths under their field limit
-    /// (at most 255); longer input is cut at 255 bytes, which the field's validation or the
-    /// decoder's limit check then rejects.
+    /// Appends a `u8` length then the bytes. A field over [`MAX_FIELD_LEN`] bytes is not
+    /// written and makes [`Writer::finish`] fail (never cut).
     pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
-        let len = v.len().min(usize::from(u8::MAX));
-        self.u8(len as u8);
-        self.buf.extend_from_slice(&v[..len]);
+        match u8::try_from(v.len()) {
+            Ok(len) => {
+                self.u8(len);
+                self.buf.extend_from_slice(v);
+            }
+            Err(_) => {
+                self.overflow.get_or_insert(v.len());
+            }
+        }
         self
     }
 
@@ -254,11 +316,25 @@ pub trait Canonical: Sized {
     /// Reads one value from `r`.
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
 
-    /// The canonical encoding.
+    /// The canonical encoding of a value that holds no field over [`MAX_FIELD_LEN`] bytes,
+    /// as every decoded or validated value does.
+    ///
+    /// # Panics
+    ///
+    /// On a value with a longer field (a caller bug: validate outside input, or use
+    /// [`Canonical::try_to_bytes`]).
     fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new();
         self.encode_to(&mut w);
         w.into_bytes()
+    }
+
+    /// The canonical encoding, or [`DecodeError::TooLong`] when a string or byte field is over
+    /// [`MAX_FIELD_LEN`] bytes (nothing is ever cut).
+    fn try_to_bytes(&self) -> Result<Vec<u8>, DecodeError> {
+        let mut w = Writer::new();
+        self.encode_to(&mut w);
+        w.finish()
     }
 
     /// Decodes a value that must use all of `bytes`.
@@ -331,5 +407,34 @@ mod tests {
         assert_eq!(r.str("s", 10), Err(DecodeError::InvalidUtf8 { field: "s" }));
         let r = Reader::new(&[1]);
         assert_eq!(r.finish(), Err(DecodeError::TrailingBytes { count: 1 }));
+    }
+
+    #[test]
+    fn long_strings_are_refused_never_cut() {
+        // 254 ASCII bytes then a 2-byte character: a cut at 255 would split it.
+        let s = format!("{}é", "a".repeat(254));
+        assert_eq!(s.len(), 256);
+        let mut w = Writer::new();
+        w.u8(1).str(&s).u8(2);
+        assert_eq!(
+            w.finish(),
+            Err(DecodeError::TooLong {
+                field: "string",
+                len: 256,
+                max: MAX_FIELD_LEN
+            })
+        );
+        let exact = "b".repeat(255);
+        let mut w = Writer::new();
+        w.str(&exact);
+        let bytes = w.finish().unwrap();
+        assert_eq!(bytes.len(), 256);
+        assert_eq!(Reader::new(&bytes).str("s", 255).unwrap(), exact);
+        let caught = std::panic::catch_unwind(|| {
+            let mut w = Writer::new();
+            w.str(&s);
+            w.into_bytes()
+        });
+        assert!(caught.is_err(), "into_bytes must not return a cut encoding");
     }
 }

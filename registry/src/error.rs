@@ -163,6 +163,24 @@ pub enum TxError {
         /// The issuer in the message.
         named: IssuerId,
     },
+    /// The sequence jumps more than [`crate::MAX_SEQUENCE_GAP`] past the signer's last
+    /// accepted one (which could lock the key for good near `u64::MAX`). Code 23.
+    #[error("sequence {got} is more than {max_gap} past the last accepted sequence {last}")]
+    SequenceTooFar {
+        /// The last accepted sequence (0 for a new account).
+        last: u64,
+        /// The transaction's.
+        got: u64,
+        /// The largest step allowed.
+        max_gap: u64,
+    },
+    /// A key to register is not a valid ed25519 public key (not a canonical curve point, or
+    /// of small order): it could never sign. Code 24.
+    #[error("key {key} is not a valid ed25519 public key")]
+    InvalidKey {
+        /// The key.
+        key: PublicKey,
+    },
     /// The state could not be read (a bug or corrupted store). Code 99.
     #[error("internal error: {0}")]
     Internal(String),
@@ -194,6 +212,8 @@ impl TxError {
             Self::InvalidTransition { .. } => 20,
             Self::WrongIssuer { .. } => 21,
             Self::BadCertificateSignature { .. } => 22,
+            Self::SequenceTooFar { .. } => 23,
+            Self::InvalidKey { .. } => 24,
             Self::Internal(_) => 99,
         }
     }
@@ -249,6 +269,22 @@ mod tests {
         assert_eq!(TxError::BadSignature.code(), 3);
         assert_eq!(TxError::BadSequence { last: 1, got: 1 }.code(), 4);
         assert_eq!(TxError::Internal(String::new()).code(), 99);
+        assert_eq!(
+            TxError::SequenceTooFar {
+                last: 0,
+                got: u64::MAX,
+                max_gap: crate::MAX_SEQUENCE_GAP
+            }
+            .code(),
+            23
+        );
+        assert_eq!(
+            TxError::InvalidKey {
+                key: PublicKey([0; 32])
+            }
+            .code(),
+            24
+        );
         assert_eq!(
             TxError::BadSequence { last: 4, got: 3 }.to_string(),
             "sequence 3 is not greater than the last accepted sequence 4"

@@ -39,7 +39,7 @@ pub use error::{BlockError, GenesisError, TxError};
 pub use genesis::Genesis;
 pub use store::StoreStats;
 pub use tx::{
-    Message, RecordInspection, Tx, TxBody, TxBuilder, MAX_CHAIN_ID_LEN, MAX_TX_BYTES,
-    TX_SIGN_DOMAIN, TX_VERSION,
+    Message, RecordInspection, Tx, TxBody, TxBuilder, MAX_CHAIN_ID_LEN, MAX_SEQUENCE_GAP,
+    MAX_TX_BYTES, TX_SIGN_DOMAIN, TX_VERSION,
 };
 pub use types::{CertId, CertificateKind, Country, IssuerId, KindSet, PublicKey, Serial};

@@ -199,7 +199,7 @@ mod tests {
     }
 
     fn qr_of(c: Certificate, chain: &str, key: &str) -> String {
-        qr::encode(&c.sign(chain, &dev_key(key))).unwrap()
+        qr::encode(&c.sign(chain, &dev_key(key)).unwrap()).unwrap()
     }
 
     fn cert(serial: &str) -> Certificate {
@@ -249,7 +249,9 @@ mod tests {
             Verdict::Tampered
         );
         // A changed field breaks the signature.
-        let mut s = cert("A").sign("tradeseal-test", &dev_key("issuer-ke-kephis"));
+        let mut s = cert("A")
+            .sign("tradeseal-test", &dev_key("issuer-ke-kephis"))
+            .unwrap();
         s.certificate.goods.quantity = "19600".into();
         assert_eq!(verify_signed(&s, &t, now).verdict, Verdict::Tampered);
         // Unknown issuer, inactive issuer, wrong kind.

@@ -194,7 +194,9 @@ mod tests {
     const T0: u64 = 1_767_225_600;
 
     fn signed() -> SignedCertificate {
-        sample_certificate(Serial::new("A").unwrap(), T0).sign(CHAIN, &dev_key("issuer-ke-kephis"))
+        sample_certificate(Serial::new("A").unwrap(), T0)
+            .sign(CHAIN, &dev_key("issuer-ke-kephis"))
+            .unwrap()
     }
 
     fn issuer() -> IssuerRecord {
@@ -277,7 +279,11 @@ mod tests {
             tampered(Mismatch::Signature)
         );
         // Signed by a stranger, or for another chain.
-        let forged = s.certificate.clone().sign(CHAIN, &dev_key("stranger"));
+        let forged = s
+            .certificate
+            .clone()
+            .sign(CHAIN, &dev_key("stranger"))
+            .unwrap();
         assert_eq!(
             run(&forged, Some(&rec), Some(&iss), now),
             tampered(Mismatch::Signature)
@@ -285,7 +291,8 @@ mod tests {
         let other_chain = s
             .certificate
             .clone()
-            .sign("other", &dev_key("issuer-ke-kephis"));
+            .sign("other", &dev_key("issuer-ke-kephis"))
+            .unwrap();
         assert_eq!(
             run(&other_chain, Some(&rec), Some(&iss), now),
             tampered(Mismatch::Signature)

@@ -3,8 +3,9 @@
 //! Text form: `TS1:` followed by the base45 (RFC 9285) encoding of the signed certificate
 //! (its canonical encoding, then the 64-byte issuer signature). Every character is in the QR
 //! alphanumeric set, so the whole text is encoded in alphanumeric mode (5.5 bits per
-//! character): a version 15 code at level M holds 600 characters, i.e. 4 + 594 for a
-//! 396-byte signed certificate, the largest this encoder produces.
+//! character): a version 15 code at level M holds 600 characters; the largest text this
+//! encoder produces is 4 + 594 = 598 characters (a 396-byte signed certificate), and the
+//! decoder accepts exactly what the encoder can produce, nothing longer.
 
 mod base45;
 
@@ -18,8 +19,9 @@ use crate::codec::{Canonical, DecodeError};
 pub const QR_PREFIX: &str = "TS1:";
 /// Largest signed certificate put in a QR code, in bytes.
 pub const MAX_QR_PAYLOAD_BYTES: usize = 396;
-/// Longest QR text accepted by the decoder (larger texts are refused before decoding).
-pub const MAX_QR_TEXT_LEN: usize = QR_PREFIX.len() + MAX_QR_PAYLOAD_BYTES / 2 * 3 + 2;
+/// Longest QR text: the prefix and the base45 text of a [`MAX_QR_PAYLOAD_BYTES`] payload,
+/// the longest the encoder produces. The decoder refuses longer texts before decoding.
+pub const MAX_QR_TEXT_LEN: usize = QR_PREFIX.len() + base45::encoded_len(MAX_QR_PAYLOAD_BYTES);
 
 /// Why a scanned text is not a valid certificate payload, or a certificate does not fit.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -57,10 +59,12 @@ pub enum QrError {
     },
 }
 
-/// Encodes a signed certificate as QR text; fails when it is larger than
-/// [`MAX_QR_PAYLOAD_BYTES`] (shorten fields, put long text in the document).
+/// Encodes a signed certificate as QR text; fails when a field breaks its rule (e.g. a text
+/// over its limit) or it is larger than [`MAX_QR_PAYLOAD_BYTES`] (shorten fields, put long
+/// text in the document).
 pub fn encode(cert: &SignedCertificate) -> Result<String, QrError> {
-    let bytes = cert.to_bytes();
+    cert.certificate.validate()?;
+    let bytes = cert.try_to_bytes()?;
     if bytes.len() > MAX_QR_PAYLOAD_BYTES {
         return Err(QrError::PayloadTooLarge {
             len: bytes.len(),
@@ -97,6 +101,13 @@ pub fn decode(input: &[u8]) -> Result<SignedCertificate, QrError> {
         });
     };
     let bytes = base45::decode(rest)?;
+    // Implied by the text limit; kept so the two limits can never drift apart.
+    if bytes.len() > MAX_QR_PAYLOAD_BYTES {
+        return Err(QrError::PayloadTooLarge {
+            len: bytes.len(),
+            max: MAX_QR_PAYLOAD_BYTES,
+        });
+    }
     Ok(SignedCertificate::from_bytes(&bytes)?)
 }
 
@@ -110,6 +121,66 @@ mod tests {
     fn signed() -> SignedCertificate {
         sample_certificate(Serial::new("KE-PH-2026-000123").unwrap(), 1_767_225_600)
             .sign("tradeseal-test", &dev_key("issuer-ke-kephis"))
+            .unwrap()
+    }
+
+    /// A signed certificate of exactly `len` bytes (the remarks grown to fit).
+    fn signed_of_len(len: usize) -> SignedCertificate {
+        let mut s = signed();
+        s.certificate.remarks = Some("R".into());
+        let base = s.to_bytes().len();
+        s.certificate.remarks = Some("R".repeat(len - base + 1));
+        assert_eq!(s.to_bytes().len(), len);
+        s
+    }
+
+    #[test]
+    fn the_decoder_accepts_exactly_what_the_encoder_produces() {
+        let largest = signed_of_len(MAX_QR_PAYLOAD_BYTES);
+        let text = encode(&largest).unwrap();
+        assert_eq!(text.len(), MAX_QR_TEXT_LEN);
+        assert_eq!(MAX_QR_TEXT_LEN, 598);
+        assert_eq!(decode(text.as_bytes()).unwrap(), largest);
+        // One byte more: the encoder refuses it, and so does the decoder, as a text the
+        // encoder would never produce (base45 of 397 bytes is 596 characters, 600 in all).
+        let over = signed_of_len(MAX_QR_PAYLOAD_BYTES + 1);
+        assert!(matches!(
+            encode(&over),
+            Err(QrError::PayloadTooLarge { len: 397, .. })
+        ));
+        let over_text = format!("{QR_PREFIX}{}", base45::encode(&over.to_bytes()));
+        assert_eq!(over_text.len(), 600);
+        assert_eq!(
+            decode(over_text.as_bytes()),
+            Err(QrError::TooLong {
+                len: 600,
+                max: MAX_QR_TEXT_LEN
+            })
+        );
+        // The fuzz target's check holds on it (it panicked before).
+        crate::fuzzing::qr_payload(over_text.as_bytes());
+    }
+
+    #[test]
+    fn fields_over_their_limit_are_refused_not_cut() {
+        let mut s = signed();
+        s.certificate.exporter.name = "é".repeat(50);
+        assert!(matches!(
+            encode(&s),
+            Err(QrError::Certificate(DecodeError::TooLong {
+                field: "exporter.name",
+                len: 100,
+                max: 96
+            }))
+        ));
+        let key = dev_key("issuer-ke-kephis");
+        assert!(s.certificate.sign("tradeseal-test", &key).is_err());
+        let mut s = signed();
+        s.certificate.remarks = Some(String::new());
+        assert!(
+            encode(&s).is_err(),
+            "an empty optional text has no encoding"
+        );
     }
 
     #[test]
@@ -142,5 +213,13 @@ mod tests {
         s.certificate.remarks = Some("x".repeat(200));
         s.certificate.goods.description = "y".repeat(200);
         assert!(matches!(encode(&s), Err(QrError::PayloadTooLarge { .. })));
+        s.certificate.remarks = Some("x".repeat(300));
+        assert!(matches!(
+            encode(&s),
+            Err(QrError::Certificate(DecodeError::TooLong {
+                field: "remarks",
+                ..
+            }))
+        ));
     }
 }

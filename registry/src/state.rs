@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{Canonical, DecodeError, Reader, Writer};
+use crate::codec::{check_text, Canonical, DecodeError, Reader, Writer};
 use crate::types::{CertId, CertificateKind, Country, IssuerId, KindSet, PublicKey};
 
 /// Longest issuer legal name, in bytes.
@@ -36,8 +36,18 @@ pub struct Governance {
 }
 
 impl Governance {
-    /// Checks 1 ≤ threshold ≤ keys, 1 ≤ keys ≤ 32, keys distinct.
+    /// Checks 1 ≤ threshold ≤ keys, 1 ≤ keys ≤ 32, keys distinct and valid ed25519 keys
+    /// ([`PublicKey::is_valid_ed25519`]).
     pub fn validate(&self) -> Result<(), DecodeError> {
+        self.validate_fields()?;
+        for k in &self.keys {
+            k.check_valid("governance.keys")?;
+        }
+        Ok(())
+    }
+
+    /// The structural rules only (what decoding a stored value checks).
+    fn validate_fields(&self) -> Result<(), DecodeError> {
         if self.keys.is_empty() || self.keys.len() > MAX_GOVERNANCE_KEYS {
             return Err(DecodeError::InvalidField {
                 field: "governance.keys",
@@ -85,7 +95,7 @@ impl Canonical for Governance {
             .map(|_| PublicKey::decode_from(r))
             .collect::<Result<_, _>>()?;
         let g = Self { threshold, keys };
-        g.validate()?;
+        g.validate_fields()?;
         Ok(g)
     }
 }
@@ -110,8 +120,24 @@ pub struct IssuerSpec {
 }
 
 impl IssuerSpec {
-    /// Checks the field rules (non-empty name, 1-8 distinct keys, valid window).
+    /// Checks the field rules (non-empty name, 1-8 distinct keys, valid window) and that
+    /// every key is a valid ed25519 key ([`PublicKey::is_valid_ed25519`]).
     pub fn validate(&self) -> Result<(), DecodeError> {
+        self.validate_fields()?;
+        self.validate_keys()
+    }
+
+    /// Every key is a valid ed25519 key.
+    pub fn validate_keys(&self) -> Result<(), DecodeError> {
+        for k in &self.keys {
+            k.check_valid("issuer.keys")?;
+        }
+        Ok(())
+    }
+
+    /// The structural rules only (what decoding checks; keys are checked where they are
+    /// registered: genesis and RegisterIssuer, code 24).
+    fn validate_fields(&self) -> Result<(), DecodeError> {
         if self.legal_name.is_empty() || self.legal_name.len() > MAX_LEGAL_NAME_LEN {
             return Err(DecodeError::InvalidField {
                 field: "issuer.legal_name",
@@ -177,7 +203,7 @@ impl Canonical for IssuerSpec {
             valid_from,
             valid_until,
         };
-        s.validate()?;
+        s.validate_fields()?;
         Ok(s)
     }
 }
@@ -597,6 +623,24 @@ pub enum GovAction {
         /// Note (at most 255 bytes).
         note: String,
     },
+}
+
+impl GovAction {
+    /// Checks every field against its limit (texts at most 255 bytes, the issuer spec's
+    /// rules, its keys valid), as building or signing a transaction does.
+    pub fn validate(&self) -> Result<(), DecodeError> {
+        match self {
+            Self::RegisterIssuer(spec) => spec.validate(),
+            Self::SuspendIssuer { reason, .. }
+            | Self::ReinstateIssuer { reason, .. }
+            | Self::RemoveIssuer { reason, .. } => {
+                check_text("reason", reason, MAX_NOTE_LEN, false)
+            }
+            Self::RevokeCertificate { note, .. } => {
+                check_text("revocation.note", note, MAX_NOTE_LEN, false)
+            }
+        }
+    }
 }
 
 impl Canonical for GovAction {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::certificate::{Certificate, SignedCertificate};
-use crate::codec::{Canonical, DecodeError, Reader, Writer};
+use crate::codec::{check_text, Canonical, DecodeError, Reader, Writer};
 use crate::state::{
     GovAction, InspectionOutcome, IssuerSpec, RevocationReason, MAX_LOCATION_LEN, MAX_NOTE_LEN,
 };
@@ -24,6 +24,10 @@ pub const TX_VERSION: u8 = 1;
 pub const MAX_TX_BYTES: usize = 16 * 1024;
 /// Longest chain id, in bytes (CometBFT's limit).
 pub const MAX_CHAIN_ID_LEN: usize = 50;
+/// How far past the signer's last accepted sequence a transaction's sequence may be (gaps
+/// are allowed up to this): no single transaction can push a key's sequence near `u64::MAX`
+/// and so lock the key for good (code 23).
+pub const MAX_SEQUENCE_GAP: u64 = 1_000_000;
 
 /// A transaction message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +77,25 @@ pub struct RecordInspection {
     pub notes: String,
     /// When (unix seconds).
     pub inspected_at: u64,
+}
+
+impl Message {
+    /// Checks every field against its limit (the certificate's rules, texts within their
+    /// maxima), as building and signing do; nothing over a limit is ever cut.
+    pub fn validate(&self) -> Result<(), DecodeError> {
+        match self {
+            Self::Propose { action, .. } => action.validate(),
+            Self::Approve { .. } => Ok(()),
+            Self::IssueCertificate(signed) => signed.certificate.validate(),
+            Self::RevokeCertificate { note, .. } => {
+                check_text("revoke.note", note, MAX_NOTE_LEN, false)
+            }
+            Self::RecordInspection(m) => {
+                check_text("inspection.location", &m.location, MAX_LOCATION_LEN, false)?;
+                check_text("inspection.notes", &m.notes, MAX_NOTE_LEN, false)
+            }
+        }
+    }
 }
 
 impl Canonical for Message {
@@ -161,21 +184,36 @@ impl TxBody {
         self.message.encode_to(w);
     }
 
-    /// The bytes the signer signs: [`TX_SIGN_DOMAIN`] then the unsigned encoding.
-    pub fn sign_bytes(&self) -> Vec<u8> {
+    /// Checks every field against its limit: the chain id (at most 50 bytes) and the
+    /// message's fields ([`Message::validate`]).
+    pub fn validate(&self) -> Result<(), DecodeError> {
+        check_text("tx.chain_id", &self.chain_id, MAX_CHAIN_ID_LEN, false)?;
+        self.message.validate()
+    }
+
+    /// The bytes the signer signs: [`TX_SIGN_DOMAIN`] then the unsigned encoding. Fails,
+    /// naming the field, when a field is over its limit ([`TxBody::validate`]).
+    pub fn sign_bytes(&self) -> Result<Vec<u8>, DecodeError> {
+        self.validate()?;
+        self.encode_sign_bytes()
+    }
+
+    /// The sign bytes of a body as it is (a decoded one: its rules are the chain's to judge).
+    fn encode_sign_bytes(&self) -> Result<Vec<u8>, DecodeError> {
         let mut w = Writer::new();
         w.raw(TX_SIGN_DOMAIN);
         self.encode_unsigned(&mut w);
-        w.into_bytes()
+        w.finish()
     }
 
-    /// Signs with `key`, whose public key must be `self.signer` (else the chain rejects it).
-    pub fn sign(self, key: &SigningKey) -> Tx {
-        let signature = key.sign(&self.sign_bytes()).to_bytes();
-        Tx {
+    /// Signs with `key`, whose public key must be `self.signer` (else the chain rejects it);
+    /// refuses a body with a field over its limit.
+    pub fn sign(self, key: &SigningKey) -> Result<Tx, DecodeError> {
+        let signature = key.sign(&self.sign_bytes()?).to_bytes();
+        Ok(Tx {
             body: self,
             signature,
-        }
+        })
     }
 }
 
@@ -191,11 +229,14 @@ pub struct Tx {
 impl Tx {
     /// Checks the signature with `verify_strict` against the signer key.
     pub fn verify_signature(&self) -> bool {
+        let Ok(bytes) = self.body.encode_sign_bytes() else {
+            return false;
+        };
         let Ok(vk) = VerifyingKey::from_bytes(self.body.signer.as_bytes()) else {
             return false;
         };
         let sig = Signature::from_bytes(&self.signature);
-        vk.verify_strict(&self.body.sign_bytes(), &sig).is_ok()
+        vk.verify_strict(&bytes, &sig).is_ok()
     }
 
     /// Decodes a transaction (size limit, version and canonical encoding checked; the
@@ -248,7 +289,8 @@ impl Canonical for Tx {
 }
 
 /// Builds and signs transactions for one key on one chain (used by the local network's
-/// seeder, the CLI and tests).
+/// seeder, the CLI and tests). Every method refuses, naming the field, a transaction with a
+/// field over its limit ([`TxBody::validate`]).
 #[derive(Debug)]
 pub struct TxBuilder<'a> {
     chain_id: &'a str,
@@ -267,35 +309,44 @@ impl<'a> TxBuilder<'a> {
     }
 
     /// Signs any message with the given sequence; returns the encoded transaction.
-    pub fn build(&self, sequence: u64, message: Message) -> Vec<u8> {
+    pub fn build(&self, sequence: u64, message: Message) -> Result<Vec<u8>, DecodeError> {
         TxBody {
             chain_id: self.chain_id.to_owned(),
             signer: self.signer(),
             sequence,
             message,
         }
-        .sign(self.key)
-        .to_bytes()
+        .sign(self.key)?
+        .try_to_bytes()
     }
 
     /// A governance proposal (the proposer's approval included).
-    pub fn propose(&self, sequence: u64, action: GovAction, expires_at: u64) -> Vec<u8> {
+    pub fn propose(
+        &self,
+        sequence: u64,
+        action: GovAction,
+        expires_at: u64,
+    ) -> Result<Vec<u8>, DecodeError> {
         self.build(sequence, Message::Propose { action, expires_at })
     }
 
     /// A governance approval.
-    pub fn approve(&self, sequence: u64, proposal: u64) -> Vec<u8> {
+    pub fn approve(&self, sequence: u64, proposal: u64) -> Result<Vec<u8>, DecodeError> {
         self.build(sequence, Message::Approve { proposal })
     }
 
     /// Signs `cert` with this builder's key (an issuer key) and registers it.
-    pub fn issue(&self, sequence: u64, cert: &Certificate) -> Vec<u8> {
-        let signed = cert.clone().sign(self.chain_id, self.key);
+    pub fn issue(&self, sequence: u64, cert: &Certificate) -> Result<Vec<u8>, DecodeError> {
+        let signed = cert.clone().sign(self.chain_id, self.key)?;
         self.issue_signed(sequence, &signed)
     }
 
     /// Registers a certificate signed beforehand (by any key of the issuer).
-    pub fn issue_signed(&self, sequence: u64, signed: &SignedCertificate) -> Vec<u8> {
+    pub fn issue_signed(
+        &self,
+        sequence: u64,
+        signed: &SignedCertificate,
+    ) -> Result<Vec<u8>, DecodeError> {
         self.build(
             sequence,
             Message::IssueCertificate(Box::new(signed.clone())),
@@ -309,7 +360,7 @@ impl<'a> TxBuilder<'a> {
         cert: CertId,
         reason: RevocationReason,
         note: &str,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, DecodeError> {
         self.build(
             sequence,
             Message::RevokeCertificate {
@@ -321,12 +372,21 @@ impl<'a> TxBuilder<'a> {
     }
 
     /// Records an inspection.
-    pub fn record_inspection(&self, sequence: u64, inspection: RecordInspection) -> Vec<u8> {
+    pub fn record_inspection(
+        &self,
+        sequence: u64,
+        inspection: RecordInspection,
+    ) -> Result<Vec<u8>, DecodeError> {
         self.build(sequence, Message::RecordInspection(inspection))
     }
 
     /// Proposes registering an issuer (governance).
-    pub fn register_issuer(&self, sequence: u64, spec: IssuerSpec, expires_at: u64) -> Vec<u8> {
+    pub fn register_issuer(
+        &self,
+        sequence: u64,
+        spec: IssuerSpec,
+        expires_at: u64,
+    ) -> Result<Vec<u8>, DecodeError> {
         self.propose(sequence, GovAction::RegisterIssuer(spec), expires_at)
     }
 
@@ -337,7 +397,7 @@ impl<'a> TxBuilder<'a> {
         id: IssuerId,
         reason: &str,
         expires_at: u64,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, DecodeError> {
         let action = GovAction::SuspendIssuer {
             id,
             reason: reason.to_owned(),
@@ -352,7 +412,7 @@ impl<'a> TxBuilder<'a> {
         id: IssuerId,
         reason: &str,
         expires_at: u64,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, DecodeError> {
         let action = GovAction::ReinstateIssuer {
             id,
             reason: reason.to_owned(),
@@ -367,7 +427,7 @@ impl<'a> TxBuilder<'a> {
         id: IssuerId,
         reason: &str,
         expires_at: u64,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, DecodeError> {
         let action = GovAction::RemoveIssuer {
             id,
             reason: reason.to_owned(),
@@ -388,7 +448,7 @@ mod tests {
     fn sign_encode_decode_verify() {
         let k = key(1);
         let b = TxBuilder::new("tradeseal-test", &k);
-        let bytes = b.approve(3, 9);
+        let bytes = b.approve(3, 9).unwrap();
         let tx = Tx::decode(&bytes).unwrap();
         assert_eq!(tx.body.sequence, 3);
         assert_eq!(tx.body.message, Message::Approve { proposal: 9 });
@@ -413,7 +473,67 @@ mod tests {
     #[test]
     fn sign_bytes_are_domain_separated() {
         let k = key(2);
-        let tx = Tx::decode(&TxBuilder::new("c", &k).approve(1, 1)).unwrap();
-        assert!(tx.body.sign_bytes().starts_with(TX_SIGN_DOMAIN));
+        let tx = Tx::decode(&TxBuilder::new("c", &k).approve(1, 1).unwrap()).unwrap();
+        assert!(tx.body.sign_bytes().unwrap().starts_with(TX_SIGN_DOMAIN));
+    }
+
+    #[test]
+    fn fields_over_their_limit_are_refused_at_building_and_signing() {
+        let k = key(3);
+        let b = TxBuilder::new("tradeseal-test", &k);
+        let id = CertId::parse("KE-KEPHIS/PH-1").unwrap();
+        // 254 ASCII bytes and a 2-byte character: a cut at 255 would split the character.
+        let note = format!("{}é", "n".repeat(254));
+        let err = b
+            .revoke(1, id.clone(), RevocationReason::Other, &note)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::TooLong {
+                field: "revoke.note",
+                len: 256,
+                max: MAX_NOTE_LEN
+            }
+        );
+        assert!(err.to_string().contains("revoke.note"), "{err}");
+        // Each field has its own limit, under 255: a 65-byte location.
+        let inspection = RecordInspection {
+            cert: id.clone(),
+            agency: IssuerId::new("NL-CUSTOMS").unwrap(),
+            location: "L".repeat(MAX_LOCATION_LEN + 1),
+            outcome: InspectionOutcome::Compliant,
+            notes: String::new(),
+            inspected_at: 0,
+        };
+        assert!(matches!(
+            b.record_inspection(1, inspection),
+            Err(DecodeError::TooLong {
+                field: "inspection.location",
+                ..
+            })
+        ));
+        // Signing a body directly, and its sign bytes, refuse it too.
+        let body = TxBody {
+            chain_id: "c".repeat(MAX_CHAIN_ID_LEN + 1),
+            signer: b.signer(),
+            sequence: 1,
+            message: Message::Approve { proposal: 0 },
+        };
+        assert!(body.sign_bytes().is_err());
+        assert!(matches!(
+            body.sign(&k),
+            Err(DecodeError::TooLong {
+                field: "tx.chain_id",
+                ..
+            })
+        ));
+        // At the limit is fine, and decodes back to the same text.
+        let ok = b
+            .revoke(2, id, RevocationReason::Other, &"é".repeat(127))
+            .unwrap();
+        let Message::RevokeCertificate { note, .. } = Tx::decode(&ok).unwrap().body.message else {
+            panic!("not a revocation")
+        };
+        assert_eq!(note, "é".repeat(127));
     }
 }

@@ -38,6 +38,28 @@ impl PublicKey {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// Whether the bytes are a usable ed25519 public key: the canonical encoding of a curve
+    /// point that is not of small order. Any other key can never make a signature that
+    /// `verify_strict` accepts.
+    pub fn is_valid_ed25519(&self) -> bool {
+        match ed25519_dalek::VerifyingKey::from_bytes(&self.0) {
+            Ok(vk) => !vk.is_weak() && vk.to_edwards().compress().to_bytes() == self.0,
+            Err(_) => false,
+        }
+    }
+
+    /// [`PublicKey::is_valid_ed25519`] as a field error.
+    pub fn check_valid(&self, field: &'static str) -> Result<(), DecodeError> {
+        if self.is_valid_ed25519() {
+            Ok(())
+        } else {
+            Err(DecodeError::InvalidField {
+                field,
+                reason: "not a valid ed25519 public key (not a canonical point, or of small order)",
+            })
+        }
+    }
 }
 
 impl From<&ed25519_dalek::VerifyingKey> for PublicKey {
@@ -419,6 +441,27 @@ mod tests {
         assert_eq!(id.to_string(), "KE-KEPHIS/PH-1");
         assert_eq!(CertId::from_bytes(&id.to_bytes()).unwrap(), id);
         assert!(CertId::parse("nope").is_err());
+    }
+
+    #[test]
+    fn public_keys_must_be_usable_points() {
+        let real = PublicKey::from(&crate::devkit::dev_key("k").verifying_key());
+        assert!(real.is_valid_ed25519());
+        // The identity (small order), and a y coordinate that is not on the curve.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(!PublicKey(identity).is_valid_ed25519());
+        assert!(!PublicKey([0; 32]).is_valid_ed25519());
+        let off_curve = (0u8..=255)
+            .map(|b| PublicKey([b; 32]))
+            .find(|k| ed25519_dalek::VerifyingKey::from_bytes(k.as_bytes()).is_err())
+            .expect("some repeated byte is not a point");
+        assert!(off_curve.check_valid("k").is_err());
+        // A non-canonical encoding of a point (y = p + 1, which is y = 1 reduced).
+        let mut non_canonical = [0xffu8; 32];
+        non_canonical[0] = 0xee;
+        non_canonical[31] = 0x7f;
+        assert!(!PublicKey(non_canonical).is_valid_ed25519());
     }
 
     #[test]

@@ -317,6 +317,13 @@ impl<'a> ChainState<'a> {
                         reason: "more than 300 s after the last block time",
                     }));
                 }
+                if self.cert(&m.cert).await?.is_none() {
+                    return Err(SignError::WouldBeRejected(TxError::CertificateNotFound {
+                        id: m.cert.clone(),
+                    }));
+                }
+                self.checks
+                    .push(format!("certificate {} is on the chain (proven)", m.cert));
                 Ok(())
             }
             Message::Propose { action, expires_at } => {
@@ -517,7 +524,7 @@ pub async fn prepare(
         sequence,
         message,
     };
-    let sign_bytes = body.sign_bytes();
+    let sign_bytes = body.sign_bytes().map_err(malformed)?;
     let review = review::review(&sign_bytes, key_label, state.checks, state.height)?;
     Ok(Prepared {
         review,
@@ -586,6 +593,11 @@ pub async fn sign(
     Ok(entry)
 }
 
+/// A field over its limit: the registry would refuse the transaction as malformed (code 1).
+fn malformed(e: registry::DecodeError) -> SignError {
+    SignError::WouldBeRejected(TxError::Malformed(e))
+}
+
 fn verify(signer: &PublicKey, message: &[u8], signature: &[u8; 64]) -> Result<(), SignError> {
     let vk = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| SignError::BadSignature)?;
     vk.verify_strict(message, &Signature::from_bytes(signature))
@@ -609,7 +621,10 @@ async fn sign_in_session(
     let mut session = keystore.open_session(label, pin).await?;
     if let Message::IssueCertificate(signed) = &mut body.message {
         if signed.signature == forms::UNSIGNED {
-            let bytes = signed.certificate.sign_bytes(&body.chain_id);
+            let bytes = signed
+                .certificate
+                .sign_bytes(&body.chain_id)
+                .map_err(malformed)?;
             let (s, signature) = blocking_sign(session, bytes.clone()).await?;
             session = s;
             verify(&body.signer, &bytes, &signature)?;
@@ -617,7 +632,7 @@ async fn sign_in_session(
             signed.signature = signature;
         }
     }
-    let bytes = body.sign_bytes();
+    let bytes = body.sign_bytes().map_err(malformed)?;
     let (_, signature) = blocking_sign(session, bytes.clone()).await?;
     verify(&body.signer, &bytes, &signature)?;
     Ok((body, signature))

@@ -654,7 +654,8 @@ mod tests {
 
     fn payload() -> String {
         let signed = sample_certificate(Serial::new("A-1").unwrap(), 1_767_225_600)
-            .sign("tradeseal-test", &dev_key("issuer-ke-kephis"));
+            .sign("tradeseal-test", &dev_key("issuer-ke-kephis"))
+            .unwrap();
         qr::encode(&signed).unwrap()
     }
 

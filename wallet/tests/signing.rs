@@ -256,6 +256,30 @@ async fn forms_the_registry_would_refuse_are_refused_before_signing() {
     )
     .await;
     assert_eq!(e.registry_code(), Some(13), "{e}");
+    // An inspection of a certificate that is not on the chain (the registry's rule, code 12).
+    let e = refuse("dev/KE-KEPHIS", {
+        let Form::Inspect {
+            agency,
+            location,
+            outcome,
+            notes,
+            inspected_at,
+            ..
+        } = inspect("no such certificate")
+        else {
+            unreachable!()
+        };
+        Form::Inspect {
+            cert: "KE-KEPHIS/NOPE-1".into(),
+            agency,
+            location,
+            outcome,
+            notes,
+            inspected_at,
+        }
+    })
+    .await;
+    assert_eq!(e.registry_code(), Some(12), "{e}");
     // A removed agency cannot inspect.
     let e = refuse("dev/KE-OLD-INSPECT", {
         let Form::Inspect {

@@ -124,7 +124,8 @@ async fn every_verdict_from_the_chain() {
     let forged = valid
         .certificate
         .clone()
-        .sign(&n.samples.chain_id, &dev_key("forger"));
+        .sign(&n.samples.chain_id, &dev_key("forger"))
+        .unwrap();
     assert_eq!(verdict_of(&n, &forged).await.verdict, Verdict::Tampered);
 
     // Signed by the real issuer but never registered.
@@ -136,7 +137,7 @@ async fn every_verdict_from_the_chain() {
         .unwrap();
     let mut unregistered = valid.certificate.clone();
     unregistered.id.serial = registry::Serial::new("NEVER-REGISTERED-1").unwrap();
-    let unregistered = unregistered.sign(&n.samples.chain_id, &issuer.key);
+    let unregistered = unregistered.sign(&n.samples.chain_id, &issuer.key).unwrap();
     let r = verdict_of(&n, &unregistered).await;
     assert_eq!(r.verdict, Verdict::NotRegistered, "{r:#?}");
 
@@ -146,7 +147,9 @@ async fn every_verdict_from_the_chain() {
         IssuerId::new("XX-NOBODY").unwrap(),
         registry::Serial::new("1").unwrap(),
     );
-    let stranger = stranger.sign(&n.samples.chain_id, &dev_key("nobody"));
+    let stranger = stranger
+        .sign(&n.samples.chain_id, &dev_key("nobody"))
+        .unwrap();
     assert_eq!(
         verdict_of(&n, &stranger).await.verdict,
         Verdict::UnknownIssuer

@@ -20,7 +20,8 @@ fn payload() -> String {
     .sign(
         "tradeseal-devnet",
         &registry::devkit::dev_key("issuer-ke-kephis"),
-    );
+    )
+    .unwrap();
     registry::qr::encode(&cert).unwrap()
 }
 

@@ -63,7 +63,7 @@ fn build_streams(net: &Devnet, args: &Args) -> anyhow::Result<Vec<Vec<Vec<u8>>>>
         let mut cert = template.signed.certificate.clone();
         cert.id.serial = Serial::new(format!("BENCH-{i}"))?;
         let seq = 1_000 + out[which].len() as u64;
-        out[which].push(TxBuilder::new(&samples.chain_id, &issuer.key).issue(seq, &cert));
+        out[which].push(TxBuilder::new(&samples.chain_id, &issuer.key).issue(seq, &cert)?);
     }
     Ok(out)
 }

@@ -29,6 +29,11 @@ pub enum Base45Error {
     },
 }
 
+/// The length of the base45 text of `n` bytes.
+pub const fn encoded_len(n: usize) -> usize {
+    n / 2 * 3 + n % 2 * 2
+}
+
 /// Encodes bytes as base45 text (3 characters per 2 bytes, 2 for a final odd byte).
 pub fn encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(2) * 3);
@@ -107,6 +112,7 @@ mod tests {
     fn round_trips_all_lengths() {
         let data: Vec<u8> = (0..=255u8).collect();
         for n in 0..data.len() {
+            assert_eq!(encode(&data[..n]).len(), encoded_len(n));
             assert_eq!(decode(encode(&data[..n]).as_bytes()).unwrap(), &data[..n]);
         }
         assert_eq!(

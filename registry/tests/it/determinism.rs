@@ -24,30 +24,44 @@ fn scenario() -> Vec<[u8; 32]> {
         for i in 0..10 {
             seq += 1;
             let crt = sample_certificate(Serial::new(format!("D-{h}-{i}")).unwrap(), time);
-            txs.push(kb.issue(seq, &crt));
+            txs.push(kb.issue(seq, &crt).unwrap());
         }
         seq += 1;
         let id = CertId::parse(&format!("KE-KEPHIS/D-{h}-0")).unwrap();
-        txs.push(kb.revoke(seq, id.clone(), RevocationReason::Superseded, "reissued"));
-        txs.push(TxBuilder::new(CHAIN, &n).record_inspection(
-            h,
-            RecordInspection {
-                cert: id,
-                agency: IssuerId::new("NL-CUSTOMS").unwrap(),
-                location: "Rotterdam".into(),
-                outcome: InspectionOutcome::Held,
-                notes: "sampled".into(),
-                inspected_at: time,
-            },
-        ));
-        txs.push(kb.issue(1, &sample_certificate(Serial::new("REPLAY").unwrap(), time)));
+        txs.push(
+            kb.revoke(seq, id.clone(), RevocationReason::Superseded, "reissued")
+                .unwrap(),
+        );
+        txs.push(
+            TxBuilder::new(CHAIN, &n)
+                .record_inspection(
+                    h,
+                    RecordInspection {
+                        cert: id,
+                        agency: IssuerId::new("NL-CUSTOMS").unwrap(),
+                        location: "Rotterdam".into(),
+                        outcome: InspectionOutcome::Held,
+                        notes: "sampled".into(),
+                        inspected_at: time,
+                    },
+                )
+                .unwrap(),
+        );
+        txs.push(
+            kb.issue(1, &sample_certificate(Serial::new("REPLAY").unwrap(), time))
+                .unwrap(),
+        );
         if h == 3 {
             let act = GovAction::SuspendIssuer {
                 id: IssuerId::new("KE-KNCCI").unwrap(),
                 reason: "audit".into(),
             };
-            txs.push(TxBuilder::new(CHAIN, &g0).propose(1, act, time + 100));
-            txs.push(TxBuilder::new(CHAIN, &g1).approve(1, 0));
+            txs.push(
+                TxBuilder::new(CHAIN, &g0)
+                    .propose(1, act, time + 100)
+                    .unwrap(),
+            );
+            txs.push(TxBuilder::new(CHAIN, &g1).approve(1, 0).unwrap());
         }
         hashes.push(reg.execute_block(h, time, &txs).unwrap().app_hash);
     }

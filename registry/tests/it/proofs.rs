@@ -15,6 +15,7 @@ fn chain_with_certs(n: usize) -> Chain {
                 i as u64 + 1,
                 &sample_certificate(Serial::new(format!("PH-{i}")).unwrap(), T0),
             )
+            .unwrap()
         })
         .collect();
     let out = c.block(&txs);
@@ -100,7 +101,8 @@ fn wrong_value_root_or_key_is_rejected() {
         .query("/store/cert/KE-KEPHIS/PH-NEW", &[], Some(h), true);
     let k = kephis();
     c.block(&[TxBuilder::new(CHAIN, &k)
-        .issue(100, &sample_certificate(Serial::new("PH-NEW").unwrap(), T0))]);
+        .issue(100, &sample_certificate(Serial::new("PH-NEW").unwrap(), T0))
+        .unwrap()]);
     let new_root = c.reg.app_hash();
     assert_eq!(verify_query(&new_root, &absent), Err(ProofError::Invalid));
     let present = c.reg.query("/store/cert/KE-KEPHIS/PH-NEW", &[], None, true);
@@ -122,7 +124,8 @@ fn historical_queries_and_pruning() {
     let b = TxBuilder::new(CHAIN, &k);
     for h in 1..=6u64 {
         let crt = sample_certificate(Serial::new(format!("H-{h}")).unwrap(), T0);
-        reg.execute_block(h, T0 + h, &[b.issue(h, &crt)]).unwrap();
+        reg.execute_block(h, T0 + h, &[b.issue(h, &crt).unwrap()])
+            .unwrap();
     }
     assert_eq!(reg.oldest_queryable_version(), 4);
     // Version 4 knows H-4 but not H-5; both proofs check against version 4's root.

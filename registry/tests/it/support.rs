@@ -1,8 +1,12 @@
 //! Shared helpers: a demo chain with deterministic keys and a block driver.
 
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signer as _, SigningKey};
+use registry::codec::Writer;
 use registry::devkit::{demo_genesis, dev_key};
-use registry::{BlockOutcome, Registry, TxResult};
+use registry::{
+    BlockOutcome, Canonical as _, DecodeError, Message, PublicKey, Registry, TxResult,
+    TX_SIGN_DOMAIN, TX_VERSION,
+};
 
 pub const CHAIN: &str = "tradeseal-test";
 pub const T0: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -45,11 +49,44 @@ impl Chain {
     }
 
     /// Executes one transaction in its own block and returns its result.
-    pub fn run(&mut self, tx: Vec<u8>) -> TxResult {
-        self.block(&[tx]).tx_results.remove(0)
+    pub fn run(&mut self, tx: impl TxBytes) -> TxResult {
+        self.block(&[tx.bytes()]).tx_results.remove(0)
     }
 }
 
 pub fn assert_code(r: &TxResult, code: u32) {
     assert_eq!(r.code, code, "unexpected result: {r:?}");
+}
+
+/// An encoded transaction, or what a builder returns (which must have built).
+pub trait TxBytes {
+    fn bytes(self) -> Vec<u8>;
+}
+
+impl TxBytes for Vec<u8> {
+    fn bytes(self) -> Vec<u8> {
+        self
+    }
+}
+
+impl TxBytes for Result<Vec<u8>, DecodeError> {
+    fn bytes(self) -> Vec<u8> {
+        self.expect("the transaction builds")
+    }
+}
+
+/// A transaction signed by `key` without the builder's field checks, as a hand-written or
+/// hostile encoder could send it: for testing what the chain itself refuses.
+pub fn raw_tx(key: &SigningKey, chain: &str, sequence: u64, message: &Message) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.u8(TX_VERSION).str(chain);
+    PublicKey::from(&key.verifying_key()).encode_to(&mut w);
+    w.u64(sequence);
+    message.encode_to(&mut w);
+    let unsigned = w.into_bytes();
+    let mut sign_bytes = TX_SIGN_DOMAIN.to_vec();
+    sign_bytes.extend_from_slice(&unsigned);
+    let mut tx = unsigned;
+    tx.extend_from_slice(&key.sign(&sign_bytes).to_bytes());
+    tx
 }

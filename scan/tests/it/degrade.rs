@@ -64,7 +64,7 @@ pub fn payloads() -> Vec<String> {
             }
             _ => {}
         }
-        let signed = cert.sign("tradeseal-devnet", &key);
+        let signed = cert.sign("tradeseal-devnet", &key).unwrap();
         out.push(registry::qr::encode(&signed).unwrap());
     }
     out

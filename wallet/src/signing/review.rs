@@ -72,7 +72,11 @@ pub fn decode_sign_bytes(sign_bytes: &[u8]) -> Result<TxBody, ReviewError> {
     let mut envelope = unsigned.to_vec();
     envelope.extend_from_slice(&[0u8; 64]);
     let tx = Tx::decode(&envelope).map_err(|e| ReviewError::Decode(e.to_string()))?;
-    if tx.body.sign_bytes() != sign_bytes {
+    let again = tx
+        .body
+        .sign_bytes()
+        .map_err(|e| ReviewError::Decode(e.to_string()))?;
+    if again != sign_bytes {
         return Err(ReviewError::NotCanonical);
     }
     Ok(tx.body)
@@ -334,7 +338,7 @@ mod tests {
 
     #[test]
     fn the_review_comes_from_the_bytes() {
-        let bytes = body().sign_bytes();
+        let bytes = body().sign_bytes().unwrap();
         let r = review(&bytes, "customs", vec![], 5).unwrap();
         assert_eq!(r.action, "record_inspection");
         assert_eq!(r.chain_id, "tradeseal-devnet");
@@ -349,7 +353,7 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_a_canonical_transaction_are_refused() {
-        let bytes = body().sign_bytes();
+        let bytes = body().sign_bytes().unwrap();
         assert_eq!(
             decode_sign_bytes(&bytes[1..]),
             Err(ReviewError::NotSignBytes)
