@@ -21,6 +21,7 @@ mod chain;
 mod db;
 mod error;
 pub mod history;
+pub mod issuance;
 pub mod keystore;
 mod node;
 pub mod outbox;

@@ -37,6 +37,9 @@ const TEST_PACKAGES: &[&str] = &[
     "softhsm2",
     "opensc",
     "zbar-tools",
+    // The certificate PDF rendered by an independent renderer (pdftoppm) in the wallet's
+    // issuance test.
+    "poppler-utils",
 ];
 const TARGETS: &[&str] = &["wasm32-unknown-unknown"];
 const TEST_TARGETS: &[&str] = &["aarch64-linux-android"];

@@ -1,0 +1,233 @@
+//! The printed certificate reads from a phone photo: the certificate PDF the wallet makes is
+//! rendered by an independent PDF renderer (poppler's `pdftoppm`, as a printer driver or a
+//! viewer would draw it), photographed the way a phone does it ([`crate::photo`]: rotation,
+//! perspective, blur, uneven light, sensor noise, JPEG, phone resolution), and every photo must
+//! decode, with the app's decoder (`tradeseal-scan`), to exactly the payload issued. Two
+//! certificates: a typical one and the largest a QR code may carry (version 15).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use image::GrayImage;
+use registry::devkit::dev_key;
+use registry::{sample_certificate, Serial, SignedCertificate};
+use tradeseal_wallet::issuance::{self, Artefacts};
+
+use crate::photo::{photograph, Shot, WHOLE_PAGE};
+
+/// Whether `pdftoppm` is here. Missing under `CI=true` is a failure; elsewhere the test says
+/// so and is skipped.
+fn have_pdftoppm() -> bool {
+    let found = Command::new("pdftoppm").arg("-v").output().is_ok();
+    if !found {
+        let message =
+            "missing pdftoppm (Debian: poppler-utils; `cargo xtask setup --test` installs it)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("SKIPPED: {message}");
+    }
+    found
+}
+
+/// The page as poppler draws it, greyscale at `dpi`.
+fn render(pdf: &[u8], dpi: u32, dir: &Path) -> GrayImage {
+    let input = dir.join("certificate.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let out = dir.join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-gray", "-png", "-singlefile"])
+        .arg(&input)
+        .arg(&out)
+        .status()
+        .expect("pdftoppm runs");
+    assert!(status.success(), "pdftoppm failed");
+    image::open(dir.join("page.png")).unwrap().to_luma8()
+}
+
+fn signed(serial: &str, grow_to: Option<usize>) -> SignedCertificate {
+    let key = dev_key("issuer-ke-kephis");
+    let mut cert = sample_certificate(Serial::new(serial).unwrap(), 1_796_169_600);
+    if let Some(len) = grow_to {
+        // Remarks grown until the signed certificate is exactly `len` bytes.
+        use registry::Canonical as _;
+        cert.remarks = Some("R".into());
+        let base = cert.to_bytes().len() + 64;
+        cert.remarks = Some("Treated: ".to_owned() + &"R".repeat(len - base - 8));
+    }
+    cert.sign("tradeseal-devnet", &key).unwrap()
+}
+
+const SHOTS: &[Shot] = &[
+    Shot {
+        name: "whole page, 5 MP, turned 4 degrees, slight tilt, JPEG 75",
+        frame: (1920, 2560),
+        region: WHOLE_PAGE,
+        fill: 0.92,
+        rotate: 4.0,
+        tilt: 0.04,
+        skew: 0.0,
+        blur: 0.8,
+        noise: 3.0,
+        light: 0.8,
+        jpeg: 75,
+    },
+    Shot {
+        name: "whole page, 3 MP, tilted 15%, turned -7 degrees, blurred, JPEG 70",
+        frame: (1536, 2048),
+        region: WHOLE_PAGE,
+        fill: 0.9,
+        rotate: -7.0,
+        tilt: 0.15,
+        skew: 0.05,
+        blur: 1.0,
+        noise: 4.0,
+        light: 0.75,
+        jpeg: 70,
+    },
+    Shot {
+        name: "phone held sideways, 3 MP landscape, page turned 93 degrees, JPEG 65",
+        frame: (2048, 1536),
+        region: WHOLE_PAGE,
+        fill: 0.95,
+        rotate: 93.0,
+        tilt: 0.06,
+        skew: 0.04,
+        blur: 0.9,
+        noise: 4.0,
+        light: 0.7,
+        jpeg: 65,
+    },
+    Shot {
+        name: "close-up of the code, strong perspective, out of focus, dim, JPEG 55",
+        frame: (1080, 1440),
+        region: (0.62, 0.0, 1.0, 0.3),
+        fill: 0.8,
+        rotate: 12.0,
+        tilt: 0.22,
+        skew: 0.12,
+        blur: 1.8,
+        noise: 5.0,
+        light: 0.55,
+        jpeg: 55,
+    },
+    Shot {
+        name: "whole page in poor light, noisy, JPEG 40",
+        frame: (1920, 2560),
+        region: WHOLE_PAGE,
+        fill: 0.88,
+        rotate: -2.5,
+        tilt: 0.08,
+        skew: -0.03,
+        blur: 1.2,
+        noise: 8.0,
+        light: 0.5,
+        jpeg: 40,
+    },
+];
+
+fn keep(dir: &Path, name: &str, jpeg: &[u8]) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = dir.join(format!("{safe}.jpg"));
+    std::fs::write(&path, jpeg).unwrap();
+    path
+}
+
+fn photos_decode(a: &Artefacts, label: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = render(&a.pdf, 300, tmp.path());
+    // A4 at 300 dpi (poppler rounds up).
+    assert!(page.width().abs_diff(2480) <= 1 && page.height().abs_diff(3508) <= 1);
+    let failures_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("issuance-photos");
+    let mut failed = Vec::new();
+    for (i, shot) in SHOTS.iter().enumerate() {
+        let (jpeg, pixels) = photograph(&page, shot, 0x5eed + i as u64);
+        if std::env::var_os("TRADESEAL_KEEP_PHOTOS").is_some() {
+            std::fs::create_dir_all(&failures_dir).unwrap();
+            keep(&failures_dir, &format!("{label} {i}"), &jpeg);
+            pixels
+                .save(failures_dir.join(format!("{label}-{i}.png")))
+                .unwrap();
+            page.save(failures_dir.join(format!("{label}-page.png")))
+                .unwrap();
+        }
+        let codes = tradeseal_scan::decode_image_bytes(&jpeg).expect("a JPEG the scanner reads");
+        let texts: Vec<&str> = codes.iter().map(|c| c.text.as_str()).collect();
+        if texts != [a.payload.as_str()] {
+            std::fs::create_dir_all(&failures_dir).unwrap();
+            let kept = keep(&failures_dir, &format!("{label} {}", shot.name), &jpeg);
+            failed.push(format!(
+                "{}: decoded {texts:?} ({})",
+                shot.name,
+                kept.display()
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{label}: {failed:#?}");
+}
+
+#[test]
+fn the_printed_certificate_decodes_from_phone_photos() {
+    if !have_pdftoppm() {
+        return;
+    }
+    let typical =
+        issuance::artefacts(&signed("PH-2026-0100", None), Some("tradeseal-devnet")).unwrap();
+    photos_decode(&typical, "typical");
+    let largest = issuance::artefacts(
+        &signed("PH-2026-0101", Some(registry::qr::MAX_QR_PAYLOAD_BYTES)),
+        Some("tradeseal-devnet"),
+    )
+    .unwrap();
+    assert_eq!(
+        largest.qr_version, 15,
+        "the largest certificate needs version 15"
+    );
+    photos_decode(&largest, "largest");
+}
+
+#[test]
+fn the_rendered_page_carries_the_code_at_the_stated_size() {
+    if !have_pdftoppm() {
+        return;
+    }
+    let a = issuance::artefacts(&signed("PH-2026-0102", None), None).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let page = render(&a.pdf, 300, tmp.path());
+    // The code's dark modules span its width less the quiet zone: find the dark extent in the
+    // top-right area and compare with the stated print size (300 dpi: 11.81 px per mm).
+    let px_per_mm = 300.0 / 25.4;
+    // The code's place: 20 mm from the top and right edges (text stays 4 mm left of it).
+    let w = page.width();
+    let left_mm = 210.0 - 20.0 - a.print.side_mm - 2.0;
+    let x_from = (left_mm * px_per_mm) as u32;
+    let (y_from, y_to) = (
+        (20.0 * px_per_mm) as u32,
+        ((20.0 + a.print.side_mm) * px_per_mm) as u32,
+    );
+    let (mut min_x, mut max_x) = (u32::MAX, 0);
+    for y in y_from..y_to {
+        for x in x_from..w {
+            if page.get_pixel(x, y)[0] < 100 {
+                min_x = min_x.min(x);
+                max_x = max_x.max(x);
+            }
+        }
+    }
+    let symbol_mm = f64::from(max_x - min_x + 1) / px_per_mm;
+    let expected = a.print.modules as f64 * a.print.module_mm;
+    assert!(
+        (symbol_mm - expected).abs() < 0.5,
+        "printed {symbol_mm:.2} mm, stated {expected:.2} mm"
+    );
+    assert!(symbol_mm / a.print.modules as f64 >= a.print.module_mm - 0.01);
+    // And the rendered page itself decodes, as a scan at 300 dpi would.
+    let mut png = Vec::new();
+    page.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let codes = tradeseal_scan::decode_image_bytes(&png).unwrap();
+    assert_eq!(codes[0].text, a.payload);
+}
