@@ -137,4 +137,10 @@ pub trait Application: Send {
     fn app_version(&self) -> u64 {
         1
     }
+
+    /// The application's genesis state as JSON (the genesis document's `app_state`); `None`
+    /// when it has none.
+    fn app_state(&self) -> Option<serde_json::Value> {
+        None
+    }
 }

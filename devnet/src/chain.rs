@@ -443,6 +443,24 @@ impl Chain {
         self.mempool.lock().map(|p| p.queue.len()).unwrap_or(0)
     }
 
+    /// Number of transactions waiting and their total size in bytes.
+    pub fn mempool_totals(&self) -> (usize, usize) {
+        self.mempool
+            .lock()
+            .map(|p| (p.queue.len(), p.queue.iter().map(|(_, tx)| tx.len()).sum()))
+            .unwrap_or((0, 0))
+    }
+
+    /// The genesis validator set (that of height 1).
+    pub fn genesis_validators(&self) -> Arc<ValidatorSet> {
+        self.genesis_validators.clone()
+    }
+
+    /// The application's genesis state as JSON (CometBFT's `app_state`), if it has one.
+    pub fn app_state(&self) -> Option<serde_json::Value> {
+        lock(&self.app).ok().and_then(|app| app.app_state())
+    }
+
     /// Queues a validator-set change: `power` 0 removes validator key `key_index`, otherwise it
     /// is added or its power set. Changes queued before block H is made are in H's
     /// `next_validators_hash` and take effect at H + 1.
@@ -470,6 +488,12 @@ impl Chain {
             )));
         }
         *pending = next;
+        tracing::info!(
+            key_index,
+            power,
+            next_block = self.latest_height() + 1,
+            "validator update queued (power 0 removes)"
+        );
         Ok(())
     }
 
@@ -592,6 +616,13 @@ impl Chain {
                 validators.clone()
             } else {
                 let set = Arc::new(apply_updates(&validators, &pending, &self.keys));
+                tracing::info!(
+                    height,
+                    updates = ?*pending,
+                    validators = set.validators().len(),
+                    total_power = set.total_power(),
+                    "validator set changed: in this block's next_validators_hash, signs from the next block"
+                );
                 pending.clear();
                 set
             }

@@ -21,9 +21,9 @@ use crate::block::{
 use crate::timestamp::Timestamp;
 
 /// CometBFT's default `block.max_bytes` (hashed into `consensus_hash`).
-const BLOCK_MAX_BYTES: i64 = 22_020_096;
+pub const BLOCK_MAX_BYTES: i64 = 22_020_096;
 /// CometBFT's default `block.max_gas` (no limit).
-const BLOCK_MAX_GAS: i64 = -1;
+pub const BLOCK_MAX_GAS: i64 = -1;
 
 fn hash32(bytes: &[u8]) -> Hash {
     Hash::from_slice(bytes).unwrap_or_else(|_| Hash::new([0; 32]))

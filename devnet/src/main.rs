@@ -58,7 +58,8 @@ struct StartArgs {
     #[arg(long, default_value = devnet::DEFAULT_SEED)]
     seed: String,
     /// Misbehaviour of a node at start: INDEX=MODE, MODE one of honest, fork[:H], lunatic[:H],
-    /// lie-value, lie-proof, stale[:H], timeout, garbage. Repeatable.
+    /// lie-value, lie-proof, stale[:H], timeout, garbage (see `devnet set-mode --help`).
+    /// Repeatable.
     #[arg(long = "node-mode", value_name = "INDEX=MODE")]
     node_modes: Vec<String>,
     /// Run the key-value test application instead of the registry.
@@ -83,6 +84,23 @@ struct StartArgs {
     rotate_every: u64,
 }
 
+/// The node modes, for `set-mode --help`.
+const MODES_HELP: &str = "\
+Modes (a height H of 0 or none: from the next block for fork and lunatic, the latest block for stale):
+  honest        serves the canonical chain
+  fork[:H]      from H, a conflicting chain validly signed by the real validators
+  lunatic[:H]   from H, headers signed by a made-up validator set
+  lie-value     alters abci_query values (proofs unchanged)
+  lie-proof     corrupts abci_query proofs
+  stale[:H]     pretends the chain stopped at H
+  timeout       accepts requests and never answers
+  garbage       answers with bytes that are not JSON-RPC
+
+Examples:
+  devnet set-mode 1=fork
+  devnet set-mode 2=stale:40
+  devnet set-mode 1=honest";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Change a running network's validator set: KEY_INDEX=POWER (power 0 removes).
@@ -90,33 +108,63 @@ enum Command {
         /// Admin URL of the running network.
         #[arg(long, default_value = "http://127.0.0.1:26650")]
         admin: String,
-        /// KEY_INDEX=POWER, repeatable.
-        #[arg(required = true)]
+        /// KEY_INDEX=POWER (a development key index and a voting power; 0 removes),
+        /// repeatable.
+        #[arg(required = true, value_name = "KEY_INDEX=POWER")]
         updates: Vec<String>,
     },
-    /// Change a running node's behaviour: INDEX=MODE.
+    /// Change a running node's behaviour: INDEX=MODE (e.g. 1=fork, 1=honest).
+    #[command(after_help = MODES_HELP)]
     SetMode {
         /// Admin URL of the running network.
         #[arg(long, default_value = "http://127.0.0.1:26650")]
         admin: String,
-        /// INDEX=MODE.
+        /// INDEX=MODE: the node's index (0 is the first node) and one of the modes below.
+        #[arg(value_name = "INDEX=MODE")]
         mode: String,
     },
 }
 
-fn parse_pair(s: &str) -> anyhow::Result<(&str, &str)> {
-    s.split_once('=')
-        .with_context(|| format!("expected X=Y, got {s:?}"))
+/// Reads `INDEX=MODE` (`--node-mode`, `set-mode`) with an error that says what is wrong.
+fn parse_node_mode(s: &str) -> anyhow::Result<(usize, Behaviour)> {
+    let (i, mode) = s.split_once('=').with_context(|| {
+        format!("expected INDEX=MODE such as 1=fork, got {s:?} (see devnet set-mode --help)")
+    })?;
+    let i: usize = i.trim().parse().map_err(|_| {
+        anyhow::anyhow!("bad node index {i:?} in {s:?}: expected a number such as 0 or 1")
+    })?;
+    let b = mode
+        .trim()
+        .parse::<Behaviour>()
+        .map_err(|e| anyhow::anyhow!("bad mode in {s:?}: {e}"))?;
+    Ok((i, b))
+}
+
+/// Reads `KEY_INDEX=POWER` (`set-validator`) with an error that says what is wrong.
+fn parse_validator_update(s: &str) -> anyhow::Result<(u32, i64)> {
+    let (k, p) = s.split_once('=').with_context(|| {
+        format!("expected KEY_INDEX=POWER such as 4=10 (or 0=0 to remove), got {s:?}")
+    })?;
+    let k: u32 = k.trim().parse().map_err(|_| {
+        anyhow::anyhow!(
+            "bad key index {k:?} in {s:?}: expected the number of a development key, such as 4"
+        )
+    })?;
+    let p: i64 = p.trim().parse().map_err(|_| {
+        anyhow::anyhow!(
+            "bad power {p:?} in {s:?}: expected a whole number of at least 0 (0 removes the validator)"
+        )
+    })?;
+    if p < 0 {
+        bail!("bad power {p} in {s:?}: expected at least 0 (0 removes the validator)");
+    }
+    Ok((k, p))
 }
 
 fn config(args: StartArgs) -> anyhow::Result<DevnetConfig> {
     let mut behaviours = Vec::new();
     for m in &args.node_modes {
-        let (i, mode) = parse_pair(m)?;
-        let i: usize = i
-            .parse()
-            .with_context(|| format!("bad node index in {m:?}"))?;
-        behaviours.push((i, mode.parse::<Behaviour>()?));
+        behaviours.push(parse_node_mode(m)?);
     }
     Ok(DevnetConfig {
         chain_id: args.chain_id,
@@ -150,18 +198,29 @@ fn config(args: StartArgs) -> anyhow::Result<DevnetConfig> {
     })
 }
 
-async fn post(url: &str, body: serde_json::Value) -> anyhow::Result<()> {
+async fn post(admin: &str, path: &str, body: serde_json::Value) -> anyhow::Result<()> {
     devnet::install_tls_provider();
+    let url = format!("{}{path}", admin.trim_end_matches('/'));
     let resp = reqwest::Client::new()
-        .post(url)
+        .post(&url)
         .json(&body)
         .send()
         .await
-        .with_context(|| format!("POST {url}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the devnet's admin server at {admin} ({e}): is the devnet running? \
+                 (give its admin URL with --admin)"
+            )
+        })?;
     let status = resp.status();
     let text = resp.text().await?;
     if !status.is_success() {
-        bail!("{status}: {text}");
+        // The admin server says why in {"error": ...}.
+        let why = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or(text);
+        bail!("the devnet refused: {why} (HTTP {})", status.as_u16());
     }
     println!("{text}");
     Ok(())
@@ -197,20 +256,21 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::SetValidator { admin, updates }) => {
             let mut list = Vec::new();
             for u in &updates {
-                let (k, p) = parse_pair(u)?;
-                list.push(serde_json::json!({ "key_index": k.parse::<u32>()?, "power": p.parse::<i64>()? }));
+                let (k, p) = parse_validator_update(u)?;
+                list.push(serde_json::json!({ "key_index": k, "power": p }));
             }
             post(
-                &format!("{admin}/validators"),
+                &admin,
+                "/validators",
                 serde_json::json!({ "updates": list }),
             )
             .await
         }
         Some(Command::SetMode { admin, mode }) => {
-            let (i, m) = parse_pair(&mode)?;
-            let b: Behaviour = m.parse()?;
+            let (i, b) = parse_node_mode(&mode)?;
             post(
-                &format!("{admin}/nodes/{i}/behaviour"),
+                &admin,
+                &format!("/nodes/{i}/behaviour"),
                 serde_json::to_value(b)?,
             )
             .await
@@ -286,5 +346,54 @@ mod tests {
         assert!(
             matches!(cli.command, Some(Command::SetValidator { ref updates, .. }) if updates.len() == 2)
         );
+    }
+
+    #[test]
+    fn bad_modes_and_updates_say_what_is_wrong() {
+        assert_eq!(
+            parse_node_mode("1=stale:40").unwrap(),
+            (1, Behaviour::Stale { height: 40 })
+        );
+        let err =
+            |r: anyhow::Result<_>| format!("{:#}", r.map(|_: (usize, Behaviour)| ()).unwrap_err());
+        let e = err(parse_node_mode("1=abc"));
+        assert!(e.contains("\"abc\"") && e.contains("fork[:H]"), "{e}");
+        let e = err(parse_node_mode("x=honest"));
+        assert!(e.contains("node index \"x\""), "{e}");
+        let e = err(parse_node_mode("honest"));
+        assert!(e.contains("INDEX=MODE"), "{e}");
+        let e = err(parse_node_mode("1=fork:soon"));
+        assert!(e.contains("fork:soon"), "{e}");
+        assert_eq!(parse_validator_update("4=10").unwrap(), (4, 10));
+        let e = format!("{:#}", parse_validator_update("1=abc").unwrap_err());
+        assert!(
+            e.contains("bad power \"abc\"") && !e.contains("invalid digit"),
+            "{e}"
+        );
+        let e = format!("{:#}", parse_validator_update("k=1").unwrap_err());
+        assert!(e.contains("bad key index \"k\""), "{e}");
+        assert!(parse_validator_update("1=-5").is_err());
+    }
+
+    #[test]
+    fn set_mode_help_lists_the_modes() {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let help = cmd
+            .find_subcommand_mut("set-mode")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for mode in [
+            "honest",
+            "fork[:H]",
+            "lunatic[:H]",
+            "lie-value",
+            "lie-proof",
+            "stale[:H]",
+            "timeout",
+            "garbage",
+        ] {
+            assert!(help.contains(mode), "{mode} missing from:\n{help}");
+        }
     }
 }

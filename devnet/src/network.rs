@@ -405,6 +405,8 @@ fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // CometBFT-style URIs with raw quotes in the query are repaired before hyper sees them.
+        let listener = rpc::lenient::LenientListener(listener);
         let result = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 let _ = shutdown.wait_for(|s| *s).await;
@@ -529,7 +531,12 @@ async fn admin_behaviour(
     body: axum::body::Bytes,
 ) -> Response {
     let Some(node) = index.parse::<usize>().ok().and_then(|i| s.nodes.get(i)) else {
-        return admin_error(StatusCode::NOT_FOUND, format!("no node {index}"));
+        let have = match s.nodes.len() {
+            0 => "this network has no nodes".to_string(),
+            1 => "this network has node 0 only".to_string(),
+            n => format!("this network has nodes 0 to {}", n - 1),
+        };
+        return admin_error(StatusCode::NOT_FOUND, format!("no node {index}: {have}"));
     };
     let behaviour: Behaviour = match serde_json::from_slice(&body) {
         Ok(b) => b,

@@ -84,6 +84,7 @@ pub fn genesis(chain_id: &str, seed: &str) -> Genesis {
 #[derive(Debug)]
 pub struct RegistryApp {
     inner: Result<Registry, String>,
+    genesis: Genesis,
 }
 
 impl RegistryApp {
@@ -92,9 +93,10 @@ impl RegistryApp {
         let config = RegistryConfig {
             retain_versions: Some(RETAIN_VERSIONS),
         };
+        let genesis = genesis(chain_id, seed);
         Self {
-            inner: Registry::with_config(&genesis(chain_id, seed), config)
-                .map_err(|e| e.to_string()),
+            inner: Registry::with_config(&genesis, config).map_err(|e| e.to_string()),
+            genesis,
         }
     }
 
@@ -126,6 +128,10 @@ fn tx_result(r: registry::TxResult) -> TxResult {
 }
 
 impl Application for RegistryApp {
+    fn app_state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.genesis).ok()
+    }
+
     fn genesis_app_hash(&self) -> Vec<u8> {
         self.inner
             .as_ref()

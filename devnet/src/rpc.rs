@@ -4,6 +4,7 @@
 
 mod evidence;
 pub mod jsonrpc;
+pub mod lenient;
 mod methods;
 mod websocket;
 
@@ -104,7 +105,13 @@ impl Node {
     /// of an earlier behaviour are dropped.
     pub fn set_behaviour(&self, behaviour: Behaviour) -> Behaviour {
         let resolved = behaviour.resolve(self.chain.latest_height());
-        *self.view() = ChainView::new(resolved.clone());
+        let before = std::mem::replace(&mut *self.view(), ChainView::new(resolved.clone()));
+        tracing::info!(
+            node = self.index,
+            from = ?before.behaviour(),
+            to = ?resolved,
+            "node behaviour changed"
+        );
         resolved
     }
 }
@@ -191,10 +198,9 @@ async fn handle(State(node): State<Arc<Node>>, method: Method, uri: Uri, body: B
     let method_name = path.to_string();
     match run(node, method_name, params, None).await {
         Ok(result) => json_response(StatusCode::OK, &jsonrpc::success(&id, result)),
-        Err(RpcError::MethodNotFound) => json_response(
-            StatusCode::NOT_FOUND,
-            &jsonrpc::failure(&id, &RpcError::MethodNotFound),
-        ),
+        Err(e @ RpcError::MethodNotFound(_)) => {
+            json_response(StatusCode::NOT_FOUND, &jsonrpc::failure(&id, &e))
+        }
         Err(e) => json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &jsonrpc::failure(&id, &e),

@@ -2,6 +2,7 @@
 //! talks to it over HTTP as the wallet does.
 
 mod bad_input;
+mod clients;
 mod evidence;
 mod history;
 mod misbehaviour;

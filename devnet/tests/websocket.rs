@@ -113,7 +113,7 @@ async fn subscriptions_push_every_new_block() {
     send(&mut ws, subscribe(json!("b"), BLOCKS)).await;
     send(&mut ws, json!({"jsonrpc":"2.0","id":9,"method":"status"})).await;
     send(&mut ws, subscribe(json!(2), HEADERS)).await;
-    send(&mut ws, subscribe(json!(3), "tm.event='Tx'")).await;
+    send(&mut ws, subscribe(json!(3), "tm.event='Vote'")).await;
     send(
         &mut ws,
         json!({"jsonrpc":"2.0","id":4,"method":"subscribe"}),
@@ -297,5 +297,132 @@ async fn misbehaving_nodes_push_what_they_serve() {
         event_height(&event) <= h + 1,
         "catches up from where it stopped"
     );
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tx_subscriptions_push_each_transaction_with_its_result() {
+    use base64::Engine as _;
+    let all = "tm.event='Tx'";
+    let mut config = support::config(AppKind::Kv);
+    config.nodes = 1;
+    let net = support::start(config).await;
+    let url = net.rpc_urls()[0].clone();
+    let mut ws = connect(&url).await;
+    send(&mut ws, subscribe(json!("all"), all)).await;
+    assert_eq!(next_json(&mut ws).await["result"], json!({}));
+    let txs: Vec<Vec<u8>> = vec![b"a=1".to_vec(), b"b=2".to_vec()];
+    let second = hex::encode_upper(devnet::tx_hash(&txs[1]));
+    let only = format!("tm.event = 'Tx' AND tx.hash = '{second}'");
+    send(&mut ws, subscribe(json!("one"), &only)).await;
+    assert_eq!(next_json(&mut ws).await["result"], json!({}));
+    for tx in &txs {
+        let (_, v) = support::call(
+            &url,
+            "broadcast_tx_sync",
+            json!({"tx": base64::engine::general_purpose::STANDARD.encode(tx)}),
+        )
+        .await;
+        assert_eq!(v["result"]["code"], 0, "{v}");
+    }
+    let mut seen_all = Vec::new();
+    let mut seen_one = Vec::new();
+    while seen_all.len() < 2 || seen_one.is_empty() {
+        let v = next_json(&mut ws).await;
+        let r = &v["result"];
+        assert_eq!(r["data"]["type"], "tendermint/event/Tx", "{v}");
+        assert_eq!(r["events"]["tm.event"], json!(["Tx"]));
+        let t = &r["data"]["value"]["TxResult"];
+        assert!(t["height"].as_str().unwrap().parse::<u64>().unwrap() >= 1);
+        assert!(t["index"].is_number());
+        assert_eq!(t["result"]["code"], 0);
+        assert!(t["result"]["gas_wanted"].is_string());
+        let tx = base64::engine::general_purpose::STANDARD
+            .decode(t["tx"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            r["events"]["tx.hash"],
+            json!([hex::encode_upper(devnet::tx_hash(&tx))])
+        );
+        assert_eq!(r["events"]["tx.height"], json!([t["height"]]));
+        match v["id"].as_str() {
+            Some("all") => {
+                assert_eq!(r["query"], all);
+                seen_all.push(tx);
+            }
+            Some("one") => {
+                assert_eq!(r["query"], json!(only));
+                seen_one.push(tx);
+            }
+            _ => panic!("unexpected frame {v}"),
+        }
+    }
+    assert_eq!(seen_all, txs, "every transaction, in order");
+    assert_eq!(seen_one, vec![txs[1].clone()], "only the one asked for");
+    // A compound query with an operator the node does not serve is refused clearly.
+    send(
+        &mut ws,
+        subscribe(json!("bad"), "tm.event='Tx' AND tx.height > 3"),
+    )
+    .await;
+    let v = next_json(&mut ws).await;
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    assert!(v["error"]["data"]
+        .as_str()
+        .unwrap()
+        .contains("tm.event='Tx'"));
+    ws.close(None).await.unwrap();
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tx_queries_match_the_applications_event_attributes() {
+    use base64::Engine as _;
+    let mut config = support::config(AppKind::Registry { seed_samples: true });
+    config.nodes = 1;
+    let net = support::start(config).await;
+    let samples = net.samples().unwrap().clone();
+    let url = net.rpc_urls()[0].clone();
+    let mut ws = connect(&url).await;
+    let issuer = &samples.issuers[0];
+    let query = format!(
+        "tm.event='Tx' AND certificate_issued.issuer='{}'",
+        issuer.spec.id
+    );
+    send(&mut ws, subscribe(json!(1), &query)).await;
+    assert_eq!(next_json(&mut ws).await["result"], json!({}));
+    let mut cert = samples
+        .certificates
+        .iter()
+        .find(|c| c.signed.certificate.id.issuer == issuer.spec.id)
+        .unwrap()
+        .signed
+        .certificate
+        .clone();
+    cert.id.serial = registry::Serial::new("WS-0001").unwrap();
+    let tx = registry::TxBuilder::new(&samples.chain_id, &issuer.key)
+        .issue(1000, &cert)
+        .unwrap();
+    let (_, v) = support::call(
+        &url,
+        "broadcast_tx_sync",
+        json!({"tx": base64::engine::general_purpose::STANDARD.encode(&tx)}),
+    )
+    .await;
+    assert_eq!(v["result"]["code"], 0, "{v}");
+    let v = next_json(&mut ws).await;
+    let r = &v["result"];
+    assert_eq!(r["query"], json!(query));
+    assert_eq!(
+        r["events"]["certificate_issued.id"],
+        json!([cert.id.to_string()])
+    );
+    assert_eq!(
+        r["events"]["certificate_issued.issuer"],
+        json!([issuer.spec.id.to_string()])
+    );
+    let result = &r["data"]["value"]["TxResult"]["result"];
+    assert_eq!(result["events"][0]["type"], "certificate_issued");
+    ws.close(None).await.unwrap();
     net.shutdown().await;
 }

@@ -16,9 +16,9 @@ pub enum RpcError {
     /// -32600: JSON, but not a request (wrong shape, body too large, wrong path).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    /// -32601: no such method.
-    #[error("method not found")]
-    MethodNotFound,
+    /// -32601: no such method (the method name asked for).
+    #[error("method not found: {0:?}")]
+    MethodNotFound(String),
     /// -32602: parameters of the wrong type or value.
     #[error("invalid params: {0}")]
     InvalidParams(String),
@@ -33,7 +33,7 @@ impl RpcError {
         match self {
             Self::Parse(_) => -32700,
             Self::InvalidRequest(_) => -32600,
-            Self::MethodNotFound => -32601,
+            Self::MethodNotFound(_) => -32601,
             Self::InvalidParams(_) => -32602,
             Self::Internal(_) => -32603,
         }
@@ -44,19 +44,22 @@ impl RpcError {
         match self {
             Self::Parse(_) => "Parse error. Invalid JSON",
             Self::InvalidRequest(_) => "Invalid Request",
-            Self::MethodNotFound => "Method not found",
+            Self::MethodNotFound(_) => "Method not found",
             Self::InvalidParams(_) => "Invalid params",
             Self::Internal(_) => "Internal error",
         }
     }
 
-    fn data(&self) -> Option<&str> {
+    /// The error's `data`: the detail, and for an unknown method which one was asked for.
+    fn data(&self) -> Option<String> {
         match self {
             Self::Parse(d)
             | Self::InvalidRequest(d)
             | Self::InvalidParams(d)
-            | Self::Internal(d) => Some(d),
-            Self::MethodNotFound => None,
+            | Self::Internal(d) => Some(d.clone()),
+            Self::MethodNotFound(m) => Some(format!(
+                "method {m:?} is not served by this node (GET / lists the methods)"
+            )),
         }
     }
 
@@ -632,10 +635,11 @@ mod tests {
 
     #[test]
     fn error_envelope_has_cometbft_shape() {
-        let v = failure(&json!(3), &RpcError::MethodNotFound);
+        let v = failure(&json!(3), &RpcError::MethodNotFound("nope".into()));
         assert_eq!(
             v,
-            json!({"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found"}})
+            json!({"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found",
+                "data":"method \"nope\" is not served by this node (GET / lists the methods)"}})
         );
         let v = failure(&Value::Null, &RpcError::Parse("bad".into()));
         assert_eq!(v["error"]["data"], json!("bad"));

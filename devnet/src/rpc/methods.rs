@@ -33,7 +33,20 @@ pub const METHODS: &[(&str, &[&str])] = &[
     ("broadcast_tx_async", &["tx"]),
     ("tx", &["hash", "prove"]),
     ("broadcast_evidence", &["evidence"]),
+    ("blockchain", &["minHeight", "maxHeight"]),
+    ("block_by_hash", &["hash"]),
+    ("genesis", &[]),
+    ("net_info", &[]),
+    ("consensus_params", &["height"]),
+    ("broadcast_tx_commit", &["tx"]),
+    ("num_unconfirmed_txs", &[]),
 ];
+
+/// Most block metas one `blockchain` call returns (CometBFT's limit).
+const BLOCKCHAIN_LIMIT: u64 = 20;
+/// How long `broadcast_tx_commit` waits for the block (CometBFT's default
+/// `timeout_broadcast_tx_commit`).
+const BROADCAST_COMMIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -59,7 +72,7 @@ pub fn call(
     raw_params: Option<&str>,
 ) -> Result<Value, RpcError> {
     let Some((_, names)) = METHODS.iter().find(|(m, _)| *m == method) else {
-        return Err(RpcError::MethodNotFound);
+        return Err(RpcError::MethodNotFound(method.to_string()));
     };
     let p = Params::resolve(raw, names)?.with_raw_params(raw_params, names);
     match method {
@@ -78,7 +91,14 @@ pub fn call(
         "broadcast_tx_sync" | "broadcast_tx_async" => broadcast(node, &p),
         "tx" => tx(node, &p),
         "broadcast_evidence" => broadcast_evidence(node, &p),
-        _ => Err(RpcError::MethodNotFound),
+        "blockchain" => blockchain(node, &p),
+        "block_by_hash" => block_by_hash(node, &p),
+        "genesis" => genesis(node),
+        "net_info" => Ok(net_info(node)),
+        "consensus_params" => consensus_params(node, &p),
+        "broadcast_tx_commit" => broadcast_tx_commit(node, &p),
+        "num_unconfirmed_txs" => Ok(num_unconfirmed_txs(node)),
+        _ => Err(RpcError::MethodNotFound(method.to_string())),
     }
 }
 
@@ -234,7 +254,8 @@ pub(super) fn finalize_block_json(b: &BlockRecord) -> Value {
     })
 }
 
-fn tx_result_json(r: &TxResult) -> Value {
+/// An `ExecTxResult` (or `ResponseCheckTx`, same fields in v0.38) as CometBFT JSON.
+pub(super) fn tx_result_json(r: &TxResult) -> Value {
     json!({
         "code": r.code,
         "data": b64_or_null(&r.data),
@@ -408,23 +429,221 @@ fn tx(node: &Node, p: &Params) -> Result<Value, RpcError> {
     let (Some(tx), Some(result)) = (b.txs.get(i), b.tx_results.get(i)) else {
         return Err(not_found());
     };
-    let proof = if prove {
-        consensus::tx_proof_json(&b.txs, i)
-    } else {
-        json!({
-            "root_hash": "",
-            "data": null,
-            "proof": { "total": "0", "index": "0", "leaf_hash": null, "aunts": null }
-        })
-    };
-    Ok(json!({
+    let mut answer = json!({
         "hash": upper(&hash),
         "height": loc.height.to_string(),
         "index": loc.index,
         "tx_result": tx_result_json(result),
-        "tx": b64(tx),
-        "proof": proof
+        "tx": b64(tx)
+    });
+    // CometBFT's `proof` is `omitempty`: absent unless asked for.
+    if prove {
+        answer["proof"] = consensus::tx_proof_json(&b.txs, i);
+    }
+    Ok(answer)
+}
+
+/// A `BlockMeta`: block id, size, header, number of transactions. `block_size` is the bytes
+/// of the block's transactions, header and commit as this node serves them (JSON); CometBFT
+/// counts the block's protobuf encoding, which the devnet does not make.
+fn block_meta_json(b: &BlockRecord) -> Value {
+    let header = consensus::header_json(&b.header);
+    let commit = consensus::commit_json(&b.commit);
+    let size = b.txs.iter().map(Vec::len).sum::<usize>()
+        + header.to_string().len()
+        + commit.to_string().len();
+    json!({
+        "block_id": consensus::block_id_json(&b.block_id),
+        "block_size": size.to_string(),
+        "header": header,
+        "num_txs": b.txs.len().to_string()
+    })
+}
+
+/// `blockchain(minHeight, maxHeight)`: the metas of at most 20 blocks, highest first, with
+/// CometBFT's defaults and checks (`filterMinMax`).
+fn blockchain(node: &Node, p: &Params) -> Result<Value, RpcError> {
+    let mut view = node.view();
+    let latest = view.latest_height(&node.chain);
+    let min = p.int("minHeight")?.unwrap_or(0);
+    let max = p.int("maxHeight")?.unwrap_or(0);
+    if min < 0 || max < 0 {
+        return Err(RpcError::internal("heights must be non-negative"));
+    }
+    let (min, max) = (min.unsigned_abs(), max.unsigned_abs());
+    let max = if max == 0 { latest } else { max.min(latest) };
+    let min = min.max(1).max((max + 1).saturating_sub(BLOCKCHAIN_LIMIT));
+    if min > max && latest > 0 {
+        return Err(RpcError::internal(format!(
+            "min height {min} can't be greater than max height {max}"
+        )));
+    }
+    let metas: Vec<Value> = (min..=max)
+        .rev()
+        .filter_map(|h| view.block(&node.chain, h))
+        .map(|b| block_meta_json(&b))
+        .collect();
+    Ok(json!({ "last_height": latest.to_string(), "block_metas": metas }))
+}
+
+/// `block_by_hash(hash)`: the block this node serves with that id hash, or (as CometBFT
+/// answers) an empty block id and a `null` block.
+fn block_by_hash(node: &Node, p: &Params) -> Result<Value, RpcError> {
+    let hash = p
+        .base64_bytes("hash")?
+        .ok_or_else(|| RpcError::params("missing hash"))?;
+    let found = {
+        let mut view = node.view();
+        let latest = view.latest_height(&node.chain);
+        (1..=latest)
+            .rev()
+            .filter_map(|h| view.block(&node.chain, h))
+            .find(|b| b.block_id.hash == hash)
+    };
+    Ok(match found {
+        Some(b) => block_json(node, &b),
+        None => json!({
+            "block_id": { "hash": "", "parts": { "total": 0, "hash": "" } },
+            "block": null
+        }),
+    })
+}
+
+/// CometBFT's `ConsensusParams` JSON with the values this network uses (CometBFT's defaults;
+/// the block limits are those hashed into every header's `consensus_hash`).
+fn consensus_params_json() -> Value {
+    json!({
+        "block": {
+            "max_bytes": consensus::BLOCK_MAX_BYTES.to_string(),
+            "max_gas": consensus::BLOCK_MAX_GAS.to_string()
+        },
+        "evidence": {
+            "max_age_num_blocks": "100000",
+            "max_age_duration": "172800000000000",
+            "max_bytes": "1048576"
+        },
+        "validator": { "pub_key_types": ["ed25519"] },
+        "version": { "app": "0" },
+        "abci": { "vote_extensions_enable_height": "0" }
+    })
+}
+
+/// `genesis`: the genesis document (time of block 1, as in CometBFT, where the first block
+/// carries the genesis time; the genesis validators; the application's genesis as
+/// `app_state`).
+fn genesis(node: &Node) -> Result<Value, RpcError> {
+    let first = node.chain.blocks().get(1).cloned();
+    let time = first.map_or_else(crate::timestamp::Timestamp::now, |b| b.header.time());
+    let validators: Vec<Value> = node
+        .chain
+        .genesis_validators()
+        .validators()
+        .iter()
+        .map(|v| {
+            let j = consensus::validator_json(v);
+            json!({
+                "address": j["address"],
+                "pub_key": j["pub_key"],
+                "power": j["voting_power"],
+                "name": ""
+            })
+        })
+        .collect();
+    let mut doc = json!({
+        "genesis_time": time.to_rfc3339(),
+        "chain_id": node.chain.chain_id(),
+        "initial_height": "1",
+        "consensus_params": consensus_params_json(),
+        "validators": validators,
+        "app_hash": ""
+    });
+    if let Some(state) = node.chain.app_state() {
+        doc["app_state"] = state;
+    }
+    Ok(json!({ "genesis": doc }))
+}
+
+/// `net_info`: the devnet's nodes share one chain in process and have no peer-to-peer
+/// connections, so a node lists none.
+fn net_info(node: &Node) -> Value {
+    json!({
+        "listening": true,
+        "listeners": [format!("Listener(@tcp://{})", node.listen_addr)],
+        "n_peers": "0",
+        "peers": []
+    })
+}
+
+/// `consensus_params(height)`: the parameters at a height (the same at every height).
+fn consensus_params(node: &Node, p: &Params) -> Result<Value, RpcError> {
+    let latest = node.view().latest_height(&node.chain);
+    let h = resolve_height(p.int("height")?, latest)?;
+    Ok(json!({
+        "block_height": h.to_string(),
+        "consensus_params": consensus_params_json()
     }))
+}
+
+/// `num_unconfirmed_txs`: the mempool's size (`txs` is `null`, as CometBFT answers).
+fn num_unconfirmed_txs(node: &Node) -> Value {
+    let (n, bytes) = node.chain.mempool_totals();
+    json!({
+        "n_txs": n.to_string(),
+        "total": n.to_string(),
+        "total_bytes": bytes.to_string(),
+        "txs": null
+    })
+}
+
+/// `broadcast_tx_commit(tx)`: CheckTx, then waits (up to 10 s) for the block that holds it.
+/// A transaction CheckTx refuses is answered at once with its `check_tx` result, height 0.
+fn broadcast_tx_commit(node: &Node, p: &Params) -> Result<Value, RpcError> {
+    let tx = p
+        .base64_bytes("tx")?
+        .ok_or_else(|| RpcError::params("missing tx"))?;
+    let hash = tx_hash(&tx);
+    let mut heights = node.chain.subscribe_heights();
+    let check = node
+        .chain
+        .submit_tx(tx)
+        .map_err(|e| RpcError::internal(e.to_string()))?;
+    let answer = |tx_result: Value, height: u64| {
+        json!({
+            "check_tx": tx_result_json(&check),
+            "tx_result": tx_result,
+            "hash": upper(&hash),
+            "height": height.to_string()
+        })
+    };
+    if check.code != 0 {
+        return Ok(answer(tx_result_json(&TxResult::default()), 0));
+    }
+    let committed = |node: &Node| {
+        let loc = node.chain.blocks().find_tx(&hash)?;
+        let b = node.view().block(&node.chain, loc.height)?;
+        let result = b.tx_results.get(usize::try_from(loc.index).ok()?)?.clone();
+        Some((loc.height, result))
+    };
+    let waited = tokio::runtime::Handle::current().block_on(async {
+        tokio::time::timeout(BROADCAST_COMMIT_TIMEOUT, async {
+            loop {
+                if let Some(found) = committed(node) {
+                    return Some(found);
+                }
+                if heights.changed().await.is_err() {
+                    return None;
+                }
+            }
+        })
+        .await
+    });
+    match waited {
+        Ok(Some((height, result))) => Ok(answer(tx_result_json(&result), height)),
+        Ok(None) => Err(RpcError::internal("the network stopped")),
+        Err(_) => Err(RpcError::internal(
+            "timed out waiting for tx to be included in a block",
+        )),
+    }
 }
 
 #[cfg(test)]

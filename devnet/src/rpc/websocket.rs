@@ -1,15 +1,19 @@
 //! A full node's `/websocket` endpoint, as CometBFT's: JSON-RPC 2.0 over WebSocket, with
-//! `subscribe` / `unsubscribe` / `unsubscribe_all` for new-block events (`NewBlockHeader`,
-//! `NewBlock`) and every other RPC method answered as over HTTP. What is pushed follows the
-//! node's behaviour: its own chain's blocks (forged ones for fork and lunatic nodes), nothing
-//! past a stale node's height, nothing at all from a timeout node, garbage from a garbage node.
+//! `subscribe` / `unsubscribe` / `unsubscribe_all` for block events (`NewBlockHeader`,
+//! `NewBlock`) and transaction events (`Tx`, one per transaction, with its result and
+//! attributes; queries may add `AND key = value` conditions), and every other RPC method
+//! answered as over HTTP. What is pushed follows the node's behaviour: its own chain's blocks
+//! (forged ones for fork and lunatic nodes), nothing past a stale node's height, nothing at all
+//! from a timeout node, garbage from a garbage node.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
+use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::jsonrpc::{self, Body, Call, Entry, Params, RpcError};
@@ -26,6 +30,7 @@ pub const MAX_SUBSCRIPTIONS: usize = 5;
 enum EventKind {
     NewBlockHeader,
     NewBlock,
+    Tx,
 }
 
 impl EventKind {
@@ -33,31 +38,87 @@ impl EventKind {
         match self {
             Self::NewBlockHeader => "NewBlockHeader",
             Self::NewBlock => "NewBlock",
+            Self::Tx => "Tx",
         }
     }
 }
 
-/// Reads `tm.event='NewBlockHeader'` or `tm.event = 'NewBlock'` (the only queries served).
-fn parse_query(query: &str) -> Result<EventKind, RpcError> {
-    let unsupported = || {
+/// A subscription query: `tm.event='NewBlockHeader'`, `tm.event='NewBlock'` or
+/// `tm.event='Tx'`, optionally with more conditions joined by `AND`, each `key = value`
+/// (a `'quoted'` string or a number), e.g. `tm.event='Tx' AND tx.height=5` or
+/// `tm.event='Tx' AND certificate_issued.issuer='KE-KEPHIS'`. An event matches when, for
+/// every condition, one of the event's values under that key equals the value (CometBFT's
+/// `=`). Other operators (`<`, `CONTAINS`, `EXISTS`, ...) are not served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EventQuery {
+    kind: EventKind,
+    /// The conditions other than `tm.event`.
+    conditions: Vec<(String, String)>,
+}
+
+impl EventQuery {
+    fn matches(&self, events: &BTreeMap<String, Vec<String>>) -> bool {
+        self.conditions.iter().all(|(key, want)| {
+            events
+                .get(key)
+                .is_some_and(|values| values.iter().any(|v| same_value(v, want)))
+        })
+    }
+}
+
+/// Equal as text, or as numbers when both are numbers (`5` and `'5'`).
+fn same_value(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (a.parse::<i128>(), b.parse::<i128>()),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+fn parse_query(query: &str) -> Result<EventQuery, RpcError> {
+    let unsupported = |why: &str| {
         RpcError::params(format!(
-            "unsupported query {query:?}: this node serves tm.event='NewBlockHeader' and tm.event='NewBlock'"
+            "unsupported query {query:?}: {why}; this node serves tm.event='NewBlockHeader', \
+             tm.event='NewBlock' and tm.event='Tx', with more key = value conditions joined by AND"
         ))
     };
-    let (key, value) = query.split_once('=').ok_or_else(unsupported)?;
-    if key.trim() != "tm.event" {
-        return Err(unsupported());
+    let mut kind = None;
+    let mut conditions = Vec::new();
+    for part in query.split(" AND ") {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| unsupported("a condition is not key = value"))?;
+        let key = key.trim();
+        let value = value.trim();
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            return Err(unsupported("a key is not an event attribute name"));
+        }
+        let value = match value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            Some(inner) if !inner.contains('\'') => inner.to_string(),
+            Some(_) => return Err(unsupported("a value has a quote inside")),
+            None if !value.is_empty() && value.parse::<f64>().is_ok() => value.to_string(),
+            None => return Err(unsupported("a value is neither 'quoted' nor a number")),
+        };
+        if key == "tm.event" {
+            let k = match value.as_str() {
+                "NewBlockHeader" => EventKind::NewBlockHeader,
+                "NewBlock" => EventKind::NewBlock,
+                "Tx" => EventKind::Tx,
+                _ => return Err(unsupported("unknown event type")),
+            };
+            if kind.replace(k).is_some() {
+                return Err(unsupported("tm.event given twice"));
+            }
+        } else {
+            conditions.push((key.to_string(), value));
+        }
     }
-    let value = value
-        .trim()
-        .strip_prefix('\'')
-        .and_then(|v| v.strip_suffix('\''))
-        .ok_or_else(unsupported)?;
-    match value {
-        "NewBlockHeader" => Ok(EventKind::NewBlockHeader),
-        "NewBlock" => Ok(EventKind::NewBlock),
-        _ => Err(unsupported()),
-    }
+    let kind = kind.ok_or_else(|| unsupported("no tm.event condition"))?;
+    Ok(EventQuery { kind, conditions })
 }
 
 #[derive(Debug)]
@@ -66,7 +127,7 @@ struct Subscription {
     id: Value,
     /// The query as the client wrote it (events carry it back).
     query: String,
-    kind: EventKind,
+    parsed: EventQuery,
     /// The last height pushed.
     last: u64,
 }
@@ -188,7 +249,7 @@ fn query_param(call: Call) -> Result<String, RpcError> {
 fn subscribe(node: &Node, subs: &mut Vec<Subscription>, call: Call) -> Result<Value, RpcError> {
     let id = call.id.clone();
     let query = query_param(call)?;
-    let kind = parse_query(&query)?;
+    let parsed = parse_query(&query)?;
     if subs.iter().any(|s| s.query == query) {
         return Err(RpcError::internal("already subscribed"));
     }
@@ -201,7 +262,7 @@ fn subscribe(node: &Node, subs: &mut Vec<Subscription>, call: Call) -> Result<Va
     subs.push(Subscription {
         id,
         query,
-        kind,
+        parsed,
         last,
     });
     Ok(json!({}))
@@ -217,10 +278,25 @@ fn unsubscribe(subs: &mut Vec<Subscription>, call: Call) -> Result<Value, RpcErr
     Ok(json!({}))
 }
 
-/// The event for `block` as a subscription with `query` receives it.
-fn event(node: &Node, kind: EventKind, query: &str, block: &BlockRecord) -> Value {
-    let value = match kind {
-        EventKind::NewBlockHeader => json!({ "header": consensus::header_json(&block.header) }),
+/// The events `block` makes for a subscription of this kind, in order: one for a block
+/// event, one per transaction for `Tx`. Each is the `result` of the frame: the query, the
+/// event data and the event's attributes (`tm.event`, and for a transaction `tx.hash`,
+/// `tx.height` and its application events as `type.key`).
+fn events(node: &Node, kind: EventKind, query: &str, block: &BlockRecord) -> Vec<EventFrame> {
+    let frame = |value: Value, attributes: BTreeMap<String, Vec<String>>| EventFrame {
+        result: json!({
+            "query": query,
+            "data": { "type": format!("tendermint/event/{}", kind.name()), "value": value },
+            "events": attributes
+        }),
+        attributes,
+    };
+    let base = || BTreeMap::from([("tm.event".to_string(), vec![kind.name().to_string()])]);
+    match kind {
+        EventKind::NewBlockHeader => vec![frame(
+            json!({ "header": consensus::header_json(&block.header) }),
+            base(),
+        )],
         EventKind::NewBlock => {
             let mut v = methods::block_json(node, block);
             if let Some(obj) = v.as_object_mut() {
@@ -229,14 +305,44 @@ fn event(node: &Node, kind: EventKind, query: &str, block: &BlockRecord) -> Valu
                     methods::finalize_block_json(block),
                 );
             }
-            v
+            vec![frame(v, base())]
         }
-    };
-    json!({
-        "query": query,
-        "data": { "type": format!("tendermint/event/{}", kind.name()), "value": value },
-        "events": { "tm.event": [kind.name()] }
-    })
+        EventKind::Tx => block
+            .txs
+            .iter()
+            .zip(&block.tx_results)
+            .enumerate()
+            .map(|(i, (tx, result))| {
+                let mut attributes = base();
+                attributes.insert(
+                    "tx.hash".into(),
+                    vec![hex::encode_upper(crate::chain::tx_hash(tx))],
+                );
+                attributes.insert("tx.height".into(), vec![block.height().to_string()]);
+                for e in &result.events {
+                    for (k, v) in &e.attributes {
+                        attributes
+                            .entry(format!("{}.{k}", e.kind))
+                            .or_default()
+                            .push(v.clone());
+                    }
+                }
+                let value = json!({ "TxResult": {
+                    "height": block.height().to_string(),
+                    "index": i,
+                    "tx": base64::engine::general_purpose::STANDARD.encode(tx),
+                    "result": methods::tx_result_json(result)
+                }});
+                frame(value, attributes)
+            })
+            .collect(),
+    }
+}
+
+/// One event to push: the frame's `result`, and the attributes the query is matched with.
+struct EventFrame {
+    result: Value,
+    attributes: BTreeMap<String, Vec<String>>,
 }
 
 /// Pushes, to every subscription, the blocks this node serves past the last one pushed.
@@ -268,8 +374,12 @@ async fn push_events(
             };
             let Some(block) = next else { break };
             sub.last = block.height();
-            let frame = jsonrpc::success(&sub.id, event(node, sub.kind, &sub.query, &block));
-            socket.send(Message::Text(frame.to_string().into())).await?;
+            for e in events(node, sub.parsed.kind, &sub.query, &block) {
+                if sub.parsed.matches(&e.attributes) {
+                    let frame = jsonrpc::success(&sub.id, e.result);
+                    socket.send(Message::Text(frame.to_string().into())).await?;
+                }
+            }
         }
     }
     Ok(())
@@ -295,23 +405,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_block_queries() {
+    fn reads_event_queries() {
+        let q = |s: &str| parse_query(s).unwrap();
         assert_eq!(
-            parse_query("tm.event='NewBlockHeader'").unwrap(),
+            q("tm.event='NewBlockHeader'").kind,
             EventKind::NewBlockHeader
         );
+        assert_eq!(q(" tm.event = 'NewBlock' ").kind, EventKind::NewBlock);
+        let tx = q("tm.event='Tx' AND tx.height=5 AND certificate_issued.issuer='KE-KEPHIS'");
+        assert_eq!(tx.kind, EventKind::Tx);
         assert_eq!(
-            parse_query(" tm.event = 'NewBlock' ").unwrap(),
-            EventKind::NewBlock
+            tx.conditions,
+            vec![
+                ("tx.height".to_string(), "5".to_string()),
+                (
+                    "certificate_issued.issuer".to_string(),
+                    "KE-KEPHIS".to_string()
+                )
+            ]
         );
         for bad in [
-            "tm.event='Tx'",
+            "tm.event='Vote'",
             "tm.event=NewBlock",
             "block.height='5'",
-            "tm.event='NewBlock' AND tx.height=5",
+            "tm.event='Tx' AND tx.height>5",
+            "tm.event='Tx' AND tm.event='NewBlock'",
+            "tm.event='Tx' OR tx.height=5",
             "",
         ] {
             assert_eq!(parse_query(bad).unwrap_err().code(), -32602, "{bad}");
         }
+    }
+
+    #[test]
+    fn conditions_match_any_value_under_their_key() {
+        let q = parse_query("tm.event='Tx' AND tx.height='7' AND x.k='b'").unwrap();
+        let mut events = BTreeMap::from([
+            ("tm.event".to_string(), vec!["Tx".to_string()]),
+            ("tx.height".to_string(), vec!["7".to_string()]),
+            ("x.k".to_string(), vec!["a".to_string(), "b".to_string()]),
+        ]);
+        assert!(q.matches(&events));
+        events.insert("x.k".into(), vec!["a".into()]);
+        assert!(!q.matches(&events));
+        events.remove("x.k");
+        assert!(!q.matches(&events));
     }
 }
