@@ -180,6 +180,20 @@ impl Writer {
         self
     }
 
+    /// Appends a list count (one byte). A count over 255 is not written and makes
+    /// [`Writer::finish`] fail (never wrapped).
+    pub fn count(&mut self, n: usize) -> &mut Self {
+        match u8::try_from(n) {
+            Ok(n) => {
+                self.u8(n);
+            }
+            Err(_) => {
+                self.overflow.get_or_insert(n);
+            }
+        }
+        self
+    }
+
     /// Appends a string as its UTF-8 bytes with a `u8` length.
     pub fn str(&mut self, v: &str) -> &mut Self {
         self.bytes(v.as_bytes())
@@ -430,6 +444,9 @@ mod tests {
         let bytes = w.finish().unwrap();
         assert_eq!(bytes.len(), 256);
         assert_eq!(Reader::new(&bytes).str("s", 255).unwrap(), exact);
+        let mut w = Writer::new();
+        w.count(256);
+        assert!(w.finish().is_err(), "a list count is never wrapped");
         let caught = std::panic::catch_unwind(|| {
             let mut w = Writer::new();
             w.str(&s);

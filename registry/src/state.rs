@@ -83,7 +83,7 @@ pub(crate) fn has_duplicates(keys: &[PublicKey]) -> bool {
 
 impl Canonical for Governance {
     fn encode_to(&self, w: &mut Writer) {
-        w.u8(self.threshold).u8(self.keys.len() as u8);
+        w.u8(self.threshold).count(self.keys.len());
         for k in &self.keys {
             k.encode_to(w);
         }
@@ -176,7 +176,7 @@ impl Canonical for IssuerSpec {
         self.id.encode_to(w);
         w.str(&self.legal_name);
         self.country.encode_to(w);
-        w.u8(self.keys.len() as u8);
+        w.count(self.keys.len());
         for k in &self.keys {
             k.encode_to(w);
         }
@@ -539,7 +539,8 @@ impl InspectionOutcome {
 /// An inspection, stored at `inspection/<issuer>/<serial>/<n>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InspectionRecord {
-    /// The certificate inspected (it need not be registered: a forged one can be recorded).
+    /// The certificate inspected (registered on the chain; a forged code naming it is
+    /// recorded with outcome [`InspectionOutcome::CertificateRejected`]).
     pub cert: CertId,
     /// The agency of the inspector.
     pub agency: IssuerId,
@@ -730,7 +731,7 @@ impl Canonical for Proposal {
     fn encode_to(&self, w: &mut Writer) {
         w.u64(self.id);
         self.action.encode_to(w);
-        w.u64(self.expires_at).u8(self.approvals.len() as u8);
+        w.u64(self.expires_at).count(self.approvals.len());
         for k in &self.approvals {
             k.encode_to(w);
         }

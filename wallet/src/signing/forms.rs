@@ -38,7 +38,8 @@ pub enum Form {
     },
     /// Record an inspection of a certificate (by an agency's key).
     Inspect {
-        /// `ISSUER/SERIAL` (it need not be registered: a forged one can be recorded).
+        /// `ISSUER/SERIAL` of a certificate registered on the chain (a forged code naming it is
+        /// recorded with outcome `certificate_rejected`).
         cert: String,
         /// The inspecting agency (the signer's issuer id).
         agency: String,
