@@ -1,6 +1,7 @@
 //! Tradeseal command-line interface: one subcommand per task, JSON on stdout.
 
 mod decode;
+mod issue;
 mod keys;
 mod node;
 mod output;
@@ -88,6 +89,30 @@ enum Command {
     /// outbox), 2 for bad input or a form the proven state says the registry would refuse
     /// ({"error": {"kind": "would_be_rejected", "registry_code", "message"}}).
     Sign(sign::SignArgs),
+    /// Issue a certificate: check the form, print what will be signed, sign the certificate
+    /// and its registration with the issuer's key (as `sign` does: confirmation on stdin or
+    /// --yes, a token's PIN from TRADESEAL_PIN or stdin), submit it, wait for the proof, then
+    /// write DIR/<serial>.png and .svg (its QR code) and DIR/<serial>.pdf (the printable A4
+    /// certificate carrying the code and every field).
+    ///
+    /// Without --yes, prints {"review": {...}} first (as `sign`). Then prints {"cert_id",
+    /// "tx_hash", "state": "confirmed" | "submitted" | "pending" | "failed", "height",
+    /// "files": {"png", "svg", "pdf"} | null, "qr_version", "print": {"modules",
+    /// "quiet_zone_modules", "module_mm", "side_mm" (recommended printed side, quiet zone
+    /// included), "min_side_mm", "png_dpi"}, "payload" (the QR text), "unprintable_fields",
+    /// "entry", "offline"}. The files are written only once the registration is confirmed by
+    /// proof (or at once with --no-wait). Exits 0 when written, 1 when refused by the chain
+    /// ({"error": {"kind": "refused", "registry_code"}}) or not confirmed in time (no files;
+    /// `outbox submit`, then `print --payload`), 2 for bad input: a form with fields at fault
+    /// ({"error": {"kind": "invalid_form", "fields": [{"field", "reason"}]}}), an attachment
+    /// that is not a PDF or over 32 MiB, a form the proven state says the registry would refuse.
+    Issue(issue::IssueArgs),
+    /// Make the QR code (PNG, SVG) and printable PDF of a certificate signed before, from its
+    /// QR text (--payload) or an image or PDF holding its code; no network, nothing signed.
+    ///
+    /// Prints {"cert_id", "files": {"png", "svg", "pdf"}, "qr_version", "print", "payload",
+    /// "unprintable_fields"}. Exits 2 when the input holds no Tradeseal certificate code.
+    Print(issue::PrintArgs),
     /// The outbox of signed transactions: list, submit (exactly once, in order, confirmed by
     /// proof), retry or discard a failed one.
     Outbox(sign::OutboxArgs),
@@ -125,6 +150,8 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args),
         Command::Keys(args) => keys::run(&args),
         Command::Sign(args) => sign::sign(&args),
+        Command::Issue(args) => issue::issue(&args),
+        Command::Print(args) => issue::print_files(&args),
         Command::Outbox(args) => sign::outbox(&args),
         Command::Audit(args) => sign::audit(&args),
         Command::Verify(args) => verify::run(&args),

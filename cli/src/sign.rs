@@ -19,7 +19,7 @@ use tradeseal_wallet::signing::{self, Confirmation, Form, SignError};
 use tradeseal_wallet::{Wallet, WalletConfig, WalletError};
 
 /// Exit code when the transaction was refused or not confirmed in time.
-const NOT_CONFIRMED: u8 = 1;
+pub(crate) const NOT_CONFIRMED: u8 = 1;
 
 /// Arguments of `sign`.
 #[derive(Debug, clap::Args)]
@@ -56,12 +56,12 @@ pub struct Place {
     /// The chain config (root of trust: chain id, checkpoint, trusting period, nodes): its
     /// JSON file, or an image of its QR code.
     #[arg(long, value_name = "FILE")]
-    chain_config: PathBuf,
+    pub(crate) chain_config: PathBuf,
     /// The wallet's data directory: the key metadata, the outbox and the audit log
     /// (`keys.sqlite`), and the verified headers in `<chain id>/` in it (default: the user's
     /// data directory, `tradeseal-cli` in it; the same as `keys`).
     #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 /// Arguments of `outbox`.
@@ -134,13 +134,13 @@ enum AuditCommand {
     },
 }
 
-fn error(kind: &str, message: &str, code: u8) -> ExitCode {
+pub(crate) fn error(kind: &str, message: &str, code: u8) -> ExitCode {
     print(&json!({"error": {"kind": kind, "message": message}}));
     eprintln!("error: {message}");
     ExitCode::from(code)
 }
 
-fn sign_error(e: &SignError) -> ExitCode {
+pub(crate) fn sign_error(e: &SignError) -> ExitCode {
     let mut err = json!({"kind": e.kind(), "message": e.to_string()});
     if let Some(code) = e.registry_code() {
         err["registry_code"] = json!(code);
@@ -162,7 +162,7 @@ fn sign_error(e: &SignError) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn wallet_error(e: &WalletError) -> ExitCode {
+pub(crate) fn wallet_error(e: &WalletError) -> ExitCode {
     let (kind, code) = match e {
         WalletError::InvalidRequest(_) => ("invalid_request", BAD_INPUT),
         WalletError::NotConfigured => ("not_configured", BAD_INPUT),
@@ -174,7 +174,7 @@ fn wallet_error(e: &WalletError) -> ExitCode {
     error(kind, &e.to_string(), code)
 }
 
-async fn open_wallet(chain_config: &Path, base: &Path) -> Result<Wallet, WalletError> {
+pub(crate) async fn open_wallet(chain_config: &Path, base: &Path) -> Result<Wallet, WalletError> {
     // Its JSON text, or an image of its QR code (as for `sync`).
     let config = tradeseal_wallet::read_config_file(chain_config)?;
     let dir = base.join(config.chain_id.as_str());
@@ -185,14 +185,14 @@ async fn open_wallet(chain_config: &Path, base: &Path) -> Result<Wallet, WalletE
     Ok(wallet)
 }
 
-async fn open_store(base: &Path) -> Result<(Keystore, Outbox), KeystoreError> {
+pub(crate) async fn open_store(base: &Path) -> Result<(Keystore, Outbox), KeystoreError> {
     let keystore = Keystore::open(base).await?;
     let outbox = Outbox::new(keystore.database());
     Ok((keystore, outbox))
 }
 
 /// One line of stdin, kept in zeroized memory (`None` at its end).
-fn stdin_line() -> Option<Zeroizing<String>> {
+pub(crate) fn stdin_line() -> Option<Zeroizing<String>> {
     let mut line = Zeroizing::new(String::new());
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) | Err(_) => None,
@@ -200,7 +200,7 @@ fn stdin_line() -> Option<Zeroizing<String>> {
     }
 }
 
-fn entry_json(e: &OutboxEntry) -> Value {
+pub(crate) fn entry_json(e: &OutboxEntry) -> Value {
     serde_json::to_value(e).unwrap_or(Value::Null)
 }
 
@@ -209,6 +209,20 @@ fn report_json(r: &SubmitReport) -> Value {
         "entries": r.entries.iter().map(entry_json).collect::<Vec<_>>(),
         "offline": r.offline,
     })
+}
+
+/// A token key's PIN, from TRADESEAL_PIN or the next line of stdin (none for other keys).
+pub(crate) async fn pin_for(keystore: &Keystore, label: &str) -> Result<Option<Pin>, SignError> {
+    match keystore.get(label).await? {
+        k if k.backend == BackendKind::Pkcs11 => match std::env::var(PIN_ENV) {
+            Ok(p) => Ok(Some(Pin::new(p))),
+            Err(_) => match stdin_line() {
+                Some(p) if !p.is_empty() => Ok(Some(Pin::new(p.to_string()))),
+                _ => Err(SignError::Keystore(KeystoreError::PinRequired)),
+            },
+        },
+        _ => Ok(None),
+    }
 }
 
 /// `sign`.
@@ -265,16 +279,9 @@ async fn sign_with(
             ));
         }
     }
-    let pin = match keystore.get(&args.key).await {
-        Ok(k) if k.backend == BackendKind::Pkcs11 => match std::env::var(PIN_ENV) {
-            Ok(p) => Some(Pin::new(p)),
-            Err(_) => match stdin_line() {
-                Some(p) if !p.is_empty() => Some(Pin::new(p.to_string())),
-                _ => return sign_error(&SignError::Keystore(KeystoreError::PinRequired)),
-            },
-        },
-        Ok(_) => None,
-        Err(e) => return sign_error(&SignError::Keystore(e)),
+    let pin = match pin_for(keystore, &args.key).await {
+        Ok(p) => p,
+        Err(e) => return sign_error(&e),
     };
     let confirmation = Confirmation::of(&prepared.review);
     let entry = match signing::sign(keystore, outbox, &prepared, &confirmation, pin).await {
