@@ -92,6 +92,12 @@ commands! {
     OutboxDiscardCmd = "outbox_discard": crate::OutboxAction => crate::OutboxItem;
     /// The audit log of every signature as `json` or `csv` text.
     AuditExportCmd = "audit_export": crate::ExportFormat => String;
+    /// Check an issuer's certificate form (and its attached document) against the proven
+    /// chain state; answers the review of its registration, confirmed with `sign_confirm`.
+    IssuePrepareCmd = "issue_prepare": crate::IssuePrepare => crate::SignReview;
+    /// The QR code (PNG, SVG, print size) and printable PDF of a certificate signed in the
+    /// outbox.
+    IssueFilesCmd = "issue_files": crate::IssueFiles => crate::IssuedFiles;
 }
 
 /// An event the backend pushes to the UI.
@@ -131,7 +137,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 23);
+        assert_eq!(COMMANDS.len(), 25);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

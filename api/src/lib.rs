@@ -7,6 +7,7 @@
 
 mod command;
 mod error;
+mod issuance;
 mod settings;
 mod signing;
 mod status;
@@ -21,7 +22,9 @@ pub use command::{
     AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
     OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
 };
+pub use command::{IssueFilesCmd, IssuePrepareCmd};
 pub use error::{ApiError, ErrorCode};
+pub use issuance::{IssueFiles, IssuePrepare, IssuedFiles, PrintSizeView};
 pub use settings::{Language, Settings, Theme};
 pub use signing::{
     KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, OutboxAction,

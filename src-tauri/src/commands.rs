@@ -12,6 +12,7 @@ use tradeseal_api::{
     AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
     OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
 };
+use tradeseal_api::{IssueFilesCmd, IssuePrepareCmd};
 use tradeseal_wallet::signing::SigningService;
 use tradeseal_wallet::Wallet;
 
@@ -198,4 +199,24 @@ pub async fn audit_export(
     request: Request<AuditExportCmd>,
 ) -> Answer<AuditExportCmd> {
     signer.audit_export(request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn issue_prepare(
+    wallet: State<'_, Wallet>,
+    signer: State<'_, SigningService>,
+    request: Request<IssuePrepareCmd>,
+) -> Answer<IssuePrepareCmd> {
+    signer
+        .issue_prepare(&wallet, &request)
+        .await
+        .map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn issue_files(
+    signer: State<'_, SigningService>,
+    request: Request<IssueFilesCmd>,
+) -> Answer<IssueFilesCmd> {
+    signer.issue_files(&request).await.map_err(sign_to_api)
 }

@@ -66,6 +66,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::outbox_retry,
             commands::outbox_discard,
             commands::audit_export,
+            commands::issue_prepare,
+            commands::issue_files,
         ])
 }
 

@@ -6,6 +6,7 @@
 //! and every human-readable field ([`pdf`]). The same signed certificate always gives the
 //! same files.
 
+mod app;
 pub mod form;
 pub mod pdf;
 pub mod symbol;

@@ -231,3 +231,161 @@ fn the_rendered_page_carries_the_code_at_the_stated_size() {
     let codes = tradeseal_scan::decode_image_bytes(&png).unwrap();
     assert_eq!(codes[0].text, a.payload);
 }
+
+/// The Issue page's calls against a devnet: the form and its document prepared into the
+/// review of the registration, confirmed (`sign_confirm`), confirmed by proof; the files the
+/// page downloads verify as VALID, the document matching; a form at fault names its fields.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_issue_page_calls_issue_a_certificate_that_verifies() {
+    use base64::Engine as _;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tradeseal_api::{
+        FileData, IssueFiles, IssuePrepare, SignConfirm, Verdict, VerifyInput, VerifyRequest,
+    };
+    use tradeseal_wallet::keystore::{BackendChoice, Keystore};
+    use tradeseal_wallet::signing::{SignError, SigningService};
+
+    use crate::support::{wallet_for, MemoryBackend, NodeSetup};
+
+    let config = devnet::DevnetConfig::for_tests();
+    let net = devnet::Devnet::start(config.clone()).await.expect("devnet");
+    assert!(net.wait_for_height(12, Duration::from_secs(60)).await);
+    let dir = tempfile::tempdir().unwrap();
+    let setup = NodeSetup {
+        rpc: light_node::RpcConfig {
+            timeout: Duration::from_secs(5),
+            ..light_node::RpcConfig::default()
+        },
+        stale_after_blocks: 1000,
+        follow: false,
+    };
+    let wallet = wallet_for(&net, &config, dir.path(), setup).await;
+    let keystore =
+        Keystore::with_keyring(&dir.path().join("data"), Arc::new(MemoryBackend::default()))
+            .await
+            .unwrap();
+    let samples = net.samples().unwrap();
+    let kephis = samples
+        .issuers
+        .iter()
+        .find(|i| i.spec.id.as_str() == "KE-KEPHIS")
+        .unwrap();
+    let keys = serde_json::json!({
+        "warning": devnet::DEV_KEY_WARNING,
+        "issuers": [{
+            "label": "KE-KEPHIS",
+            "public_key": hex::encode(kephis.key.verifying_key().to_bytes()),
+            "secret_key": hex::encode(kephis.key.to_bytes()),
+        }],
+    });
+    keystore
+        .import_development(&keys.to_string(), "dev/", &BackendChoice::Keyring, None)
+        .await
+        .unwrap();
+    let service = SigningService::new(keystore);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let document = b"%PDF-1.4\n% the certificate's full text\n%%EOF\n";
+    let form = serde_json::json!({
+        "kind": "phytosanitary", "issuer": "KE-KEPHIS", "serial": "PH-2026-8001",
+        "exporter": {"name": "Rift Valley Roses Ltd", "country": "KE"},
+        "importer": {"name": "Aalsmeer Flower Imports B.V.", "country": "NL"},
+        "goods": {"description": "Fresh cut roses", "hs_code": "060311", "quantity": "9600",
+                  "unit": "KGM"},
+        "origin": "KE", "destination": "NL", "valid_days": 14,
+    });
+
+    let mut bad = form.clone();
+    bad["goods"]["unit"] = "kilograms".into();
+    bad["destination"] = "".into();
+    let e = service
+        .issue_prepare(
+            &wallet,
+            &IssuePrepare {
+                key_label: "dev/KE-KEPHIS".into(),
+                form_json: bad.to_string(),
+                attachment: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    let SignError::Form(f) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(f.field, "goods.unit");
+    assert!(f.reason.contains("destination"), "{}", f.reason);
+
+    let review = service
+        .issue_prepare(
+            &wallet,
+            &IssuePrepare {
+                key_label: "dev/KE-KEPHIS".into(),
+                form_json: form.to_string(),
+                attachment: Some(FileData {
+                    name: "certificate.pdf".into(),
+                    base64: b64(document),
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(review.action, "issue_certificate");
+    let doc_line = review
+        .fields
+        .iter()
+        .find(|l| l.name == "document_hash")
+        .unwrap();
+    assert_eq!(
+        doc_line.value,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(document))
+    );
+    let item = service
+        .confirm(
+            &wallet,
+            &SignConfirm {
+                sign_bytes_sha256: review.sign_bytes_sha256.clone(),
+                pin: None,
+            },
+        )
+        .await
+        .unwrap();
+    service
+        .outbox()
+        .submit_until_settled(
+            &wallet,
+            &[item.id],
+            Instant::now() + Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let files = service
+        .issue_files(&IssueFiles { outbox_id: item.id })
+        .await
+        .unwrap();
+    assert_eq!(files.state, "confirmed");
+    assert_eq!(files.cert_id, "KE-KEPHIS/PH-2026-8001");
+    assert_eq!(files.file_stem, "PH-2026-8001");
+    assert!(files.svg.starts_with("<?xml"));
+    for (name, data) in [
+        ("code.png", &files.png_base64),
+        ("certificate.pdf", &files.pdf_base64),
+    ] {
+        let report = wallet
+            .verify(&VerifyRequest {
+                input: VerifyInput::File {
+                    name: name.into(),
+                    base64: data.clone(),
+                },
+                document: Some(FileData {
+                    name: "document.pdf".into(),
+                    base64: b64(document),
+                }),
+                offline: false,
+            })
+            .await
+            .unwrap();
+        assert_eq!(report.verdict, Verdict::Valid, "{name}: {report:?}");
+        assert_eq!(report.evidence.document_matches, Some(true), "{name}");
+    }
+    net.shutdown().await;
+}
