@@ -461,3 +461,110 @@ fn the_command_explains_bad_input_lists_the_modes_and_logs_changes() {
     let _ = child.wait();
     let _ = std::io::stdout().flush();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_and_events_parse_with_tendermint_rs_types() {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tendermint_rpc::endpoint;
+    use tendermint_rpc::event::{v0_38::DeEvent, Event, EventData};
+    use tendermint_rpc::Response as _;
+
+    let mut config = support::config(AppKind::Kv);
+    config.nodes = 1;
+    let net = support::start(config).await;
+    let url = &net.rpc_urls()[0];
+    let text = |path: &'static str| async move { support::get_text(url, path).await.1 };
+
+    // A Tx subscription, read back with tendermint-rs's v0.38 event types.
+    let ws_url = format!("{}/websocket", url.replacen("http://", "ws://", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let sub =
+        json!({"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"query":"tm.event='Tx'"}});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        sub.to_string().into(),
+    ))
+    .await
+    .unwrap();
+
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"broadcast_tx_commit","params":{"tx": b64(b"sky=grey")}});
+    let (_, commit) = support::post_raw(url, body.to_string()).await;
+    let commit = endpoint::broadcast::tx_commit::Response::from_string(&commit).expect("tx_commit");
+    assert!(commit.check_tx.code.is_ok() && commit.tx_result.code.is_ok());
+    let height = commit.height.value();
+
+    let mut tx_event = None;
+    while tx_event.is_none() {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("an event in time")
+            .expect("open")
+            .expect("a frame");
+        let tokio_tungstenite::tungstenite::Message::Text(t) = frame else {
+            continue;
+        };
+        if t.contains("tendermint/event/Tx") {
+            tx_event = Some(t.to_string());
+        }
+    }
+    let event: Event = DeEvent::from_string(tx_event.unwrap())
+        .expect("a v0.38 event")
+        .into();
+    let EventData::Tx { tx_result } = event.data else {
+        panic!("not read as a Tx event: {:?}", event.data);
+    };
+    assert_eq!(tx_result.tx, b"sky=grey");
+    assert_eq!(u64::try_from(tx_result.height).unwrap(), height);
+    assert_eq!(
+        event.events.unwrap()["tx.hash"],
+        vec![commit.hash.to_string()]
+    );
+
+    let hash = commit.hash.to_string();
+    let t = support::get_text(url, &format!("/tx?hash=0x{hash}"))
+        .await
+        .1;
+    let t = endpoint::tx::Response::from_string(&t).expect("tx");
+    assert!(t.proof.is_none());
+    let t = support::get_text(url, &format!("/tx?hash=0x{hash}&prove=true"))
+        .await
+        .1;
+    assert!(endpoint::tx::Response::from_string(&t)
+        .expect("tx")
+        .proof
+        .is_some());
+
+    support::wait_height(&net, height + 1).await;
+    let b =
+        endpoint::blockchain::Response::from_string(text("/blockchain").await).expect("blockchain");
+    assert!(!b.block_metas.is_empty());
+    let meta = b
+        .block_metas
+        .iter()
+        .find(|m| m.header.height.value() == height)
+        .expect("the tx's block");
+    assert_eq!(meta.num_txs, 1);
+    let by_hash = support::get_text(
+        url,
+        &format!("/block_by_hash?hash=0x{}", meta.block_id.hash),
+    )
+    .await
+    .1;
+    let by_hash = endpoint::block_by_hash::Response::from_string(&by_hash).expect("block_by_hash");
+    assert_eq!(by_hash.block.expect("found").header.height.value(), height);
+
+    let g =
+        endpoint::genesis::Response::<Value>::from_string(text("/genesis").await).expect("genesis");
+    assert_eq!(g.genesis.chain_id.as_str(), devnet::DEFAULT_CHAIN_ID);
+    assert_eq!(g.genesis.validators.len(), 4);
+    let c = endpoint::consensus_params::Response::from_string(text("/consensus_params").await)
+        .expect("consensus_params");
+    assert_eq!(c.consensus_params, g.genesis.consensus_params);
+    let n = endpoint::net_info::Response::from_string(text("/net_info").await).expect("net_info");
+    assert_eq!((n.listening, n.n_peers), (true, 0));
+
+    // An unknown method is an error response with its data.
+    let (_, err) = support::post_raw(url, r#"{"jsonrpc":"2.0","id":1,"method":"nope"}"#).await;
+    let e = endpoint::health::Response::from_string(&err).unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
+    net.shutdown().await;
+}

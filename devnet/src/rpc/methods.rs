@@ -549,18 +549,18 @@ fn genesis(node: &Node) -> Result<Value, RpcError> {
             })
         })
         .collect();
-    let mut doc = json!({
+    // An application without a genesis state gets `{}`: CometBFT omits an empty `app_state`,
+    // but tendermint-rs's genesis type requires the member.
+    let app_state = node.chain.app_state().unwrap_or_else(|| json!({}));
+    Ok(json!({ "genesis": {
         "genesis_time": time.to_rfc3339(),
         "chain_id": node.chain.chain_id(),
         "initial_height": "1",
         "consensus_params": consensus_params_json(),
         "validators": validators,
-        "app_hash": ""
-    });
-    if let Some(state) = node.chain.app_state() {
-        doc["app_state"] = state;
-    }
-    Ok(json!({ "genesis": doc }))
+        "app_hash": "",
+        "app_state": app_state
+    }}))
 }
 
 /// `net_info`: the devnet's nodes share one chain in process and have no peer-to-peer
