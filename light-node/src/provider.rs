@@ -237,6 +237,20 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         height: Height,
     ) -> BoxFuture<'a, Result<QueryAnswer, ProviderError>>;
 
+    /// [`Provider::abci_query`] of each `(path, data)` at state height `height`, in order,
+    /// batched like [`Provider::headers`].
+    fn abci_queries<'a>(
+        &'a self,
+        queries: &'a [(String, Vec<u8>)],
+        height: Height,
+    ) -> BoxFuture<'a, Vec<Result<QueryAnswer, ProviderError>>> {
+        Box::pin(futures_util::future::join_all(
+            queries
+                .iter()
+                .map(move |(path, data)| self.abci_query(path, data, height)),
+        ))
+    }
+
     /// `tx` with `prove=true`.
     fn tx(&self, hash: Hash) -> BoxFuture<'_, Result<TxAnswer, ProviderError>>;
 

@@ -137,24 +137,8 @@ impl LightNode {
         req: &QueryRequest,
         verifier: &dyn StateVerifier,
     ) -> Result<Proven, QueryError> {
-        if let Some(fork) = self.fork() {
-            return Err(SyncError::ForkDetected(fork).into());
-        }
-        let height = match req.height {
-            Some(h) => h,
-            None => {
-                let head = match self.status().head {
-                    Some(head) => head.height,
-                    None => self.sync().await?.height,
-                };
-                Height(head.value().saturating_sub(1))
-            }
-        };
-        if height.value() == 0 {
-            return Err(QueryError::NoState);
-        }
-        let header_height = Height(height.value() + 1);
-        let header = self.verified_header(header_height).await?;
+        let (height, header) = self.state_header(req.height).await?;
+        let header_height = header.height;
         let mut failures = Vec::new();
         let mut rejected = 0;
         for provider in self.query_providers() {
@@ -198,6 +182,122 @@ impl LightNode {
             reasons: failures.join("; "),
             rejected,
         })
+    }
+
+    /// The state height to answer at (`None`: the newest verified state) and the verified
+    /// header (one above it) whose app hash commits to that state.
+    async fn state_header(
+        &self,
+        height: Option<Height>,
+    ) -> Result<(Height, light_client::Header), QueryError> {
+        if let Some(fork) = self.fork() {
+            return Err(SyncError::ForkDetected(fork).into());
+        }
+        let height = match height {
+            Some(h) => h,
+            None => {
+                let head = match self.status().head {
+                    Some(head) => head.height,
+                    None => self.sync().await?.height,
+                };
+                Height(head.value().saturating_sub(1))
+            }
+        };
+        if height.value() == 0 {
+            return Err(QueryError::NoState);
+        }
+        let header = self.verified_header(Height(height.value() + 1)).await?;
+        Ok((height, header))
+    }
+
+    /// Proves many state values at one state height (`height`; `None`: the newest verified
+    /// state; each request's own `height` is not used), in order: the answers are asked in
+    /// JSON-RPC batches and each is checked as [`LightNode::query`] checks one. What a node
+    /// fails to prove is asked of the next; a node whose answer fails its checks is marked
+    /// faulty. All are proven, or none is answered.
+    pub async fn query_many(
+        &self,
+        reqs: &[QueryRequest],
+        height: Option<Height>,
+        verifier: &dyn StateVerifier,
+    ) -> Result<Vec<Proven>, QueryError> {
+        let (height, header) = self.state_header(height).await?;
+        let mut out: Vec<Option<Proven>> = vec![None; reqs.len()];
+        let mut pending: Vec<usize> = (0..reqs.len()).collect();
+        let mut failures = Vec::new();
+        let mut rejected = 0;
+        for provider in self.query_providers() {
+            if pending.is_empty() {
+                break;
+            }
+            let asks: Vec<(String, Vec<u8>)> = pending
+                .iter()
+                .map(|&i| (reqs[i].path.clone(), reqs[i].data.clone()))
+                .collect();
+            let answers = provider.abci_queries(&asks, height).await;
+            let mut still = Vec::new();
+            let mut lied = None;
+            let mut unreachable = None;
+            for (&i, answer) in pending.iter().zip(answers) {
+                let req = &reqs[i];
+                let checked = match answer {
+                    Err(e) => {
+                        unreachable.get_or_insert_with(|| e.to_string());
+                        still.push(i);
+                        continue;
+                    }
+                    Ok(answer) => check_answer(req, height, &answer)
+                        .and_then(|()| {
+                            verifier
+                                .verify(
+                                    header.app_hash.as_bytes(),
+                                    &req.key,
+                                    answer.value.as_deref(),
+                                    &answer.proof_ops,
+                                )
+                                .map_err(|e| format!("proof rejected: {e}"))
+                        })
+                        .map(|()| answer.value),
+                };
+                match checked {
+                    Ok(value) => {
+                        out[i] = Some(Proven {
+                            key: req.key.clone(),
+                            value,
+                            height,
+                            header_height: header.height,
+                            header_time: header.time,
+                            app_hash: header.app_hash.as_bytes().to_vec(),
+                            node: provider.url().to_owned(),
+                        })
+                    }
+                    Err(why) => {
+                        lied.get_or_insert(why);
+                        still.push(i);
+                    }
+                }
+            }
+            if let Some(why) = lied {
+                // A liar's other answers are not kept either: ask them all of the next node.
+                for &i in &pending {
+                    out[i] = None;
+                }
+                still = pending.clone();
+                self.mark_faulty(provider.url(), why.clone());
+                failures.push(format!("{}: {why}", provider.url()));
+                rejected += 1;
+            } else if let Some(e) = unreachable {
+                failures.push(format!("{}: {e}", provider.url()));
+            }
+            pending = still;
+        }
+        if !pending.is_empty() {
+            return Err(QueryError::Unproven {
+                reasons: failures.join("; "),
+                rejected,
+            });
+        }
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Proves that transaction `hash` is included in a verified block: the node's Merkle

@@ -744,35 +744,29 @@ impl Provider for RpcProvider {
         height: Height,
     ) -> BoxFuture<'a, Result<QueryAnswer, ProviderError>> {
         Box::pin(async move {
-            let params = json!({
-                "path": path,
-                "data": hex::encode(data),
-                "height": height.value().to_string(),
-                "prove": true,
-            });
             let result = self
-                .call("abci_query", params)
+                .call("abci_query", query_params(path, data, height))
                 .await
                 .map_err(|e| height_error(e, height))?;
-            let r: AbciQueryResult = parse(result, "abci_query")?;
-            let r = r.response;
-            let value = b64(r.value.as_deref(), "abci_query value")?;
-            let mut proof_ops = Vec::new();
-            for op in r.proof_ops.and_then(|p| p.ops).unwrap_or_default() {
-                proof_ops.push(ProofOp {
-                    key: b64(op.key.as_deref(), "proof op key")?,
-                    data: b64(op.data.as_deref(), "proof op data")?,
-                    kind: op.kind,
-                });
-            }
-            Ok(QueryAnswer {
-                code: r.code,
-                log: r.log,
-                key: b64(r.key.as_deref(), "abci_query key")?,
-                value: (!value.is_empty()).then_some(value),
-                height: Height(r.height),
-                proof_ops,
-            })
+            read_query(result)
+        })
+    }
+
+    fn abci_queries<'a>(
+        &'a self,
+        queries: &'a [(String, Vec<u8>)],
+        height: Height,
+    ) -> BoxFuture<'a, Vec<Result<QueryAnswer, ProviderError>>> {
+        Box::pin(async move {
+            let params: Vec<Value> = queries
+                .iter()
+                .map(|(path, data)| query_params(path, data, height))
+                .collect();
+            self.call_many("abci_query", &params, &read_query)
+                .await
+                .into_iter()
+                .map(|answer| answer.map_err(|e| height_error(e, height)))
+                .collect()
         })
     }
 
@@ -836,6 +830,38 @@ impl Provider for RpcProvider {
                 .to_owned())
         })
     }
+}
+
+fn query_params(path: &str, data: &[u8], height: Height) -> Value {
+    json!({
+        "path": path,
+        "data": hex::encode(data),
+        "height": height.value().to_string(),
+        "prove": true,
+    })
+}
+
+/// An `abci_query` result, every byte field decoded.
+fn read_query(result: Value) -> Result<QueryAnswer, ProviderError> {
+    let r: AbciQueryResult = parse(result, "abci_query")?;
+    let r = r.response;
+    let value = b64(r.value.as_deref(), "abci_query value")?;
+    let mut proof_ops = Vec::new();
+    for op in r.proof_ops.and_then(|p| p.ops).unwrap_or_default() {
+        proof_ops.push(ProofOp {
+            key: b64(op.key.as_deref(), "proof op key")?,
+            data: b64(op.data.as_deref(), "proof op data")?,
+            kind: op.kind,
+        });
+    }
+    Ok(QueryAnswer {
+        code: r.code,
+        log: r.log,
+        key: b64(r.key.as_deref(), "abci_query key")?,
+        value: (!value.is_empty()).then_some(value),
+        height: Height(r.height),
+        proof_ops,
+    })
 }
 
 #[cfg(test)]

@@ -288,3 +288,52 @@ async fn a_height_not_produced_yet_is_said_so_without_blaming_the_node() {
     assert_eq!(status.nodes[0].url, "mem://primary");
     assert_eq!(status.nodes[0].health, light_node::Health::Ok);
 }
+
+#[tokio::test]
+async fn many_values_are_proven_at_one_height_and_one_lie_sends_them_all_to_the_next_node() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.node.sync().await.unwrap();
+    let root = app_hash(&chain, 30);
+    let keys: Vec<Vec<u8>> = (0..5).map(|i| format!("log/{i}").into_bytes()).collect();
+    for (i, k) in keys.iter().enumerate() {
+        let value = (i != 3).then(|| format!("entry {i}").into_bytes());
+        s.primary
+            .set_query(k, 29, answer(k, value.as_deref(), 29, &root));
+        s.witnesses[0].set_query(k, 29, answer(k, value.as_deref(), 29, &root));
+    }
+    let reqs: Vec<QueryRequest> = keys.iter().map(|k| request(k, None)).collect();
+    let proven = s.node.query_many(&reqs, None, &HashProofs).await.unwrap();
+    assert_eq!(proven.len(), 5);
+    for (i, p) in proven.iter().enumerate() {
+        assert_eq!(p.key, keys[i]);
+        assert_eq!(p.height, Height(29));
+        assert_eq!(p.header_height, Height(30));
+        assert_eq!(p.node, "mem://primary");
+    }
+    assert_eq!(proven[3].value, None);
+    assert_eq!(proven[4].value.as_deref(), Some(&b"entry 4"[..]));
+
+    // The primary lies about one entry: every answer comes from the witness instead.
+    let mut lie = answer(&keys[2], Some(b"entry 2"), 29, &root);
+    lie.value = Some(b"forged".to_vec());
+    s.primary.set_query(&keys[2], 29, lie);
+    let proven = s.node.query_many(&reqs, None, &HashProofs).await.unwrap();
+    assert!(proven.iter().all(|p| p.node == "mem://witness-0"));
+    assert_eq!(proven[2].value.as_deref(), Some(&b"entry 2"[..]));
+
+    // With the witness silent on one key too, nothing is answered.
+    let s = setup(chain.clone(), vec![]).await;
+    s.node.sync().await.unwrap();
+    s.primary
+        .set_query(&keys[0], 29, answer(&keys[0], None, 29, &root));
+    let err = s
+        .node
+        .query_many(&reqs[..2], None, &HashProofs)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, QueryError::Unproven { rejected: 0, .. }),
+        "{err}"
+    );
+}
