@@ -126,6 +126,35 @@ pub async fn history_export(export: &HistoryExport) -> Result<String, ApiError> 
     call::<HistoryExportCmd>(export).await
 }
 
+/// The signing keys.
+pub async fn keys_list() -> Result<Vec<tradeseal_api::KeyView>, ApiError> {
+    call::<tradeseal_api::KeysListCmd>(&()).await
+}
+
+/// Signs the transaction of a confirmed review, queues it and submits it once.
+pub async fn sign_confirm(
+    confirm: &tradeseal_api::SignConfirm,
+) -> Result<tradeseal_api::OutboxItem, ApiError> {
+    call::<tradeseal_api::SignConfirmCmd>(confirm).await
+}
+
+/// One submission pass of the outbox (confirming by proof what is in a block).
+pub async fn outbox_submit() -> Result<Vec<tradeseal_api::OutboxItem>, ApiError> {
+    call::<tradeseal_api::OutboxSubmitCmd>(&()).await
+}
+
+/// Checks an issuer's certificate form; answers the review of its registration.
+pub async fn issue_prepare(
+    request: &tradeseal_api::IssuePrepare,
+) -> Result<tradeseal_api::SignReview, ApiError> {
+    call::<tradeseal_api::IssuePrepareCmd>(request).await
+}
+
+/// The QR code and printable PDF of the certificate an outbox entry registers.
+pub async fn issue_files(outbox_id: i64) -> Result<tradeseal_api::IssuedFiles, ApiError> {
+    call::<tradeseal_api::IssueFilesCmd>(&tradeseal_api::IssueFiles { outbox_id }).await
+}
+
 /// A live event subscription; dropping it stops listening.
 #[derive(Debug)]
 pub struct Subscription {

@@ -118,7 +118,8 @@ pub fn set_torch(stream: &web_sys::MediaStream, on: bool) {
     let _ = track.apply_constraints_with_constraints(&constraints);
 }
 
-async fn sleep(ms: i32) {
+/// Waits `ms` milliseconds.
+pub(crate) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

@@ -2,6 +2,7 @@
 //! are not built yet say so.
 
 mod history;
+mod issue;
 mod join;
 mod network;
 mod settings;
@@ -19,6 +20,7 @@ use crate::{
 pub enum Page {
     Verify,
     Sign,
+    Issue,
     Keys,
     History,
     Network,
@@ -26,9 +28,10 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 6] = [
+    pub const ALL: [Page; 7] = [
         Page::Verify,
         Page::Sign,
+        Page::Issue,
         Page::Keys,
         Page::History,
         Page::Network,
@@ -40,6 +43,7 @@ impl Page {
         match self {
             Page::Verify => "verify",
             Page::Sign => "sign",
+            Page::Issue => "issue",
             Page::Keys => "keys",
             Page::History => "history",
             Page::Network => "network",
@@ -51,6 +55,7 @@ impl Page {
         match self {
             Page::Verify => t.nav_verify,
             Page::Sign => t.nav_sign,
+            Page::Issue => t.nav_issue,
             Page::Keys => t.nav_keys,
             Page::History => t.nav_history,
             Page::Network => t.nav_network,
@@ -63,6 +68,7 @@ pub fn render(page: Page) -> AnyView {
     match page {
         Page::Verify => view! { <verify::VerifyPage/> }.into_any(),
         Page::Sign => view! { <SignPage/> }.into_any(),
+        Page::Issue => view! { <issue::IssuePage/> }.into_any(),
         Page::Keys => view! { <KeysPage/> }.into_any(),
         Page::History => view! { <history::HistoryPage/> }.into_any(),
         Page::Network => view! { <network::NetworkPage/> }.into_any(),
@@ -117,6 +123,13 @@ pub fn icon(page: Page) -> impl IntoView {
             "M8.5 12l2.5 2.5 4.5-5",
         ],
         Page::Sign => &["M4 20h4L19 9l-4-4L4 16z", "M13.5 6.5l4 4", "M12 20h8"],
+        Page::Issue => &[
+            "M6 3h9l4 4v14H6z",
+            "M15 3v4h4",
+            "M9 11h3v3H9z",
+            "M14 17h2",
+            "M9 17h2",
+        ],
         Page::Keys => &[
             "M8 11a4 4 0 1 0 0 8 4 4 0 1 0 0-8z",
             "M11 13l9-9",

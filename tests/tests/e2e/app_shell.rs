@@ -8,7 +8,9 @@ use tradeseal_tests::{
     app_binary, artifacts_dir, memory_of_tree, Session, TauriDriver, VirtualDisplay,
 };
 
-const PAGES: [&str; 6] = ["verify", "sign", "keys", "history", "network", "settings"];
+const PAGES: [&str; 7] = [
+    "verify", "sign", "issue", "keys", "history", "network", "settings",
+];
 const WAIT: Duration = Duration::from_secs(30);
 
 fn js_string(session: &Session, script: &str) -> String {
