@@ -347,7 +347,9 @@ pub fn IssuePage() -> impl IntoView {
                     <Input id="issue-transport" label=|t| t.issue_transport value=f.transport wide=true/>
                     <Input id="issue-invoice" label=|t| t.issue_invoice value=f.invoice/>
                 </div>
-                <Input id="issue-remarks" label=|t| t.issue_remarks value=f.remarks wide=true/>
+                <div class="verify-row">
+                    <Input id="issue-remarks" label=|t| t.issue_remarks value=f.remarks wide=true/>
+                </div>
                 <div class="verify-row">
                     <label class="button" for="issue-attachment">
                         {move || texts.get().issue_attachment}
