@@ -25,7 +25,7 @@ pub use command::{
 pub use command::{IssueFilesCmd, IssuePrepareCmd};
 pub use error::{ApiError, ErrorCode};
 pub use issuance::{IssueFiles, IssuePrepare, IssuedFiles, PrintSizeView};
-pub use settings::{Language, Settings, Theme};
+pub use settings::{Language, Settings, Theme, DEFAULT_OFFLINE_WARN_AFTER_HOURS};
 pub use signing::{
     KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, OutboxAction,
     OutboxItem, ReviewLine, SignConfirm, SignPrepare, SignReview, TokenChoice,
@@ -35,7 +35,8 @@ pub use status::{
     NodeState, NodeStatus, TrustedHead,
 };
 pub use verify::{
-    CannotVerify, CertificateView, Evidence, ExportFormat, FileData, Frame, HistoryExport,
-    HistoryQuery, IssuerView, Mismatch, Mode, NotOurs, Origin, ProofStatus, RecordView,
-    RevocationView, Source, Verdict, VerifyInput, VerifyReport, VerifyRequest,
+    CannotVerify, CertificateView, Evidence, ExportFormat, FileData, Frame, Freshness,
+    HistoryExport, HistoryQuery, IssuerView, Mismatch, Mode, NotOurs, OfflineStatus, OfflineSync,
+    Origin, ProofStatus, Recheck, RecordView, RevocationView, Source, Verdict, VerifyInput,
+    VerifyReport, VerifyRequest,
 };

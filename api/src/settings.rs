@@ -71,11 +71,27 @@ impl Theme {
 
 /// Everything the Settings page edits. Unknown fields in a stored file are ignored and missing
 /// ones take their defaults, so an older or newer file still loads.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub language: Language,
     pub theme: Theme,
+    /// Offline verdicts from local knowledge older than this many hours carry a loud warning
+    /// (past the chain's trusting period they are not given at all).
+    pub offline_warn_after_hours: u32,
+}
+
+/// The default of [`Settings::offline_warn_after_hours`]: one day.
+pub const DEFAULT_OFFLINE_WARN_AFTER_HOURS: u32 = 24;
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            language: Language::default(),
+            theme: Theme::default(),
+            offline_warn_after_hours: DEFAULT_OFFLINE_WARN_AFTER_HOURS,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -87,10 +103,11 @@ mod tests {
         let s = Settings {
             language: Language::Ar,
             theme: Theme::Dark,
+            offline_warn_after_hours: 48,
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"language":"ar","theme":"dark"}"#
+            r#"{"language":"ar","theme":"dark","offline_warn_after_hours":48}"#
         );
     }
 
@@ -98,6 +115,7 @@ mod tests {
     fn missing_and_unknown_fields_load() {
         let s: Settings = serde_json::from_str(r#"{"theme":"light","future":1}"#).unwrap();
         assert_eq!(s.theme, Theme::Light);
+        assert_eq!(s.offline_warn_after_hours, DEFAULT_OFFLINE_WARN_AFTER_HOURS);
         assert_eq!(s.language, Language::En);
     }
 

@@ -135,8 +135,11 @@ named! {
         TrustExpired = "trust_expired",
         /// No network is set up.
         NotConfigured = "not_configured",
-        /// Offline verification has no proven registry to judge from.
+        /// Offline verification has no proven registry to judge from (never synced, or a
+        /// certificate id typed in that the local revocation log does not name).
         OfflineDataMissing = "offline_data_missing",
+        /// The local knowledge is older than the chain's trusting period: too old to vouch for.
+        OfflineDataTooOld = "offline_data_too_old",
     }
 }
 
@@ -379,6 +382,82 @@ pub struct Evidence {
     pub cannot_verify: Option<CannotVerify>,
     /// The technical detail behind `cannot_verify` or `not_ours`.
     pub detail: Option<String>,
+    /// For offline verdicts: how fresh the local knowledge is.
+    pub freshness: Option<Freshness>,
+}
+
+/// How fresh the local knowledge behind an offline verdict is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    /// The state height it was proven at.
+    pub as_of_height: u64,
+    /// That block's time (unix seconds).
+    pub as_of_time: u64,
+    /// How old it was when used (seconds, by the device's clock).
+    pub age_secs: u64,
+    /// Past the warning age the user set: the verdict carries a loud warning.
+    pub stale: bool,
+    /// The warning age (seconds).
+    pub warn_after_secs: u64,
+    /// Offline, whether the certificate was registered cannot be known: always `false`.
+    pub registration_checked: bool,
+}
+
+/// A later online check of an offline verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recheck {
+    /// When (unix seconds).
+    pub checked_at: u64,
+    /// The online verdict.
+    pub verdict: Verdict,
+    /// Whether it differs from the offline one.
+    pub changed: bool,
+    /// The online report's number in the history.
+    pub history_id: i64,
+}
+
+/// The proven offline knowledge on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineStatus {
+    /// The chain it is for.
+    pub chain_id: String,
+    /// The state height it was proven at.
+    pub height: u64,
+    /// That block's time (unix seconds).
+    pub time: u64,
+    /// Its age now (seconds).
+    pub age_secs: u64,
+    /// Past the warning age.
+    pub stale: bool,
+    /// Past the chain's trusting period: offline verdicts are not given.
+    pub too_old: bool,
+    /// Issuers known.
+    pub issuers: u64,
+    /// Revocations known (the whole revocation log up to `height`).
+    pub revocations: u64,
+    /// Issuer changes known (the whole issuer log up to `height`).
+    pub issuer_changes: u64,
+    /// When this device last synced it (unix seconds, its clock).
+    pub synced_at: u64,
+}
+
+/// What one offline sync did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineSync {
+    /// The knowledge now.
+    pub status: OfflineStatus,
+    /// The height it was at before (0: none).
+    pub previous_height: u64,
+    /// Revocation log entries fetched and proven.
+    pub new_revocations: u64,
+    /// Issuer log entries fetched and proven.
+    pub new_issuer_changes: u64,
+    /// Issuer records fetched and proven.
+    pub issuers_fetched: u64,
+    /// Values proven in all.
+    pub proofs: u64,
+    /// How long it took (milliseconds).
+    pub took_ms: u64,
 }
 
 impl Evidence {
@@ -399,6 +478,7 @@ impl Evidence {
             not_ours: None,
             cannot_verify: None,
             detail: None,
+            freshness: None,
         }
     }
 }
@@ -424,6 +504,9 @@ pub struct VerifyReport {
     pub checked_at: u64,
     /// Its number in the history (0 when not kept).
     pub history_id: i64,
+    /// For an offline verdict: its online re-check, once made.
+    #[serde(default)]
+    pub recheck: Option<Recheck>,
 }
 
 /// A filter on the history.

@@ -4,6 +4,7 @@ mod decode;
 mod issue;
 mod keys;
 mod node;
+mod offline;
 mod output;
 mod sign;
 mod verify;
@@ -120,24 +121,32 @@ enum Command {
     Audit(sign::AuditArgs),
     /// Verify a trade certificate: its QR code in an image or PDF, its QR text (--payload), or
     /// its id (--serial), proven against verified headers. Every verification is kept in the
-    /// history. (--offline is not available yet: it answers cannot_verify.)
+    /// history. With --offline, or when the network cannot be reached and `offline sync` ran
+    /// before, it is judged from the offline knowledge: "evidence.mode" is "offline" and
+    /// "evidence.freshness" says {"as_of_height", "as_of_time", "age_secs", "stale",
+    /// "warn_after_secs", "registration_checked": false}; `offline recheck` checks it again
+    /// online later.
     ///
     /// Prints one JSON object: {"verdict", "reason" (one plain sentence), "certificate_id",
     /// "certificate" (the fields read from the code), "evidence": {"mode": "online" |
     /// "offline", "proven_height", "header_height", "header_time", "proof": "verified" |
     /// "not_needed" | "failed", "nodes", "issuer", "record", "document_sha256",
-    /// "document_matches", "mismatch", "not_ours", "cannot_verify", "detail"}, "source",
-    /// "file", "checked_at", "history_id"}.
+    /// "document_matches", "mismatch", "not_ours", "cannot_verify", "detail", "freshness"},
+    /// "source", "file", "checked_at", "history_id", "recheck"}.
     ///
     /// Exit code per verdict: 0 valid, 10 revoked, 11 expired, 12 not_yet_valid, 13
     /// unknown_issuer, 14 issuer_removed, 15 issuer_suspended, 16 not_registered, 17
     /// tampered, 18 not_ours, 20 cannot_verify (no network, node lying, fork detected, trust
-    /// expired: "evidence.cannot_verify" says which). 2: bad input (an unreadable file, a file
-    /// with no QR code, a malformed id), with {"error": {"kind", "message"}}; nothing is kept.
+    /// expired, offline data missing or too old: "evidence.cannot_verify" says which). 2: bad
+    /// input (an unreadable file, a file with no QR code, a malformed id), with {"error":
+    /// {"kind", "message"}}; nothing is kept.
     Verify(verify::Args),
     /// The history of verifications: list (JSON Lines) or export (CSV or JSON), filtered by
     /// verdict, text and time.
     History(verify::HistoryArgs),
+    /// The offline knowledge (issuer registry and revocation log, proven): sync, status,
+    /// recheck.
+    Offline(offline::Args),
 }
 
 fn main() -> ExitCode {
@@ -156,5 +165,6 @@ fn main() -> ExitCode {
         Command::Audit(args) => sign::audit(&args),
         Command::Verify(args) => verify::run(&args),
         Command::History(args) => verify::history(&args),
+        Command::Offline(args) => offline::run(&args),
     }
 }

@@ -34,8 +34,9 @@ pub struct Args {
     /// be the one the certificate names and the chain recorded, else the verdict is tampered.
     #[arg(long, value_name = "FILE")]
     document: Option<PathBuf>,
-    /// Judge without the network, from what this device proved before. Not available in this
-    /// version yet: answers cannot_verify with "evidence.cannot_verify": "offline_data_missing".
+    /// Judge without the network, from the offline knowledge this device proved before
+    /// (`offline sync`): cannot_verify with "offline_data_missing" before any sync, with
+    /// "offline_data_too_old" past the trusting period.
     #[arg(long)]
     offline: bool,
 }

@@ -60,7 +60,7 @@ pub enum Verdict {
     },
     /// The issuer is not in the registry.
     UnknownIssuer,
-    /// The issuer is suspended or removed: check online.
+    /// The issuer is suspended or removed (its status as of the knowledge's height).
     IssuerNotActive {
         /// Its status.
         status: IssuerStatus,
@@ -142,19 +142,21 @@ fn judge(signed: &SignedCertificate, trust: &TrustSnapshot, now: u64) -> Verdict
     {
         return Verdict::Tampered;
     }
-    if issuer.status != IssuerStatus::Active {
-        return Verdict::IssuerNotActive {
-            status: issuer.status,
-        };
-    }
+    // The chain refuses to register these: the certificate cannot be genuine.
     if !issuer.spec.kinds.contains(cert.kind) {
         return Verdict::KindNotAllowed;
     }
     if !issuer.spec.is_within_validity(cert.issued_at) {
         return Verdict::OutsideIssuerValidity;
     }
+    // Then in the online verdict's order: revoked, the issuer's standing, the dates.
     if trust.revoked.contains(&cert.id) {
         return Verdict::Revoked;
+    }
+    if issuer.status != IssuerStatus::Active {
+        return Verdict::IssuerNotActive {
+            status: issuer.status,
+        };
     }
     if cert.issued_at > now.saturating_add(MAX_FUTURE_SKEW_SECS) {
         return Verdict::NotYetValid {

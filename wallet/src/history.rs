@@ -6,7 +6,9 @@ use std::path::Path;
 
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
-use tradeseal_api::{ExportFormat, HistoryQuery, VerifyReport};
+use tradeseal_api::{ExportFormat, HistoryQuery, Origin, VerifyInput, VerifyReport};
+
+use crate::verify::ReadFrom;
 
 use crate::WalletError;
 
@@ -15,6 +17,21 @@ pub const FILE: &str = "history.sqlite";
 /// The most rows one listing answers.
 pub const MAX_LIMIT: u32 = 10_000;
 const DEFAULT_LIMIT: u32 = 200;
+
+/// An offline verdict to check again online.
+#[derive(Debug, Clone)]
+pub struct PendingRecheck {
+    /// Its number in the history.
+    pub id: i64,
+    /// What to verify again.
+    pub input: VerifyInput,
+    /// The document given, if any.
+    pub document: Option<[u8; 32]>,
+    /// Where it came from.
+    pub from: ReadFrom,
+    /// The offline report.
+    pub report: VerifyReport,
+}
 
 /// The verification history.
 #[derive(Debug, Clone)]
@@ -47,11 +64,26 @@ impl History {
 
     /// Keeps a report; answers its number.
     pub async fn add(&self, report: &VerifyReport) -> Result<i64, WalletError> {
+        self.add_offline(report, None).await
+    }
+
+    /// Keeps a report; with `recheck` (the certificate's code or id, and the hex SHA-256 of
+    /// the document given) it is to be checked again online. Answers its number.
+    pub async fn add_offline(
+        &self,
+        report: &VerifyReport,
+        recheck: Option<(String, Option<String>)>,
+    ) -> Result<i64, WalletError> {
         let json = serde_json::to_string(report)
             .map_err(|e| WalletError::Storage(format!("history: {e}")))?;
+        let (payload, document) = match recheck {
+            Some((p, d)) => (Some(p), d),
+            None => (None, None),
+        };
         let row = sqlx::query(
-            "INSERT INTO verifications (checked_at, verdict, mode, source, file, cert_id, search, report)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO verifications (checked_at, verdict, mode, source, file, cert_id, search, report,
+             payload, document, recheck_pending)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(i64::try_from(report.checked_at).unwrap_or(i64::MAX))
         .bind(report.verdict.as_str())
@@ -61,10 +93,85 @@ impl History {
         .bind(&report.certificate_id)
         .bind(search_text(report))
         .bind(json)
+        .bind(&payload)
+        .bind(document)
+        .bind(payload.is_some())
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         row.try_get(0).map_err(db)
+    }
+
+    /// The offline verdicts still to check online, oldest first.
+    pub async fn pending_rechecks(&self) -> Result<Vec<PendingRecheck>, WalletError> {
+        let rows = sqlx::query(
+            "SELECT id, report, payload, document FROM verifications
+             WHERE recheck_pending = 1 ORDER BY id LIMIT 1000",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get(0).map_err(db)?;
+            let json: String = row.try_get(1).map_err(db)?;
+            let payload: Option<String> = row.try_get(2).map_err(db)?;
+            let document: Option<String> = row.try_get(3).map_err(db)?;
+            let (Ok(mut report), Some(payload)) =
+                (serde_json::from_str::<VerifyReport>(&json), payload)
+            else {
+                // A damaged entry cannot be checked again: it is left as it is.
+                self.drop_recheck(id).await?;
+                continue;
+            };
+            report.history_id = id;
+            let input = if registry::CertId::parse(&payload).is_ok() {
+                VerifyInput::Serial { id: payload }
+            } else {
+                VerifyInput::Payload {
+                    text: payload,
+                    origin: Origin::Payload,
+                }
+            };
+            let document = document.and_then(|d| {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(d, &mut out).ok().map(|()| out)
+            });
+            out.push(PendingRecheck {
+                id,
+                input,
+                document,
+                from: ReadFrom {
+                    source: report.source,
+                    file: report.file.clone(),
+                },
+                report,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks an entry as not to be checked again.
+    pub async fn drop_recheck(&self, id: i64) -> Result<(), WalletError> {
+        sqlx::query("UPDATE verifications SET recheck_pending = 0 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Stores an offline report with its online re-check, done.
+    pub async fn complete_recheck(&self, report: &VerifyReport) -> Result<(), WalletError> {
+        let json = serde_json::to_string(report)
+            .map_err(|e| WalletError::Storage(format!("history: {e}")))?;
+        sqlx::query("UPDATE verifications SET report = ?, recheck_pending = 0 WHERE id = ?")
+            .bind(json)
+            .bind(report.history_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     /// The reports matching `q`, newest first.
@@ -228,6 +335,7 @@ mod tests {
             file: Some(file.into()),
             checked_at: at,
             history_id: 0,
+            recheck: None,
         }
     }
 

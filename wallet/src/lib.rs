@@ -24,6 +24,7 @@ pub mod history;
 pub mod issuance;
 pub mod keystore;
 mod node;
+pub mod offline;
 pub mod outbox;
 mod proofs;
 mod settings;
@@ -36,8 +37,8 @@ use std::sync::Arc;
 use light_node::{Clock, Proven, QueryRequest, SystemClock};
 use tokio::sync::watch;
 use tradeseal_api::{
-    AppInfo, CannotVerify, ChainPreview, HistoryQuery, Mode, NodeStatus, Settings, VerifyReport,
-    VerifyRequest,
+    AppInfo, CannotVerify, ChainPreview, HistoryQuery, Mode, NodeStatus, OfflineStatus,
+    OfflineSync, Recheck, Settings, VerifyReport, VerifyRequest,
 };
 
 pub use chain::{
@@ -86,6 +87,7 @@ pub struct Wallet {
     pub settings: SettingsStore,
     node: NodeService,
     history: History,
+    offline: offline::OfflineStore,
     clock: Arc<dyn Clock>,
 }
 
@@ -102,10 +104,12 @@ impl Wallet {
             None => ChainFiles::new(&config.config_dir),
         };
         let history = History::open(&config.data_dir).await?;
+        let offline = offline::OfflineStore::open(&config.data_dir).await?;
         Ok(Wallet {
             settings: SettingsStore::open(config.config_dir.join("settings.json")),
             node: NodeService::new(files, config.data_dir, config.clock.clone(), config.node),
             history,
+            offline,
             clock: config.clock,
         })
     }
@@ -210,9 +214,11 @@ impl Wallet {
 
 impl Wallet {
     /// Verifies a certificate (and a document given with it) and keeps the report in the
-    /// history; `offline` judges from local knowledge only. Errors are for input that could
-    /// not be read (nothing was verified); every verification, CANNOT VERIFY included,
-    /// answers a report.
+    /// history; `offline` judges from local knowledge only. With the network unreachable
+    /// (and only then: never when a node lied or a fork was seen) the offline knowledge is
+    /// used too, and the verdict says so. Offline verdicts are checked again online by
+    /// [`Wallet::recheck_offline`]. Errors are for input that could not be read (nothing was
+    /// verified); every verification, CANNOT VERIFY included, answers a report.
     pub async fn verify(&self, request: &VerifyRequest) -> Result<VerifyReport, WalletError> {
         let (read, from) = verify::read_input(&request.input)?;
         let document = request
@@ -220,35 +226,198 @@ impl Wallet {
             .as_ref()
             .map(verify::document_sha256)
             .transpose()?;
-        let document = document.as_ref();
-        let now = u64::try_from(self.clock.now().unix_seconds()).unwrap_or(0);
-        let judgement = match &read {
-            verify::Read::NotOurs { kind, detail } => verify::not_ours_judgement(*kind, detail),
-            verify::Read::Subject(subject) if request.offline => verify::cannot_verify_judgement(
-                subject,
-                document,
-                &verify::Unknowable {
-                    kind: CannotVerify::OfflineDataMissing,
-                    detail: "offline verification is not available in this version".into(),
-                },
-                Mode::Offline,
-            ),
-            verify::Read::Subject(subject) => match self.prove_certificate(subject.id()).await {
-                Ok((chain_id, proven)) => {
-                    let verdict = verify::judge(subject, &proven, document, &chain_id, now);
-                    verify::online_judgement(subject, &proven, document, &verdict)
-                }
-                Err(e) => verify::cannot_verify_judgement(
-                    subject,
-                    document,
-                    &verify::unknowable(&e),
-                    Mode::Online,
-                ),
-            },
-        };
+        let judgement = self
+            .judge(&read, document.as_ref(), request.offline)
+            .await?;
+        let now = self.now();
         let mut report = judgement.report(from, now);
-        report.history_id = self.history.add(&report).await?;
+        let recheck = match &read {
+            verify::Read::Subject(subject) if report.evidence.mode == Mode::Offline => {
+                Some((recheck_payload(subject), document.map(hex::encode)))
+            }
+            _ => None,
+        };
+        report.history_id = self.history.add_offline(&report, recheck).await?;
         Ok(report)
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.clock.now().unix_seconds()).unwrap_or(0)
+    }
+
+    async fn judge(
+        &self,
+        read: &verify::Read,
+        document: Option<&[u8; 32]>,
+        offline: bool,
+    ) -> Result<verify::Judgement, WalletError> {
+        let now = self.now();
+        let subject = match read {
+            verify::Read::NotOurs { kind, detail } => {
+                return Ok(verify::not_ours_judgement(*kind, detail))
+            }
+            verify::Read::Subject(subject) => subject,
+        };
+        if offline {
+            return self.offline_judgement(subject, document, None).await;
+        }
+        Ok(match self.prove_certificate(subject.id()).await {
+            Ok((chain_id, proven)) => {
+                let verdict = verify::judge(subject, &proven, document, &chain_id, now);
+                verify::online_judgement(subject, &proven, document, &verdict)
+            }
+            Err(e) => {
+                let why = verify::unknowable(&e);
+                if why.kind == CannotVerify::NoNetwork && self.offline_meta().await?.is_some() {
+                    let detail = format!("the network cannot be reached ({})", why.detail);
+                    self.offline_judgement(subject, document, Some(&detail))
+                        .await?
+                } else {
+                    verify::cannot_verify_judgement(subject, document, &why, Mode::Online)
+                }
+            }
+        })
+    }
+
+    /// The stored offline knowledge of the configured chain.
+    async fn offline_meta(&self) -> Result<Option<offline::Meta>, WalletError> {
+        let Some(config) = self.node.chain_config() else {
+            return Ok(None);
+        };
+        Ok(self
+            .offline
+            .meta()
+            .await?
+            .filter(|m| m.chain_id == config.chain_id.as_str()))
+    }
+
+    fn offline_policy(&self) -> verify::OfflinePolicy {
+        let warn_after_secs = u64::from(self.settings.get().offline_warn_after_hours) * 3600;
+        let trusting_period_secs = self
+            .node
+            .chain_config()
+            .map_or(0, |c| c.trusting_period.as_secs());
+        verify::OfflinePolicy {
+            warn_after_secs,
+            trusting_period_secs,
+        }
+    }
+
+    async fn offline_judgement(
+        &self,
+        subject: &verify::Subject,
+        document: Option<&[u8; 32]>,
+        why_offline: Option<&str>,
+    ) -> Result<verify::Judgement, WalletError> {
+        let knowledge = match self.offline_meta().await? {
+            Some(_) => self.offline.knowledge(subject.id()).await?,
+            None => None,
+        };
+        Ok(verify::offline_judgement(
+            subject,
+            knowledge.as_ref(),
+            document,
+            self.now(),
+            self.offline_policy(),
+            why_offline,
+        ))
+    }
+
+    /// Syncs the offline knowledge (issuer registry and revocation log, proven) to the newest
+    /// verified state.
+    pub async fn offline_sync(&self) -> Result<OfflineSync, WalletError> {
+        let config = self.node.chain_config().ok_or(WalletError::NotConfigured)?;
+        let node = match self.node.light_node().await {
+            Some(n) => n,
+            None => self
+                .node
+                .start(false)
+                .await?
+                .ok_or(WalletError::NotConfigured)?,
+        };
+        let policy = self.offline_policy();
+        offline::sync(
+            &self.offline,
+            &node,
+            config.chain_id.as_str(),
+            self.now(),
+            policy.warn_after_secs,
+            policy.trusting_period_secs,
+        )
+        .await
+    }
+
+    /// The offline knowledge on this device; `None` before the first sync.
+    pub async fn offline_status(&self) -> Result<Option<OfflineStatus>, WalletError> {
+        let Some(meta) = self.offline_meta().await? else {
+            return Ok(None);
+        };
+        let policy = self.offline_policy();
+        let counts = (
+            self.offline.issuer_count().await?,
+            meta.issuer_log_len,
+            meta.revocation_log_len,
+        );
+        Ok(Some(offline::status(
+            &meta,
+            counts,
+            self.now(),
+            policy.warn_after_secs,
+            policy.trusting_period_secs,
+        )))
+    }
+
+    /// Checks every offline verdict again online, oldest first; answers the offline reports
+    /// as updated, each with its [`Recheck`] (`changed` when the online verdict differs).
+    /// Stops at the first that cannot be proven now (no network, a lying node): those stay
+    /// to do, and nothing is marked changed on a failure to know.
+    pub async fn recheck_offline(&self) -> Result<Vec<VerifyReport>, WalletError> {
+        let mut out = Vec::new();
+        for pending in self.history.pending_rechecks().await? {
+            let read = match verify::read_input(&pending.input) {
+                Ok((read, _)) => read,
+                Err(_) => {
+                    self.history.drop_recheck(pending.id).await?;
+                    continue;
+                }
+            };
+            let judgement = match &read {
+                verify::Read::Subject(subject) => {
+                    match self.prove_certificate(subject.id()).await {
+                        Ok((chain_id, proven)) => {
+                            let document = pending.document;
+                            let verdict = verify::judge(
+                                subject,
+                                &proven,
+                                document.as_ref(),
+                                &chain_id,
+                                self.now(),
+                            );
+                            verify::online_judgement(subject, &proven, document.as_ref(), &verdict)
+                        }
+                        Err(_) => break,
+                    }
+                }
+                verify::Read::NotOurs { .. } => {
+                    self.history.drop_recheck(pending.id).await?;
+                    continue;
+                }
+            };
+            let now = self.now();
+            let mut online = judgement.report(pending.from.clone(), now);
+            online.file = pending.report.file.clone();
+            online.history_id = self.history.add(&online).await?;
+            let mut offline = pending.report;
+            offline.recheck = Some(Recheck {
+                checked_at: now,
+                verdict: online.verdict,
+                changed: online.verdict != offline.verdict,
+                history_id: online.history_id,
+            });
+            self.history.complete_recheck(&offline).await?;
+            out.push(offline);
+        }
+        Ok(out)
     }
 
     /// Proves a certificate's record and its issuer's record at one state height.
@@ -291,3 +460,13 @@ pub fn app_info() -> AppInfo {
 
 /// Settings as the UI sends them (re-exported for the shells).
 pub type UserSettings = Settings;
+
+/// What to keep to check an offline verdict again: the certificate's code, or its id.
+fn recheck_payload(subject: &verify::Subject) -> String {
+    match subject {
+        verify::Subject::Certificate { signed, .. } => {
+            registry::qr::encode(signed).unwrap_or_else(|_| signed.certificate.id.to_string())
+        }
+        verify::Subject::Serial(id) => id.to_string(),
+    }
+}

@@ -92,6 +92,7 @@ mod tests {
         let wanted = Settings {
             language: Language::Fr,
             theme: Theme::Dark,
+            offline_warn_after_hours: 6,
         };
         assert_eq!(store.set(wanted.clone()).unwrap(), wanted);
         assert_eq!(SettingsStore::open(path).get(), wanted);
@@ -117,6 +118,7 @@ mod tests {
             .set(Settings {
                 language: Language::Ar,
                 theme: Theme::Light,
+                ..Settings::default()
             })
             .unwrap_err();
         assert!(matches!(err, WalletError::Storage(_)), "{err}");

@@ -5,7 +5,8 @@
 //! The two rules this module keeps: a lying node never yields VALID (every value is proven
 //! against a header the light node verified, or the verdict is CANNOT VERIFY), and a failure
 //! to reach the network never yields INVALID, REVOKED or NOT REGISTERED (it is CANNOT VERIFY,
-//! with why).
+//! with why — or, with the network unreachable and offline data on the device, the offline
+//! verdict [`offline_judgement`] gives from values proven earlier, saying how old they are).
 
 use base64::Engine as _;
 use light_node::{Proven, QueryError, SyncError};
@@ -16,8 +17,9 @@ use registry::{keys, Canonical, CertId, SignedCertificate};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tradeseal_api::{
-    CannotVerify, CertificateView, Evidence, FileData, Frame, IssuerView, Mismatch, Mode, NotOurs,
-    Origin, ProofStatus, RecordView, RevocationView, Source, Verdict, VerifyInput, VerifyReport,
+    CannotVerify, CertificateView, Evidence, FileData, Frame, Freshness, IssuerView, Mismatch,
+    Mode, NotOurs, Origin, ProofStatus, RecordView, RevocationView, Source, Verdict, VerifyInput,
+    VerifyReport,
 };
 
 use crate::WalletError;
@@ -416,6 +418,7 @@ impl Judgement {
             file: from.file,
             checked_at,
             history_id: 0,
+            recheck: None,
         }
     }
 }
@@ -629,7 +632,11 @@ pub fn cannot_verify_judgement(
         CannotVerify::ForkDetected => "Cannot verify: the network's nodes disagree about its history (a possible attack). The app trusts nothing new until your IT staff resolve it.",
         CannotVerify::NodeLying => "Cannot verify: the nodes answering gave answers that do not check out. Nothing they said was accepted; try again later or another network node.",
         CannotVerify::NotConfigured => "Cannot verify: no network is set up yet. Import your authority's network configuration first.",
-        CannotVerify::OfflineDataMissing => "Cannot verify offline: offline verification is not available in this version yet. Verify while online.",
+        CannotVerify::OfflineDataMissing => match subject {
+            Subject::Serial(_) => "Cannot verify offline: a number alone can only be checked online (offline, only the certificate's code can be checked). Scan its code, or try again when online.",
+            Subject::Certificate { .. } => "Cannot verify offline: this device holds no offline data for this network yet. Connect once so it can sync the issuer registry and the revocation log.",
+        },
+        CannotVerify::OfflineDataTooOld => "Cannot verify offline: this device's offline data is older than the network's trusting period, too old to vouch for anything. Connect to sync it again.",
         CannotVerify::NoNetwork => "Cannot verify: the network cannot be reached. Nothing is known to be wrong with the certificate; try again when online.",
     };
     Judgement {
@@ -642,6 +649,210 @@ pub fn cannot_verify_judgement(
             cannot_verify: Some(why.kind),
             detail: Some(why.detail.clone()),
             ..Evidence::new(mode, ProofStatus::Failed)
+        },
+    }
+}
+
+/// An age in words ("3 h", "2 days").
+pub fn age_words(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs / 60),
+        7200..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// How the offline knowledge is judged fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfflinePolicy {
+    /// Past this age (seconds) verdicts carry a loud warning.
+    pub warn_after_secs: u64,
+    /// Past this age (the chain's trusting period) no verdict is given.
+    pub trusting_period_secs: u64,
+}
+
+/// The judgement from the device's offline knowledge at `now`: the issuer's signature, the
+/// proven issuer registry and revocation log, and the dates. `knowledge` is `None` before
+/// the first sync; `why_offline` says why the network was not used, when it was not asked
+/// for.
+pub fn offline_judgement(
+    subject: &Subject,
+    knowledge: Option<&crate::offline::Knowledge>,
+    document: Option<&[u8; 32]>,
+    now: u64,
+    policy: OfflinePolicy,
+    why_offline: Option<&str>,
+) -> Judgement {
+    let missing = |detail: &str| {
+        cannot_verify_judgement(
+            subject,
+            document,
+            &Unknowable {
+                kind: CannotVerify::OfflineDataMissing,
+                detail: detail.to_owned(),
+            },
+            Mode::Offline,
+        )
+    };
+    let Some(k) = knowledge else {
+        return missing("no offline data: the device has not synced it yet");
+    };
+    let age = now.saturating_sub(k.meta.block_time);
+    if age >= policy.trusting_period_secs {
+        return cannot_verify_judgement(
+            subject,
+            document,
+            &Unknowable {
+                kind: CannotVerify::OfflineDataTooOld,
+                detail: format!(
+                    "the offline data is from block {} ({} old); the trusting period is {}",
+                    k.meta.height,
+                    age_words(age),
+                    age_words(policy.trusting_period_secs)
+                ),
+            },
+            Mode::Offline,
+        );
+    }
+    let id = subject.id();
+    let trust = k.snapshot(id);
+    let issuer_name = k
+        .issuer
+        .as_ref()
+        .map_or_else(|| id.issuer.to_string(), |i| i.spec.legal_name.clone());
+    let (verdict, mut reason, mismatch) = match subject {
+        Subject::Serial(_) => match (&k.issuer, &k.revocation) {
+            (None, _) => (
+                Verdict::UnknownIssuer,
+                "The issuer named is not a registered issuer: do not accept it.".to_owned(),
+                None,
+            ),
+            (Some(_), Some(rv)) => (
+                Verdict::Revoked,
+                format!(
+                    "Revoked on {}: {}. It is no longer valid.",
+                    day(rv.time),
+                    name(&rv.reason).replace('_', " ")
+                ),
+                None,
+            ),
+            (Some(_), None) => return missing(
+                "the revocation log does not name it, and a number alone cannot be judged offline",
+            ),
+        },
+        Subject::Certificate { signed, .. } => {
+            let r = registry::offline::verify_signed(signed, &trust, now);
+            let doc_differs =
+                document.is_some_and(|d| signed.certificate.document_hash != Some(*d));
+            use registry::offline::Verdict as V;
+            match r.verdict {
+                V::UnknownIssuer => (
+                    Verdict::UnknownIssuer,
+                    "The issuer named on this certificate is not a registered issuer: do not accept it.".to_owned(),
+                    None,
+                ),
+                V::Tampered | V::Malformed { .. } => (
+                    Verdict::Tampered,
+                    "This certificate was altered or forged: its issuer's signature does not match its text. Do not accept it.".to_owned(),
+                    Some(Mismatch::Signature),
+                ),
+                _ if doc_differs => (
+                    Verdict::Tampered,
+                    "The document given is not the one this certificate was issued with: it was altered or swapped. Do not accept it.".to_owned(),
+                    Some(Mismatch::Document),
+                ),
+                V::KindNotAllowed => (
+                    Verdict::NotRegistered,
+                    format!("{issuer_name} may not issue this kind of certificate, so the registry would never have registered it: do not accept it."),
+                    None,
+                ),
+                V::OutsideIssuerValidity => (
+                    Verdict::NotRegistered,
+                    format!("It is dated outside the period in which {issuer_name} may issue, so the registry would never have registered it: do not accept it."),
+                    None,
+                ),
+                V::Revoked => {
+                    let rv = k.revocation.as_ref();
+                    (
+                        Verdict::Revoked,
+                        format!(
+                            "Revoked on {}: {}. It is no longer valid.",
+                            rv.map_or_else(String::new, |rv| day(rv.time)),
+                            rv.map_or_else(String::new, |rv| name(&rv.reason).replace('_', " "))
+                        ),
+                        None,
+                    )
+                }
+                V::IssuerNotActive { status } => {
+                    let (v, what) = match status {
+                        IssuerStatus::Suspended => (Verdict::IssuerSuspended, "suspended"),
+                        _ => (Verdict::IssuerRemoved, "removed"),
+                    };
+                    let (since, why) = k.issuer.as_ref().map_or((0, String::new()), |i| {
+                        (i.status_since, i.status_reason.clone())
+                    });
+                    let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+                    (
+                        v,
+                        format!("The registry {what} its issuer, {issuer_name}, on {}{why}: its certificates are no longer vouched for. Ask the authority before accepting it.", day(since)),
+                        None,
+                    )
+                }
+                V::NotYetValid { issued_at } => (
+                    Verdict::NotYetValid,
+                    format!("Dated {}, in the future: check this device's date and time, then try again.", day(issued_at)),
+                    None,
+                ),
+                V::Expired { expires_at } => (
+                    Verdict::Expired,
+                    format!("Expired on {}: it is no longer valid.", day(expires_at)),
+                    None,
+                ),
+                V::Valid => (
+                    Verdict::Valid,
+                    format!("Signed by {issuer_name}, not revoked and in date."),
+                    None,
+                ),
+            }
+        }
+    };
+    let stale = age > policy.warn_after_secs;
+    reason.push_str(&format!(
+        " Checked offline, as of {} ago (block {}): whether it was registered cannot be known offline.",
+        age_words(age),
+        k.meta.height
+    ));
+    if stale {
+        reason = format!(
+            "WARNING: this device's offline data is {} old; verify online as soon as you can. {reason}",
+            age_words(age)
+        );
+    }
+    let certificate = certificate_of(subject);
+    Judgement {
+        verdict,
+        reason,
+        certificate_id: Some(id.to_string()),
+        certificate,
+        evidence: Evidence {
+            proven_height: Some(k.meta.height),
+            header_height: Some(k.meta.header_height),
+            header_time: Some(k.meta.header_time.clone()),
+            issuer: k.issuer.as_ref().map(issuer_view),
+            document_sha256: document_of(subject, document),
+            document_matches: document_matches(subject, None, document),
+            mismatch,
+            detail: why_offline.map(str::to_owned),
+            freshness: Some(Freshness {
+                as_of_height: k.meta.height,
+                as_of_time: k.meta.block_time,
+                age_secs: age,
+                stale,
+                warn_after_secs: policy.warn_after_secs,
+                registration_checked: false,
+            }),
+            ..Evidence::new(Mode::Offline, ProofStatus::Verified)
         },
     }
 }
@@ -751,5 +962,107 @@ mod tests {
             u(WalletError::Sync(SyncError::NoUsableNode("down".into()))),
             CannotVerify::NoNetwork
         );
+    }
+
+    /// Offline knowledge of the demo genesis as of block 10 at time `t`.
+    fn knowledge(t: u64) -> crate::offline::Knowledge {
+        let g = registry::devkit::demo_genesis("tradeseal-test", 1_767_225_600);
+        let spec = g
+            .issuers
+            .into_iter()
+            .find(|i| i.id.as_str() == "KE-KEPHIS")
+            .unwrap();
+        crate::offline::Knowledge {
+            meta: crate::offline::Meta {
+                chain_id: "tradeseal-test".into(),
+                height: 10,
+                block_time: t,
+                header_height: 11,
+                header_time: instant(t + 1),
+                app_hash: "00".repeat(32),
+                issuer_log_len: 3,
+                revocation_log_len: 0,
+                synced_at: t,
+            },
+            issuer: Some(IssuerRecord {
+                spec,
+                status: IssuerStatus::Active,
+                status_since: 0,
+                status_reason: String::new(),
+                registered_height: 0,
+            }),
+            revocation: None,
+        }
+    }
+
+    #[test]
+    fn offline_verdicts_warn_when_old_and_refuse_past_the_trusting_period() {
+        let Read::Subject(subject) = read(&payload()) else {
+            panic!("ours");
+        };
+        let t = 1_767_225_600 + 100;
+        let policy = OfflinePolicy {
+            warn_after_secs: 24 * 3600,
+            trusting_period_secs: 14 * 86_400,
+        };
+        let k = knowledge(t);
+        let at = |age: u64| offline_judgement(&subject, Some(&k), None, t + age, policy, None);
+        // Fresh: valid, no warning, and it says offline, as of when, and what it cannot know.
+        let fresh = at(3 * 3600);
+        assert_eq!(fresh.verdict, Verdict::Valid, "{fresh:#?}");
+        assert_eq!(fresh.evidence.mode, Mode::Offline);
+        let f = fresh.evidence.freshness.clone().unwrap();
+        assert_eq!((f.age_secs, f.stale, f.as_of_height), (3 * 3600, false, 10));
+        assert!(
+            fresh.reason.contains("as of 3 h ago (block 10)"),
+            "{}",
+            fresh.reason
+        );
+        assert!(!fresh.reason.starts_with("WARNING"));
+        // Past the warning age: the same verdict, loudly warned.
+        let old = at(3 * 86_400);
+        assert_eq!(old.verdict, Verdict::Valid);
+        assert!(old.evidence.freshness.unwrap().stale);
+        assert!(
+            old.reason
+                .starts_with("WARNING: this device's offline data is 3 days old"),
+            "{}",
+            old.reason
+        );
+        // Past the trusting period: no verdict.
+        let too_old = at(14 * 86_400);
+        assert_eq!(too_old.verdict, Verdict::CannotVerify);
+        assert_eq!(
+            too_old.evidence.cannot_verify,
+            Some(CannotVerify::OfflineDataTooOld)
+        );
+        // No knowledge at all.
+        let none = offline_judgement(&subject, None, None, t, policy, None);
+        assert_eq!(
+            none.evidence.cannot_verify,
+            Some(CannotVerify::OfflineDataMissing)
+        );
+        // A document that is not the certificate's is tampered, offline too.
+        let doc = offline_judgement(&subject, Some(&k), Some(&[7; 32]), t + 60, policy, None);
+        assert_eq!(doc.verdict, Verdict::Tampered);
+        assert_eq!(doc.evidence.mismatch, Some(Mismatch::Document));
+        assert_eq!(doc.evidence.document_matches, Some(false));
+        // Revoked in the proven log; an issuer suspended as of the knowledge.
+        let mut kr = knowledge(t);
+        kr.revocation = Some(registry::state::RevocationEntry {
+            cert: subject.id().clone(),
+            reason: registry::state::RevocationReason::Fraudulent,
+            height: 9,
+            time: t - 10,
+        });
+        let r = offline_judgement(&subject, Some(&kr), None, t + 60, policy, None);
+        assert_eq!(r.verdict, Verdict::Revoked);
+        assert!(r.reason.contains("fraudulent"), "{}", r.reason);
+        let mut ks = knowledge(t);
+        if let Some(i) = ks.issuer.as_mut() {
+            i.status = IssuerStatus::Suspended;
+        }
+        let r = offline_judgement(&subject, Some(&ks), None, t + 60, policy, None);
+        assert_eq!(r.verdict, Verdict::IssuerSuspended);
     }
 }

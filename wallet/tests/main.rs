@@ -7,6 +7,7 @@
 mod devnet;
 mod issuance;
 mod keys;
+mod offline;
 mod photo;
 mod signing;
 mod stores;

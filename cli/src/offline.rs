@@ -1,0 +1,98 @@
+//! `tradeseal-cli offline`: the offline knowledge a field inspector's device carries (the
+//! issuer registry and the revocation log, proven against verified headers): sync it, show how
+//! fresh it is, and check offline verdicts again once back online.
+
+use std::process::ExitCode;
+
+use crate::node::{open, open_only, wallet_error, ChainArgs};
+use crate::output::{print, runtime};
+
+/// Arguments of `offline`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: OfflineCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum OfflineCommand {
+    /// Sync the offline knowledge to the newest verified state: every issuer record and the
+    /// revocation log, incrementally (only the entries this device lacks), each value proven.
+    ///
+    /// Prints {"status": {...as `offline status`}, "previous_height", "new_revocations",
+    /// "new_issuer_changes", "issuers_fetched", "proofs", "took_ms"}. Exits 0 when synced,
+    /// 1 when nothing could be proven (the stored knowledge is kept).
+    Sync(ChainArgs),
+    /// How fresh the offline knowledge is, without the network.
+    ///
+    /// Prints {"chain_id", "height", "time", "age_secs", "stale" (past the warning age of the
+    /// settings' offline_warn_after_hours), "too_old" (past the trusting period: offline
+    /// verdicts are not given), "issuers", "issuer_changes", "revocations", "synced_at"}, or
+    /// {"status": "empty"} before the first sync (exit 1).
+    Status(ChainArgs),
+    /// Check every offline verdict of the history again online.
+    ///
+    /// Prints one JSON object per line: the offline report with "recheck": {"checked_at",
+    /// "verdict", "changed", "history_id" (of the online report)}. Those that cannot be
+    /// proven now stay to do. Exits 0, or 3 when any verdict changed.
+    Recheck(ChainArgs),
+}
+
+/// Runs `offline`.
+pub fn run(args: &Args) -> ExitCode {
+    runtime().block_on(async {
+        match &args.command {
+            OfflineCommand::Sync(chain) => {
+                let wallet = match open(chain).await {
+                    Ok(w) => w,
+                    Err(code) => return code,
+                };
+                match wallet.offline_sync().await {
+                    Ok(report) => {
+                        print(&serde_json::to_value(&report).unwrap_or_default());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => wallet_error(&e),
+                }
+            }
+            OfflineCommand::Status(chain) => {
+                let wallet = match open_only(chain).await {
+                    Ok(w) => w,
+                    Err(code) => return code,
+                };
+                match wallet.offline_status().await {
+                    Ok(Some(status)) => {
+                        print(&serde_json::to_value(&status).unwrap_or_default());
+                        ExitCode::SUCCESS
+                    }
+                    Ok(None) => {
+                        print(&serde_json::json!({ "status": "empty" }));
+                        ExitCode::FAILURE
+                    }
+                    Err(e) => wallet_error(&e),
+                }
+            }
+            OfflineCommand::Recheck(chain) => {
+                let wallet = match open(chain).await {
+                    Ok(w) => w,
+                    Err(code) => return code,
+                };
+                match wallet.recheck_offline().await {
+                    Ok(reports) => {
+                        let mut changed = false;
+                        for r in &reports {
+                            changed |= r.recheck.as_ref().is_some_and(|c| c.changed);
+                            println!("{}", serde_json::to_string(r).unwrap_or_default());
+                        }
+                        if changed {
+                            ExitCode::from(3)
+                        } else {
+                            ExitCode::SUCCESS
+                        }
+                    }
+                    Err(e) => wallet_error(&e),
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,469 @@
+//! Offline knowledge (`offline.sqlite` in the data directory, migrations in
+//! `wallet/migrations/offline/`): the issuer registry and the revocation log, synced while
+//! online and proven value by value against verified headers, so that a field inspector can
+//! judge a scanned certificate with no network.
+//!
+//! A sync proves, at one state height H: `meta/block`, `issuer_log/len` and
+//! `revocation_log/len`; every log entry the device lacks (`[stored len, proven len)`); and the
+//! record of every issuer a new issuer-log entry names (at the first sync: all of them). The
+//! logs are append-only, so entries proven at an earlier height stay true; an issuer record
+//! changes only with an issuer-log entry, so the records kept are those of height H. A proven
+//! length smaller than the stored one, a log entry naming an issuer with no record, or a value
+//! that does not decode is a chain that contradicts itself: the sync fails and the stored
+//! knowledge is kept. Everything is written in one transaction.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Instant;
+
+use light_client::Height;
+use light_node::{LightNode, Proven, QueryRequest};
+use registry::offline::TrustSnapshot;
+use registry::state::{BlockMeta, IssuerLogEntry, IssuerRecord, RevocationEntry};
+use registry::{keys, Canonical, CertId, IssuerId};
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::{Row as _, SqlitePool};
+use tradeseal_api::{OfflineStatus, OfflineSync};
+
+use crate::{RegistryProofs, WalletError};
+
+/// The file's name in the data directory.
+pub const FILE: &str = "offline.sqlite";
+/// Values proven per `query_many` call (each call is a few JSON-RPC batches).
+pub const CHUNK: usize = 1000;
+
+fn db(e: sqlx::Error) -> WalletError {
+    WalletError::Storage(format!("offline data: {e}"))
+}
+
+fn broken(what: impl std::fmt::Display) -> WalletError {
+    WalletError::InvalidRequest(format!(
+        "the chain's offline data is inconsistent ({what}); the stored offline data was kept"
+    ))
+}
+
+/// The height and extent of the stored knowledge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// The chain it is for.
+    pub chain_id: String,
+    /// The state height it was proven at.
+    pub height: u64,
+    /// That block's time (`meta/block`).
+    pub block_time: u64,
+    /// The verified header whose app hash the proofs checked against.
+    pub header_height: u64,
+    /// That header's time, RFC 3339.
+    pub header_time: String,
+    /// That header's app hash, hex.
+    pub app_hash: String,
+    /// Issuer log entries held.
+    pub issuer_log_len: u64,
+    /// Revocation log entries held.
+    pub revocation_log_len: u64,
+    /// When this device synced it (unix seconds, its clock).
+    pub synced_at: u64,
+}
+
+/// What a verdict needs of the stored knowledge about one certificate.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    /// The knowledge's height and time.
+    pub meta: Meta,
+    /// The issuer's record, if the issuer is registered.
+    pub issuer: Option<IssuerRecord>,
+    /// The certificate's revocation, if the log holds one.
+    pub revocation: Option<RevocationEntry>,
+}
+
+impl Knowledge {
+    /// The knowledge as the registry's offline verdict takes it.
+    pub fn snapshot(&self, id: &CertId) -> TrustSnapshot {
+        let mut trust = TrustSnapshot {
+            chain_id: self.meta.chain_id.clone(),
+            height: self.meta.height,
+            time: self.meta.block_time,
+            ..TrustSnapshot::default()
+        };
+        if let Some(issuer) = &self.issuer {
+            trust.add_issuer(issuer.clone());
+        }
+        if self.revocation.is_some() {
+            trust.revoked.insert(id.clone());
+        }
+        trust
+    }
+}
+
+/// The offline knowledge store.
+#[derive(Debug, Clone)]
+pub struct OfflineStore {
+    pool: SqlitePool,
+}
+
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn uint(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<u64, WalletError> {
+    let v: i64 = row.try_get(col).map_err(db)?;
+    Ok(u64::try_from(v).unwrap_or(0))
+}
+
+impl OfflineStore {
+    /// Opens (or creates) `offline.sqlite` in `dir`.
+    pub async fn open(dir: &Path) -> Result<OfflineStore, WalletError> {
+        Self::with(Some(&dir.join(FILE))).await
+    }
+
+    /// A store in memory (tests).
+    pub async fn in_memory() -> Result<OfflineStore, WalletError> {
+        Self::with(None).await
+    }
+
+    async fn with(path: Option<&Path>) -> Result<OfflineStore, WalletError> {
+        static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/offline");
+        let pool = crate::db::open(path, SqliteSynchronous::Normal, &MIGRATOR)
+            .await
+            .map_err(|e| WalletError::Storage(format!("offline data: {e}")))?;
+        Ok(OfflineStore { pool })
+    }
+
+    /// The stored knowledge's height and extent; `None` before the first sync.
+    pub async fn meta(&self) -> Result<Option<Meta>, WalletError> {
+        let Some(row) = sqlx::query("SELECT * FROM meta WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Meta {
+            chain_id: row.try_get("chain_id").map_err(db)?,
+            height: uint(&row, "height")?,
+            block_time: uint(&row, "block_time")?,
+            header_height: uint(&row, "header_height")?,
+            header_time: row.try_get("header_time").map_err(db)?,
+            app_hash: row.try_get("app_hash").map_err(db)?,
+            issuer_log_len: uint(&row, "issuer_log_len")?,
+            revocation_log_len: uint(&row, "revocation_log_len")?,
+            synced_at: uint(&row, "synced_at")?,
+        }))
+    }
+
+    /// How many issuers are known.
+    pub async fn issuer_count(&self) -> Result<u64, WalletError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM issuers")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        uint(&row, "n")
+    }
+
+    /// What the store knows about certificate `id`; `None` before the first sync.
+    pub async fn knowledge(&self, id: &CertId) -> Result<Option<Knowledge>, WalletError> {
+        let Some(meta) = self.meta().await? else {
+            return Ok(None);
+        };
+        let issuer = sqlx::query("SELECT record FROM issuers WHERE id = ?")
+            .bind(id.issuer.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| {
+                let bytes: Vec<u8> = row.try_get(0).map_err(db)?;
+                IssuerRecord::from_bytes(&bytes)
+                    .map_err(|e| WalletError::Storage(format!("offline data is damaged: {e}")))
+            })
+            .transpose()?;
+        let revocation = sqlx::query("SELECT entry FROM revocations WHERE cert_id = ? LIMIT 1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| {
+                let bytes: Vec<u8> = row.try_get(0).map_err(db)?;
+                RevocationEntry::from_bytes(&bytes)
+                    .map_err(|e| WalletError::Storage(format!("offline data is damaged: {e}")))
+            })
+            .transpose()?;
+        Ok(Some(Knowledge {
+            meta,
+            issuer,
+            revocation,
+        }))
+    }
+
+    /// The ids of every issuer the stored issuer log names.
+    async fn logged_issuers(&self) -> Result<BTreeSet<String>, WalletError> {
+        let rows = sqlx::query("SELECT id FROM issuers")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(db))
+            .collect()
+    }
+
+    /// Writes one sync in one transaction; `reset` first forgets everything (another chain).
+    async fn apply(&self, update: &Update, reset: bool) -> Result<(), WalletError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if reset {
+            for table in ["meta", "issuers", "issuer_log", "revocations"] {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+        }
+        for (n, entry) in &update.issuer_log {
+            sqlx::query("INSERT OR REPLACE INTO issuer_log (n, entry) VALUES (?, ?)")
+                .bind(int(*n))
+                .bind(entry.to_bytes())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        for (n, entry) in &update.revocations {
+            sqlx::query("INSERT OR REPLACE INTO revocations (n, cert_id, entry) VALUES (?, ?, ?)")
+                .bind(int(*n))
+                .bind(entry.cert.to_string())
+                .bind(entry.to_bytes())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        for record in &update.issuers {
+            sqlx::query("INSERT OR REPLACE INTO issuers (id, record) VALUES (?, ?)")
+                .bind(record.spec.id.as_str())
+                .bind(record.to_bytes())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        let m = &update.meta;
+        sqlx::query(
+            "INSERT OR REPLACE INTO meta (id, chain_id, height, block_time, header_height,
+             header_time, app_hash, issuer_log_len, revocation_log_len, synced_at)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&m.chain_id)
+        .bind(int(m.height))
+        .bind(int(m.block_time))
+        .bind(int(m.header_height))
+        .bind(&m.header_time)
+        .bind(&m.app_hash)
+        .bind(int(m.issuer_log_len))
+        .bind(int(m.revocation_log_len))
+        .bind(int(m.synced_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+/// One sync's new values.
+#[derive(Debug)]
+struct Update {
+    meta: Meta,
+    issuer_log: Vec<(u64, IssuerLogEntry)>,
+    revocations: Vec<(u64, RevocationEntry)>,
+    issuers: Vec<IssuerRecord>,
+}
+
+fn request(key: Vec<u8>) -> QueryRequest {
+    let path = format!("/store/{}", String::from_utf8_lossy(&key));
+    QueryRequest {
+        path,
+        data: Vec::new(),
+        key,
+        height: None,
+    }
+}
+
+fn decode<T: Canonical>(p: &Proven, what: &str) -> Result<T, WalletError> {
+    let bytes = p
+        .value
+        .as_deref()
+        .ok_or_else(|| broken(format!("{what} is proven absent")))?;
+    T::from_bytes(bytes).map_err(|e| broken(format!("{what} does not decode: {e}")))
+}
+
+fn counter(p: &Proven, what: &str) -> Result<u64, WalletError> {
+    match p.value.as_deref() {
+        None => Ok(0),
+        Some(bytes) => <[u8; 8]>::try_from(bytes)
+            .map(u64::from_be_bytes)
+            .map_err(|_| broken(format!("{what} is {} bytes, not 8", bytes.len()))),
+    }
+}
+
+/// Proves the values of `keys` at state height `height`, [`CHUNK`] at a time.
+async fn prove_all(
+    node: &LightNode,
+    keys: Vec<Vec<u8>>,
+    height: Height,
+) -> Result<Vec<Proven>, WalletError> {
+    let mut out = Vec::with_capacity(keys.len());
+    let reqs: Vec<QueryRequest> = keys.into_iter().map(request).collect();
+    for chunk in reqs.chunks(CHUNK) {
+        out.extend(
+            node.query_many(chunk, Some(height), &RegistryProofs)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// The status of stored knowledge at `now`, with the warning age and the trusting period.
+pub fn status(
+    meta: &Meta,
+    counts: (u64, u64, u64),
+    now: u64,
+    warn_after_secs: u64,
+    trusting_period_secs: u64,
+) -> OfflineStatus {
+    let age = now.saturating_sub(meta.block_time);
+    OfflineStatus {
+        chain_id: meta.chain_id.clone(),
+        height: meta.height,
+        time: meta.block_time,
+        age_secs: age,
+        stale: age > warn_after_secs,
+        too_old: age >= trusting_period_secs,
+        issuers: counts.0,
+        issuer_changes: counts.1,
+        revocations: counts.2,
+        synced_at: meta.synced_at,
+    }
+}
+
+/// Syncs the offline knowledge of chain `chain_id` to the newest verified state of `node`.
+/// Answers what it did, with the status judged by `warn_after_secs` and
+/// `trusting_period_secs` at `now`.
+pub async fn sync(
+    store: &OfflineStore,
+    node: &LightNode,
+    chain_id: &str,
+    now: u64,
+    warn_after_secs: u64,
+    trusting_period_secs: u64,
+) -> Result<OfflineSync, WalletError> {
+    let started = Instant::now();
+    let previous = store.meta().await?;
+    let reset = previous.as_ref().is_some_and(|m| m.chain_id != chain_id);
+    let previous = previous.filter(|m| m.chain_id == chain_id);
+    let heads = node
+        .query_many(
+            &[
+                request(keys::BLOCK.to_vec()),
+                request(keys::ISSUER_LOG_LEN.to_vec()),
+                request(keys::REVOCATION_LOG_LEN.to_vec()),
+            ],
+            None,
+            &RegistryProofs,
+        )
+        .await?;
+    let height = heads[0].height;
+    let block: BlockMeta = decode(&heads[0], "meta/block")?;
+    if block.height != height.value() {
+        return Err(broken(format!(
+            "meta/block says height {} at state height {height}",
+            block.height
+        )));
+    }
+    let issuer_len = counter(&heads[1], "issuer_log/len")?;
+    let revocation_len = counter(&heads[2], "revocation_log/len")?;
+    let (had_issuers, had_revocations) = previous
+        .as_ref()
+        .map_or((0, 0), |m| (m.issuer_log_len, m.revocation_log_len));
+    if let Some(prev) = &previous {
+        if height.value() <= prev.height {
+            // Nothing newer is verified yet: the stored knowledge is the freshest there is.
+            let counts = (store.issuer_count().await?, had_issuers, had_revocations);
+            return Ok(OfflineSync {
+                status: status(prev, counts, now, warn_after_secs, trusting_period_secs),
+                previous_height: prev.height,
+                new_revocations: 0,
+                new_issuer_changes: 0,
+                issuers_fetched: 0,
+                proofs: 3,
+                took_ms: started.elapsed().as_millis() as u64,
+            });
+        }
+        if issuer_len < had_issuers || revocation_len < had_revocations {
+            return Err(broken(format!(
+                "the logs shrank: issuer log {had_issuers} → {issuer_len}, revocation log \
+                 {had_revocations} → {revocation_len}"
+            )));
+        }
+    }
+    let issuer_log: Vec<(u64, IssuerLogEntry)> = {
+        let keys = (had_issuers..issuer_len).map(keys::issuer_log).collect();
+        let proven = prove_all(node, keys, height).await?;
+        (had_issuers..issuer_len)
+            .zip(proven)
+            .map(|(n, p)| Ok((n, decode(&p, &format!("issuer_log/{n}"))?)))
+            .collect::<Result<_, WalletError>>()?
+    };
+    let revocations: Vec<(u64, RevocationEntry)> = {
+        let keys = (had_revocations..revocation_len)
+            .map(keys::revocation_log)
+            .collect();
+        let proven = prove_all(node, keys, height).await?;
+        (had_revocations..revocation_len)
+            .zip(proven)
+            .map(|(n, p)| Ok((n, decode(&p, &format!("revocation_log/{n}"))?)))
+            .collect::<Result<_, WalletError>>()?
+    };
+    // The issuers whose records changed (at the first sync: every issuer ever logged).
+    let changed: BTreeSet<IssuerId> = issuer_log.iter().map(|(_, e)| e.issuer.clone()).collect();
+    let ids: Vec<IssuerId> = changed.into_iter().collect();
+    let proven = prove_all(node, ids.iter().map(keys::issuer).collect(), height).await?;
+    let mut issuers = Vec::with_capacity(ids.len());
+    for (id, p) in ids.iter().zip(&proven) {
+        let record: IssuerRecord = decode(p, &format!("issuer/{id}"))?;
+        if &record.spec.id != id {
+            return Err(broken(format!("issuer/{id} holds {}", record.spec.id)));
+        }
+        issuers.push(record);
+    }
+    let header = &heads[0];
+    let meta = Meta {
+        chain_id: chain_id.to_owned(),
+        height: height.value(),
+        block_time: block.time,
+        header_height: header.header_height.value(),
+        header_time: header.header_time.to_rfc3339(),
+        app_hash: hex::encode(&header.app_hash),
+        issuer_log_len: issuer_len,
+        revocation_log_len: revocation_len,
+        synced_at: now,
+    };
+    let update = Update {
+        meta,
+        issuer_log,
+        revocations,
+        issuers,
+    };
+    store.apply(&update, reset).await?;
+    let known = store.logged_issuers().await?.len() as u64;
+    let proofs =
+        3 + (update.issuer_log.len() + update.revocations.len() + update.issuers.len()) as u64;
+    Ok(OfflineSync {
+        status: status(
+            &update.meta,
+            (known, issuer_len, revocation_len),
+            now,
+            warn_after_secs,
+            trusting_period_secs,
+        ),
+        previous_height: previous.map_or(0, |m| m.height),
+        new_revocations: update.revocations.len() as u64,
+        new_issuer_changes: update.issuer_log.len() as u64,
+        issuers_fetched: update.issuers.len() as u64,
+        proofs,
+        took_ms: started.elapsed().as_millis() as u64,
+    })
+}
