@@ -143,6 +143,55 @@ pub async fn outbox_submit() -> Result<Vec<tradeseal_api::OutboxItem>, ApiError>
     call::<tradeseal_api::OutboxSubmitCmd>(&()).await
 }
 
+/// Creates a key; its backup words come back once.
+pub async fn key_create(
+    request: &tradeseal_api::KeyCreate,
+) -> Result<tradeseal_api::KeyCreated, ApiError> {
+    call::<tradeseal_api::KeyCreateCmd>(request).await
+}
+
+/// Imports a key from its backup words.
+pub async fn key_import(
+    request: &tradeseal_api::KeyImport,
+) -> Result<tradeseal_api::KeyView, ApiError> {
+    call::<tradeseal_api::KeyImportCmd>(request).await
+}
+
+/// Deletes a key (confirmed).
+pub async fn key_delete(
+    request: &tradeseal_api::KeyDelete,
+) -> Result<tradeseal_api::KeyView, ApiError> {
+    call::<tradeseal_api::KeyDeleteCmd>(request).await
+}
+
+/// Checks a signing form against the proven chain state; answers its review. Signs nothing.
+pub async fn sign_prepare(
+    request: &tradeseal_api::SignPrepare,
+) -> Result<tradeseal_api::SignReview, ApiError> {
+    call::<tradeseal_api::SignPrepareCmd>(request).await
+}
+
+/// The outbox, oldest first.
+pub async fn outbox_list() -> Result<Vec<tradeseal_api::OutboxItem>, ApiError> {
+    call::<tradeseal_api::OutboxListCmd>(&()).await
+}
+
+/// Puts a failed transaction back in the queue.
+pub async fn outbox_retry(id: i64) -> Result<tradeseal_api::OutboxItem, ApiError> {
+    call::<tradeseal_api::OutboxRetryCmd>(&tradeseal_api::OutboxAction { id, confirm: false }).await
+}
+
+/// Removes a failed transaction (confirmed).
+pub async fn outbox_discard(id: i64) -> Result<tradeseal_api::OutboxItem, ApiError> {
+    call::<tradeseal_api::OutboxDiscardCmd>(&tradeseal_api::OutboxAction { id, confirm: true })
+        .await
+}
+
+/// The audit log of every signature, as JSON or CSV text.
+pub async fn audit_export(format: tradeseal_api::ExportFormat) -> Result<String, ApiError> {
+    call::<tradeseal_api::AuditExportCmd>(&format).await
+}
+
 /// Checks an issuer's certificate form; answers the review of its registration.
 pub async fn issue_prepare(
     request: &tradeseal_api::IssuePrepare,

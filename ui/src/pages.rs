@@ -1,11 +1,12 @@
-//! The pages of the app and what they share (icons, the heading); the pages whose features
-//! are not built yet say so.
+//! The pages of the app and what they share (icons, the heading).
 
 mod history;
 mod issue;
 mod join;
+mod keys;
 mod network;
 mod settings;
+mod sign;
 pub mod verify;
 
 use leptos::prelude::*;
@@ -67,9 +68,9 @@ impl Page {
 pub fn render(page: Page) -> AnyView {
     match page {
         Page::Verify => view! { <verify::VerifyPage/> }.into_any(),
-        Page::Sign => view! { <SignPage/> }.into_any(),
+        Page::Sign => view! { <sign::SignPage/> }.into_any(),
         Page::Issue => view! { <issue::IssuePage/> }.into_any(),
-        Page::Keys => view! { <KeysPage/> }.into_any(),
+        Page::Keys => view! { <keys::KeysPage/> }.into_any(),
         Page::History => view! { <history::HistoryPage/> }.into_any(),
         Page::Network => view! { <network::NetworkPage/> }.into_any(),
         Page::Settings => view! { <settings::SettingsPage/> }.into_any(),
@@ -83,35 +84,6 @@ pub(crate) fn PageHeader(title: Text, #[prop(optional)] intro: Option<Text>) -> 
     view! {
         <h1 class="page-title">{move || title(texts.get())}</h1>
         {intro.map(|intro| view! { <p class="page-intro">{move || intro(texts.get())}</p> })}
-    }
-}
-
-/// A page whose feature is not built yet: says so, and nothing more.
-#[component]
-fn NotYet(page: Page, text: Text, #[prop(optional)] children: Option<Children>) -> impl IntoView {
-    let texts = use_app().texts;
-    view! {
-        <section class="empty-state" id=format!("{}-unavailable", page.slug())>
-            <div class="empty-icon">{icon(page)}</div>
-            <p class="empty-text">{move || text(texts.get())}</p>
-            {children.map(|c| c())}
-        </section>
-    }
-}
-
-#[component]
-fn SignPage() -> impl IntoView {
-    view! {
-        <PageHeader title=|t| t.sign_title/>
-        <NotYet page=Page::Sign text=|t| t.sign_unavailable/>
-    }
-}
-
-#[component]
-fn KeysPage() -> impl IntoView {
-    view! {
-        <PageHeader title=|t| t.keys_title/>
-        <NotYet page=Page::Keys text=|t| t.keys_unavailable/>
     }
 }
 
