@@ -210,14 +210,31 @@ impl SigningService {
         let confirmation = Confirmation {
             sign_bytes_sha256: r.sign_bytes_sha256.clone(),
         };
-        let entry = sign(
+        let entry = match sign(
             &self.keystore,
             &self.outbox,
             &prepared,
             &confirmation,
             pin(&r.pin),
         )
-        .await?;
+        .await
+        {
+            Ok(entry) => entry,
+            Err(e) => {
+                // Nothing was signed when the token wanted its PIN or refused it: the same
+                // review can be confirmed again with the right PIN.
+                if matches!(
+                    e,
+                    SignError::Keystore(
+                        KeystoreError::PinRequired | KeystoreError::WrongPin { .. }
+                    )
+                ) {
+                    let mut kept = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+                    kept.push(prepared);
+                }
+                return Err(e);
+            }
+        };
         // Best effort now; the outbox submits it later otherwise.
         let _ = self.outbox.submit(wallet).await;
         let now = self.outbox.get(&entry.id.to_string()).await?;
