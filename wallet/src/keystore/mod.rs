@@ -90,6 +90,17 @@ impl KeystoreError {
             KeystoreError::Unsupported(_) => "unsupported",
         }
     }
+
+    /// The token wanted its PIN or refused the one given: nothing was signed, and the same
+    /// request may be tried again with the right PIN.
+    pub fn is_pin_refusal(&self) -> bool {
+        match self {
+            KeystoreError::PinRequired => true,
+            #[cfg(not(any(target_os = "android", target_os = "ios")))]
+            KeystoreError::WrongPin { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// A token PIN. Zeroized on drop; its `Debug` shows nothing of it.

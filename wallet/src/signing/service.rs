@@ -223,12 +223,7 @@ impl SigningService {
             Err(e) => {
                 // Nothing was signed when the token wanted its PIN or refused it: the same
                 // review can be confirmed again with the right PIN.
-                if matches!(
-                    e,
-                    SignError::Keystore(
-                        KeystoreError::PinRequired | KeystoreError::WrongPin { .. }
-                    )
-                ) {
+                if matches!(&e, SignError::Keystore(k) if k.is_pin_refusal()) {
                     let mut kept = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
                     kept.push(prepared);
                 }
