@@ -28,6 +28,13 @@ pub struct ChainArgs {
     in_memory: bool,
 }
 
+impl ChainArgs {
+    /// The directory given with --data-dir.
+    pub(crate) fn data_dir(&self) -> Option<&PathBuf> {
+        self.data_dir.as_ref()
+    }
+}
+
 /// Arguments of `query`.
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {

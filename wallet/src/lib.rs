@@ -291,6 +291,23 @@ impl Wallet {
             .filter(|m| m.chain_id == config.chain_id.as_str()))
     }
 
+    /// The stored offline knowledge of the configured chain and issuer `id`'s record in it,
+    /// when the knowledge is within the trusting period.
+    pub(crate) async fn offline_issuer(
+        &self,
+        id: &registry::IssuerId,
+    ) -> Result<Option<(offline::Meta, Option<registry::state::IssuerRecord>)>, WalletError> {
+        let Some(meta) = self.offline_meta().await? else {
+            return Ok(None);
+        };
+        let policy = self.offline_policy();
+        if self.now().saturating_sub(meta.block_time) >= policy.trusting_period_secs {
+            return Ok(None);
+        }
+        let record = self.offline.issuer(id).await?;
+        Ok(Some((meta, record)))
+    }
+
     fn offline_policy(&self) -> verify::OfflinePolicy {
         let warn_after_secs = u64::from(self.settings.get().offline_warn_after_hours) * 3600;
         let trusting_period_secs = self

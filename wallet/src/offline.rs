@@ -160,13 +160,10 @@ impl OfflineStore {
         uint(&row, "n")
     }
 
-    /// What the store knows about certificate `id`; `None` before the first sync.
-    pub async fn knowledge(&self, id: &CertId) -> Result<Option<Knowledge>, WalletError> {
-        let Some(meta) = self.meta().await? else {
-            return Ok(None);
-        };
-        let issuer = sqlx::query("SELECT record FROM issuers WHERE id = ?")
-            .bind(id.issuer.as_str())
+    /// The record of issuer `id`, if the stored knowledge has it.
+    pub async fn issuer(&self, id: &IssuerId) -> Result<Option<IssuerRecord>, WalletError> {
+        sqlx::query("SELECT record FROM issuers WHERE id = ?")
+            .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?
@@ -175,7 +172,15 @@ impl OfflineStore {
                 IssuerRecord::from_bytes(&bytes)
                     .map_err(|e| WalletError::Storage(format!("offline data is damaged: {e}")))
             })
-            .transpose()?;
+            .transpose()
+    }
+
+    /// What the store knows about certificate `id`; `None` before the first sync.
+    pub async fn knowledge(&self, id: &CertId) -> Result<Option<Knowledge>, WalletError> {
+        let Some(meta) = self.meta().await? else {
+            return Ok(None);
+        };
+        let issuer = self.issuer(&id.issuer).await?;
         let revocation = sqlx::query("SELECT entry FROM revocations WHERE cert_id = ? LIMIT 1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)

@@ -283,6 +283,47 @@ impl Outbox {
         Ok(v.map(|v| v.max(0) as u64))
     }
 
+    /// Remembers that the chain was proven at state `height` to have accepted `signer`'s
+    /// transactions up to `sequence` (kept only when newer than what is remembered).
+    pub async fn remember_sequence(
+        &self,
+        chain_id: &str,
+        signer: &str,
+        sequence: u64,
+        height: u64,
+    ) -> Result<(), WalletError> {
+        sqlx::query(
+            "INSERT INTO known_sequences (chain_id, signer, sequence, height) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (chain_id, signer) DO UPDATE SET sequence = excluded.sequence, \
+             height = excluded.height WHERE excluded.height >= known_sequences.height",
+        )
+        .bind(chain_id)
+        .bind(signer)
+        .bind(i64::try_from(sequence).unwrap_or(i64::MAX))
+        .bind(i64::try_from(height).unwrap_or(i64::MAX))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// The last sequence remembered as proven for `signer`, with the height it was proven at.
+    pub async fn known_sequence(
+        &self,
+        chain_id: &str,
+        signer: &str,
+    ) -> Result<Option<(u64, u64)>, WalletError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT sequence, height FROM known_sequences WHERE chain_id = ? AND signer = ?",
+        )
+        .bind(chain_id)
+        .bind(signer)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.map(|(s, h)| (s.max(0) as u64, h.max(0) as u64)))
+    }
+
     /// Stores a signed transaction as `pending` and logs the signature, in one database
     /// transaction: once this returns, the transaction survives any crash.
     pub(crate) async fn enqueue(&self, e: NewEntry) -> Result<OutboxEntry, WalletError> {

@@ -507,16 +507,175 @@ pub async fn prepare(
     let signer = PublicKey(key.public_key_bytes()?);
     let message = form.to_message(unix_now())?;
     let chain_id = wallet.chain_id()?;
-    let mut state = ChainState::open(wallet).await?;
+    let mut state = match ChainState::open(wallet).await {
+        Ok(state) => state,
+        // An inspector in the field: an inspection record is checked against the offline
+        // knowledge and queued, to be submitted when the network returns.
+        Err(SignError::Wallet(e)) if is_no_network(&e) => {
+            if let Message::RecordInspection(m) = &message {
+                if let Some(offline) = offline_checks(wallet, &signer, m, &e).await? {
+                    return finish(
+                        outbox,
+                        key_label,
+                        &key.public_key,
+                        chain_id,
+                        signer,
+                        message,
+                        offline,
+                        None,
+                    )
+                    .await;
+                }
+            }
+            return Err(SignError::Wallet(e));
+        }
+        Err(e) => return Err(e),
+    };
     state.check(&signer, &message).await?;
     let proven = state.account(&signer).await?;
-    let queued = outbox.last_sequence(&chain_id, &key.public_key).await?;
-    let sequence = proven.max(queued.unwrap_or(0)) + 1;
-    state.checks.push(match queued {
-        Some(q) if q >= proven => format!(
+    outbox
+        .remember_sequence(&chain_id, &key.public_key, proven, state.height)
+        .await?;
+    let checks = Checks {
+        height: state.height,
+        lines: state.checks,
+    };
+    finish(
+        outbox,
+        key_label,
+        &key.public_key,
+        chain_id,
+        signer,
+        message,
+        checks,
+        Some(proven),
+    )
+    .await
+}
+
+/// Proves, at one verified height, the last sequence the chain accepted from each key in the
+/// keystore, and remembers it beside the outbox: what lets an inspector's device sign the
+/// next one offline. Call it whenever online (an offline sync does). Answers how many keys.
+pub async fn remember_sequences(
+    wallet: &Wallet,
+    keystore: &Keystore,
+    outbox: &Outbox,
+) -> Result<usize, SignError> {
+    let keys = keystore.list().await?;
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let state = ChainState::open(wallet).await?;
+    for key in &keys {
+        let signer = PublicKey(key.public_key_bytes()?);
+        let accepted = state.account(&signer).await?;
+        outbox
+            .remember_sequence(&state.chain_id, &key.public_key, accepted, state.height)
+            .await?;
+    }
+    Ok(keys.len())
+}
+
+/// What was checked, and at which state height.
+struct Checks {
+    height: u64,
+    lines: Vec<String>,
+}
+
+fn is_no_network(e: &WalletError) -> bool {
+    crate::verify::unknowable(e).kind == tradeseal_api::CannotVerify::NoNetwork
+}
+
+/// The rules the offline knowledge can check for an inspection record by `signer`: the key
+/// is one of the agency's and the agency is active, as of the knowledge's height. Whether the
+/// certificate is registered cannot be known offline (the chain refuses the record if not,
+/// and the outbox shows that). `None` when the device has no offline knowledge within the
+/// trusting period.
+async fn offline_checks(
+    wallet: &Wallet,
+    signer: &PublicKey,
+    m: &registry::RecordInspection,
+    why: &WalletError,
+) -> Result<Option<Checks>, SignError> {
+    let Some((meta, agency)) = wallet.offline_issuer(&m.agency).await? else {
+        return Ok(None);
+    };
+    let mut lines = vec![format!(
+        "offline: the network cannot be reached ({why}); checked against this device's offline knowledge as of block {} (block time {})",
+        meta.height,
+        review::utc(meta.block_time)
+    )];
+    let agency = agency.ok_or_else(|| {
+        SignError::WouldBeRejected(TxError::IssuerNotFound {
+            id: m.agency.clone(),
+        })
+    })?;
+    if !agency.spec.keys.contains(signer) {
+        return Err(SignError::WouldBeRejected(TxError::Unauthorized {
+            signer: *signer,
+            reason: "the key is not a key of the agency named (offline knowledge)",
+        }));
+    }
+    lines.push(format!(
+        "the key is a key of {} (offline knowledge)",
+        m.agency
+    ));
+    if agency.status != IssuerStatus::Active {
+        return Err(SignError::WouldBeRejected(TxError::IssuerNotActive {
+            id: agency.spec.id,
+            status: agency.status,
+        }));
+    }
+    lines.push(format!("{} is active (offline knowledge)", m.agency));
+    lines.push(format!(
+        "not known offline: whether certificate {} is registered (the chain refuses the record if it is not)",
+        m.cert
+    ));
+    Ok(Some(Checks {
+        height: meta.height,
+        lines,
+    }))
+}
+
+/// The sequence after both the chain's (`proven`; `None` offline, where it cannot be known)
+/// and the outbox's last, then the bytes to sign and their review.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    outbox: &Outbox,
+    key_label: &str,
+    public_key: &str,
+    chain_id: String,
+    signer: PublicKey,
+    message: Message,
+    mut checks: Checks,
+    proven: Option<u64>,
+) -> Result<Prepared, SignError> {
+    let queued = outbox.last_sequence(&chain_id, public_key).await?;
+    let known = match proven {
+        Some(_) => None,
+        None => outbox.known_sequence(&chain_id, public_key).await?,
+    };
+    let accepted = proven.or(known.map(|(s, _)| s)).unwrap_or(0);
+    let sequence = accepted.max(queued.unwrap_or(0)) + 1;
+    checks.lines.push(match (proven, known, queued) {
+        (Some(proven), _, Some(q)) if q >= proven => format!(
             "sequence {sequence}: after {q}, the last in the outbox (the chain has accepted up to {proven}; proven)"
         ),
-        _ => format!("sequence {sequence}: the chain has accepted up to {proven} (proven)"),
+        (Some(proven), _, _) => {
+            format!("sequence {sequence}: the chain has accepted up to {proven} (proven)")
+        }
+        (None, Some((s, _)), Some(q)) if q >= s => format!(
+            "sequence {sequence}: after {q}, the last in the outbox (the chain's count cannot be proven offline)"
+        ),
+        (None, Some((s, h)), _) => format!(
+            "sequence {sequence}: the chain had accepted up to {s} at block {h} (proven then; the count now cannot be proven offline, and if the key signed elsewhere since, the chain refuses this and the outbox says so)"
+        ),
+        (None, None, Some(q)) => format!(
+            "sequence {sequence}: after {q}, the last in the outbox (the chain's count cannot be proven offline)"
+        ),
+        (None, None, None) => format!(
+            "sequence {sequence}: the chain's count for this key was never proven on this device and cannot be proven offline (if the key signed elsewhere, the chain refuses this and the outbox says so)"
+        ),
     });
     let body = TxBody {
         chain_id,
@@ -525,7 +684,7 @@ pub async fn prepare(
         message,
     };
     let sign_bytes = body.sign_bytes().map_err(malformed)?;
-    let review = review::review(&sign_bytes, key_label, state.checks, state.height)?;
+    let review = review::review(&sign_bytes, key_label, checks.lines, checks.height)?;
     Ok(Prepared {
         review,
         key_label: key_label.to_owned(),

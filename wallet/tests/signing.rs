@@ -27,6 +27,14 @@ struct Net {
 }
 
 async fn start() -> Net {
+    start_with(RpcConfig {
+        timeout: Duration::from_secs(5),
+        ..RpcConfig::default()
+    })
+    .await
+}
+
+async fn start_with(rpc: RpcConfig) -> Net {
     let net = Devnet::start(DevnetConfig::for_tests())
         .await
         .expect("devnet starts");
@@ -34,10 +42,7 @@ async fn start() -> Net {
     assert!(net.wait_for_height(12, Duration::from_secs(60)).await);
     let dir = tempfile::tempdir().unwrap();
     let setup = NodeSetup {
-        rpc: RpcConfig {
-            timeout: Duration::from_secs(5),
-            ..RpcConfig::default()
-        },
+        rpc,
         stale_after_blocks: 1000,
         follow: false,
     };
@@ -532,4 +537,110 @@ async fn a_certificate_is_signed_by_the_issuer_key_and_registered() {
     };
     assert!(signed.is_signed_by(n.net.chain().chain_id(), &tx.body.signer));
     n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inspection_recorded_offline_is_queued_and_submitted_when_the_network_returns() {
+    // Short timeouts: the nodes are made silent below.
+    let n = start_with(RpcConfig {
+        timeout: Duration::from_secs(1),
+        retries: 0,
+        ..RpcConfig::default()
+    })
+    .await;
+    // Online: the offline knowledge and the keys' proven sequences (the dev keys signed the
+    // devnet's sample data, so the chain's count is not zero).
+    n.wallet.offline_sync().await.unwrap();
+    let keys = signing::remember_sequences(&n.wallet, &n.keystore, &n.outbox)
+        .await
+        .unwrap();
+    assert!(keys > 0);
+    let nodes = n.net.rpc_urls().len();
+    for i in 0..nodes {
+        n.net.set_behaviour(i, devnet::Behaviour::Timeout);
+    }
+    // Offline: checked against the offline knowledge, and said so.
+    let prepared = signing::prepare(
+        &n.wallet,
+        &n.keystore,
+        &n.outbox,
+        "dev/KE-KEPHIS",
+        &inspect("recorded in the field"),
+    )
+    .await
+    .unwrap();
+    let checks = &prepared.review.checks;
+    assert!(checks[0].starts_with("offline:"), "{checks:?}");
+    assert!(
+        checks
+            .iter()
+            .any(|c| c == "KE-KEPHIS is active (offline knowledge)"),
+        "{checks:?}"
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c.contains("proven then") && c.contains("cannot be proven offline")),
+        "{checks:?}"
+    );
+    // Only inspection records are signed offline; the others need the proven state.
+    let revoke = Form::Revoke {
+        cert: "KE-KEPHIS/PH-2026-0001".into(),
+        reason: "superseded".into(),
+        note: String::new(),
+    };
+    let refused =
+        signing::prepare(&n.wallet, &n.keystore, &n.outbox, "dev/KE-KEPHIS", &revoke).await;
+    assert!(matches!(refused, Err(SignError::Wallet(_))), "{refused:?}");
+    // A key of another agency is refused by the offline knowledge too.
+    let wrong = signing::prepare(
+        &n.wallet,
+        &n.keystore,
+        &n.outbox,
+        "dev/KE-KNCCI",
+        &inspect("not ours"),
+    )
+    .await;
+    assert!(
+        matches!(wrong, Err(SignError::WouldBeRejected(_))),
+        "{wrong:?}"
+    );
+
+    let entry = signing::sign(
+        &n.keystore,
+        &n.outbox,
+        &prepared,
+        &Confirmation::of(&prepared.review),
+        None,
+    )
+    .await
+    .unwrap();
+    // No network: it waits in the outbox.
+    let _ = n.outbox.submit(&n.wallet).await;
+    let waiting = n.outbox.get(&entry.id.to_string()).await.unwrap();
+    assert!(
+        !matches!(waiting.state, OutboxState::Confirmed | OutboxState::Failed),
+        "{waiting:?}"
+    );
+
+    // The network back: submitted once and confirmed by proof.
+    for i in 0..nodes {
+        n.net.set_behaviour(i, devnet::Behaviour::Honest);
+    }
+    let report = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[entry.id], deadline())
+        .await
+        .unwrap();
+    let done = &report.entries[0];
+    assert_eq!(done.state, OutboxState::Confirmed, "{done:?}");
+    let len = n
+        .wallet
+        .query(
+            "inspection/KE-KEPHIS/PH-2026-0001/len",
+            Some(light_client::Height(done.height.unwrap())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(registry::state::decode_u64(&len.value.unwrap()).unwrap(), 1);
 }
