@@ -175,6 +175,11 @@ impl OfflineStore {
             .transpose()
     }
 
+    /// Closes the database (its WAL checkpointed into the file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// What the store knows about certificate `id`; `None` before the first sync.
     pub async fn knowledge(&self, id: &CertId) -> Result<Option<Knowledge>, WalletError> {
         let Some(meta) = self.meta().await? else {
