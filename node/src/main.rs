@@ -1,0 +1,169 @@
+//! The `tradeseal-node` binary: serves the registry to CometBFT over the ABCI socket
+//! (`start`), prints an `app_state` for a genesis file (`app-state`), and reports what a data
+//! directory holds (`info`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use registry::RegistryConfig;
+use tradeseal_node::{AppState, Limits, Listen, NodeApp, NodeConfig};
+
+/// The Tradeseal registry as an ABCI 2.0 application for CometBFT v0.38.
+#[derive(Debug, Parser)]
+#[command(name = "tradeseal-node", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Open the data directory (replaying its block log) and serve CometBFT on `--addr`.
+    Start {
+        /// The data directory (genesis.json and blocks.log).
+        #[arg(long)]
+        home: PathBuf,
+        /// Where to listen: tcp://host:port or unix:///path (CometBFT's `proxy_app`).
+        #[arg(long, default_value = "tcp://127.0.0.1:26658")]
+        addr: Listen,
+        /// Blocks CometBFT keeps (Commit's retain_height); 0 keeps every block.
+        #[arg(long, default_value_t = 0)]
+        retain_blocks: u64,
+        /// State versions kept queryable with proofs; 0 keeps every version (archive).
+        #[arg(long, default_value_t = 1000)]
+        retain_versions: u64,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Print an `app_state` JSON object for CometBFT's genesis file.
+    AppState {
+        /// The chain id (CometBFT's `chain_id`).
+        #[arg(long)]
+        chain_id: String,
+        /// Genesis time, unix seconds (CometBFT's `genesis_time`).
+        #[arg(long)]
+        genesis_time: u64,
+        /// Use the development governance and issuers (keys derived from public labels:
+        /// never for a real chain). Without it, edit the printed template.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Replay a data directory and print its height and app hash as JSON.
+    Info {
+        /// The data directory.
+        #[arg(long)]
+        home: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
+    /// Largest transaction accepted, in bytes (at most the registry's 16384).
+    #[arg(long, default_value_t = Limits::default().max_tx_bytes)]
+    max_tx_bytes: usize,
+    /// Most transactions in a block.
+    #[arg(long, default_value_t = Limits::default().max_block_txs)]
+    max_block_txs: usize,
+    /// Most transaction bytes in a block.
+    #[arg(long, default_value_t = Limits::default().max_block_bytes)]
+    max_block_bytes: u64,
+    /// Most mempool transactions of one signer between two blocks.
+    #[arg(long, default_value_t = Limits::default().max_pending_per_signer)]
+    max_pending_per_signer: usize,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Start {
+            home,
+            addr,
+            retain_blocks,
+            retain_versions,
+            limits,
+        } => {
+            let max_tx_bytes = limits.max_tx_bytes.min(registry::MAX_TX_BYTES);
+            let config = NodeConfig {
+                limits: Limits {
+                    max_tx_bytes,
+                    max_block_txs: limits.max_block_txs,
+                    max_block_bytes: limits.max_block_bytes,
+                    max_pending_per_signer: limits.max_pending_per_signer,
+                },
+                registry: RegistryConfig {
+                    retain_versions: (retain_versions > 0).then_some(retain_versions),
+                },
+                retain_blocks,
+            };
+            let app = open(&home, config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                tracing::info!(%addr, "serving ABCI");
+                tokio::select! {
+                    r = tradeseal_node::serve(app, &addr) => {
+                        r.map_err(|e| anyhow::anyhow!("ABCI server: {e}"))
+                    }
+                    _ = tokio::signal::ctrl_c() => {
+                        tracing::info!("interrupted");
+                        Ok(())
+                    }
+                }
+            })
+        }
+        Command::AppState {
+            chain_id,
+            genesis_time,
+            demo,
+        } => {
+            let genesis = registry::devkit::demo_genesis(&chain_id, genesis_time);
+            let mut state = AppState::from_genesis(&genesis);
+            if !demo {
+                // A template: one governance key and no issuers, to be replaced.
+                state.governance.threshold = 1;
+                state.governance.keys.truncate(1);
+                state.issuers.clear();
+            }
+            println!("{}", serde_json::to_string_pretty(&state)?);
+            Ok(())
+        }
+        Command::Info { home } => {
+            let app = open(&home, NodeConfig::default())?;
+            let info = serde_json::json!({
+                "chain_id": app.registry().map(|r| r.chain_id().to_owned()),
+                "height": app.committed_height(),
+                "app_hash": app.committed_app_hash().map(hex::encode),
+                "dropped_log_bytes": app.dropped_log_bytes(),
+            });
+            println!("{}", serde_json::to_string_pretty(&info)?);
+            Ok(())
+        }
+    }
+}
+
+fn open(home: &std::path::Path, config: NodeConfig) -> Result<NodeApp> {
+    let app = NodeApp::open(home, config)
+        .with_context(|| format!("opening the data directory {}", home.display()))?;
+    if app.dropped_log_bytes() > 0 {
+        tracing::warn!(
+            bytes = app.dropped_log_bytes(),
+            "the block log ended in a torn record, cut; CometBFT replays that block"
+        );
+    }
+    tracing::info!(
+        height = app.committed_height(),
+        app_hash = app
+            .committed_app_hash()
+            .map(hex::encode)
+            .unwrap_or_default(),
+        "state replayed"
+    );
+    Ok(app)
+}

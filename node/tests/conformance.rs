@@ -1,0 +1,626 @@
+//! Conformance: a CometBFT v0.38 session replayed over the ABCI socket, request by request in
+//! the order CometBFT sends them (handshake, InitChain, heights of PrepareProposal /
+//! ProcessProposal / FinalizeBlock / Commit with CheckTx between, queries), the answers
+//! checked with the wallet's proof checker, then restarts: clean, and with the block log cut
+//! in its last record as a crash leaves it.
+
+mod abci;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use abci::Conn;
+use ed25519_dalek::SigningKey;
+use prost::bytes::Bytes;
+use registry::devkit::{demo_genesis, dev_key};
+use registry::online::{judge_record, OnlineVerdict};
+use registry::state::{CertRecord, IssuerRecord};
+use registry::{sample_certificate, Canonical, QueryResult, Serial, TxBuilder};
+use sha2::{Digest, Sha256};
+use tendermint_proto::google::protobuf::{Duration as PbDuration, Timestamp};
+use tendermint_proto::v0_38::abci::{
+    request::Value as Req, response::Value as Resp, response_process_proposal::ProposalStatus,
+    CheckTxType, CommitInfo, ExecTxResult, RequestCheckTx, RequestEcho, RequestFinalizeBlock,
+    RequestInfo, RequestInitChain, RequestPrepareProposal, RequestProcessProposal, RequestQuery,
+    ResponseQuery, ValidatorUpdate,
+};
+use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey};
+use tendermint_proto::v0_38::types::{
+    AbciParams, BlockParams, ConsensusParams, EvidenceParams, ValidatorParams, VersionParams,
+};
+use tokio::net::{TcpStream, UnixStream};
+use tokio::task::JoinHandle;
+use tradeseal_node::app::codes;
+use tradeseal_node::{AppState, Limits, Listen, NodeApp, NodeConfig};
+
+const CHAIN_ID: &str = "tradeseal-conformance";
+const GENESIS_TIME: u64 = 1_767_225_600;
+const ISSUER_KEY: &str = "issuer-ke-kephis";
+
+fn config() -> NodeConfig {
+    NodeConfig {
+        limits: Limits {
+            max_block_txs: 8,
+            ..Limits::default()
+        },
+        retain_blocks: 2,
+        ..NodeConfig::default()
+    }
+}
+
+/// Opens the data directory, waiting (boundedly) for a stopped server to let go of it.
+async fn open(data: &Path) -> NodeApp {
+    for _ in 0..200 {
+        match NodeApp::open(data, config()) {
+            Ok(app) => return app,
+            Err(tradeseal_node::NodeError::Store(tradeseal_node::blocklog::StoreError::InUse(
+                _,
+            ))) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+    panic!("the data directory stayed in use");
+}
+
+/// A server on a Unix socket and CometBFT's connections to it.
+struct Node {
+    server: JoinHandle<()>,
+    consensus: Conn<UnixStream>,
+    mempool: Conn<UnixStream>,
+    query: Conn<UnixStream>,
+}
+
+impl Node {
+    async fn start(data: &Path, socket: &Path) -> Self {
+        let app = open(data).await;
+        let listen = Listen::Unix(socket.to_path_buf());
+        let server = tokio::spawn(async move {
+            tradeseal_node::serve(app, &listen).await.unwrap();
+        });
+        let connect = || async {
+            for _ in 0..200 {
+                if let Ok(s) = UnixStream::connect(socket).await {
+                    return Conn::new(s);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the server did not listen");
+        };
+        // CometBFT's order: query, mempool, consensus (and snapshot, unused here).
+        let query = connect().await;
+        let mempool = connect().await;
+        let consensus = connect().await;
+        Self {
+            server,
+            consensus,
+            mempool,
+            query,
+        }
+    }
+
+    /// Stops as a killed CometBFT and node would: connections dropped, server gone.
+    async fn stop(self) {
+        let Self {
+            server,
+            consensus,
+            mempool,
+            query,
+        } = self;
+        drop((consensus, mempool, query));
+        server.abort();
+        let _ = server.await;
+    }
+
+    async fn info(&mut self) -> (i64, Vec<u8>) {
+        let Resp::Info(i) = self
+            .query
+            .call(Req::Info(RequestInfo {
+                version: "0.38.17".into(),
+                block_version: 11,
+                p2p_version: 8,
+                abci_version: "2.0.0".into(),
+            }))
+            .await
+        else {
+            panic!("not an Info answer")
+        };
+        assert_eq!(i.app_version, 1);
+        (i.last_block_height, i.last_block_app_hash.to_vec())
+    }
+
+    async fn check_tx(&mut self, tx: &[u8], kind: CheckTxType) -> (u32, String) {
+        let Resp::CheckTx(r) = self
+            .mempool
+            .call(Req::CheckTx(RequestCheckTx {
+                tx: Bytes::copy_from_slice(tx),
+                r#type: kind as i32,
+            }))
+            .await
+        else {
+            panic!("not a CheckTx answer")
+        };
+        (r.code, r.codespace)
+    }
+
+    async fn prepare(&mut self, height: i64, txs: &[Vec<u8>], max_tx_bytes: i64) -> Vec<Vec<u8>> {
+        let Resp::PrepareProposal(r) = self
+            .consensus
+            .call(Req::PrepareProposal(RequestPrepareProposal {
+                max_tx_bytes,
+                txs: txs.iter().map(|t| Bytes::copy_from_slice(t)).collect(),
+                local_last_commit: Some(Default::default()),
+                misbehavior: Vec::new(),
+                height,
+                time: Some(block_time(height)),
+                next_validators_hash: Bytes::from(vec![7u8; 32]),
+                proposer_address: Bytes::from(vec![9u8; 20]),
+            }))
+            .await
+        else {
+            panic!("not a PrepareProposal answer")
+        };
+        r.txs.iter().map(|t| t.to_vec()).collect()
+    }
+
+    async fn process(&mut self, height: i64, txs: &[Vec<u8>]) -> ProposalStatus {
+        let Resp::ProcessProposal(r) = self
+            .consensus
+            .call(Req::ProcessProposal(RequestProcessProposal {
+                txs: txs.iter().map(|t| Bytes::copy_from_slice(t)).collect(),
+                proposed_last_commit: Some(Default::default()),
+                misbehavior: Vec::new(),
+                hash: block_hash(height, txs),
+                height,
+                time: Some(block_time(height)),
+                next_validators_hash: Bytes::from(vec![7u8; 32]),
+                proposer_address: Bytes::from(vec![9u8; 20]),
+            }))
+            .await
+        else {
+            panic!("not a ProcessProposal answer")
+        };
+        ProposalStatus::try_from(r.status).unwrap()
+    }
+
+    /// FinalizeBlock then Commit; returns the results, the app hash and the retain height.
+    async fn finalize_and_commit(
+        &mut self,
+        height: i64,
+        txs: &[Vec<u8>],
+    ) -> (Vec<ExecTxResult>, [u8; 32], i64) {
+        let Resp::FinalizeBlock(f) = self
+            .consensus
+            .call(Req::FinalizeBlock(RequestFinalizeBlock {
+                txs: txs.iter().map(|t| Bytes::copy_from_slice(t)).collect(),
+                decided_last_commit: Some(CommitInfo {
+                    round: 0,
+                    votes: Vec::new(),
+                }),
+                misbehavior: Vec::new(),
+                hash: block_hash(height, txs),
+                height,
+                time: Some(block_time(height)),
+                next_validators_hash: Bytes::from(vec![7u8; 32]),
+                proposer_address: Bytes::from(vec![9u8; 20]),
+            }))
+            .await
+        else {
+            panic!("not a FinalizeBlock answer")
+        };
+        assert!(f.validator_updates.is_empty(), "no validator transactions");
+        assert_eq!(f.tx_results.len(), txs.len());
+        let Resp::Commit(c) = self.consensus.call(Req::Commit(Default::default())).await else {
+            panic!("not a Commit answer")
+        };
+        let hash: [u8; 32] = f.app_hash.to_vec().try_into().expect("32-byte app hash");
+        (f.tx_results, hash, c.retain_height)
+    }
+
+    async fn query(&mut self, path: &str, height: i64) -> ResponseQuery {
+        let Resp::Query(q) = self
+            .query
+            .call(Req::Query(RequestQuery {
+                data: Bytes::new(),
+                path: path.into(),
+                height,
+                prove: true,
+            }))
+            .await
+        else {
+            panic!("not a Query answer")
+        };
+        q
+    }
+}
+
+fn block_time(height: i64) -> Timestamp {
+    Timestamp {
+        seconds: i64::try_from(GENESIS_TIME).unwrap() + 5 * height,
+        nanos: 123_456_789,
+    }
+}
+
+fn block_hash(height: i64, txs: &[Vec<u8>]) -> Bytes {
+    let mut h = Sha256::new();
+    h.update(height.to_be_bytes());
+    for tx in txs {
+        h.update(Sha256::digest(tx));
+    }
+    Bytes::from(h.finalize().to_vec())
+}
+
+fn init_chain(app_state: Vec<u8>) -> Req {
+    let validator_key = SigningKey::from_bytes(&[42u8; 32]);
+    Req::InitChain(RequestInitChain {
+        time: Some(Timestamp {
+            seconds: i64::try_from(GENESIS_TIME).unwrap(),
+            nanos: 0,
+        }),
+        chain_id: CHAIN_ID.into(),
+        consensus_params: Some(ConsensusParams {
+            block: Some(BlockParams {
+                max_bytes: 22_020_096,
+                max_gas: -1,
+            }),
+            evidence: Some(EvidenceParams {
+                max_age_num_blocks: 100_000,
+                max_age_duration: Some(PbDuration {
+                    seconds: 172_800,
+                    nanos: 0,
+                }),
+                max_bytes: 1_048_576,
+            }),
+            validator: Some(ValidatorParams {
+                pub_key_types: vec!["ed25519".into()],
+            }),
+            version: Some(VersionParams { app: 0 }),
+            abci: Some(AbciParams {
+                vote_extensions_enable_height: 0,
+            }),
+        }),
+        validators: vec![ValidatorUpdate {
+            pub_key: Some(PublicKey {
+                sum: Some(Sum::Ed25519(
+                    validator_key.verifying_key().to_bytes().to_vec(),
+                )),
+            }),
+            power: 10,
+        }],
+        app_state_bytes: app_state.into(),
+        initial_height: 1,
+    })
+}
+
+/// The issuer's transactions: one certificate each, sequences from `first`.
+fn issue(first_seq: u64, serials: &[&str], height: i64) -> Vec<Vec<u8>> {
+    let key = dev_key(ISSUER_KEY);
+    let b = TxBuilder::new(CHAIN_ID, &key);
+    let issued_at = u64::try_from(block_time(height).seconds).unwrap();
+    serials
+        .iter()
+        .zip(first_seq..)
+        .map(|(s, seq)| {
+            let cert = sample_certificate(Serial::new(*s).unwrap(), issued_at);
+            b.issue(seq, &cert).unwrap()
+        })
+        .collect()
+}
+
+/// Checks an answer as the wallet does: a proof for the key asked, against `app_hash` (that
+/// of header `height + 1`, which FinalizeBlock of `height` returned).
+fn proven(q: &ResponseQuery, key: &str, app_hash: &[u8; 32]) -> Option<Vec<u8>> {
+    assert_eq!(q.code, 0, "{}", q.log);
+    let ops = &q.proof_ops.as_ref().expect("proof ops").ops;
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].r#type, registry::PROOF_OP_TYPE);
+    let answer = QueryResult {
+        code: q.code,
+        log: q.log.clone(),
+        key: q.key.to_vec(),
+        value: (!q.value.is_empty()).then(|| q.value.to_vec()),
+        proof: Some(registry::ProofOp {
+            kind: ops[0].r#type.clone(),
+            key: ops[0].key.clone(),
+            data: ops[0].data.clone(),
+        }),
+        height: u64::try_from(q.height).unwrap(),
+    };
+    assert_eq!(answer.key, key.as_bytes());
+    registry::proof::verify_query(app_hash, &answer).expect("the proof verifies");
+    answer.value
+}
+
+fn attribute<'a>(r: &'a ExecTxResult, kind: &str, key: &str) -> (&'a str, bool) {
+    let e = r
+        .events
+        .iter()
+        .find(|e| e.r#type == kind)
+        .unwrap_or_else(|| panic!("no {kind} event"));
+    let a = e
+        .attributes
+        .iter()
+        .find(|a| a.key == key)
+        .unwrap_or_else(|| panic!("no {key} attribute"));
+    (a.value.as_str(), a.index)
+}
+
+fn paths(dir: &Path) -> (PathBuf, PathBuf) {
+    (dir.join("data"), dir.join("abci.sock"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let mut node = Node::start(&data, &socket).await;
+
+    // Handshake: Echo and Info on the query connection; a new application is at height 0.
+    let Resp::Echo(e) = node
+        .query
+        .call(Req::Echo(RequestEcho {
+            message: "hello".into(),
+        }))
+        .await
+    else {
+        panic!("not an Echo answer")
+    };
+    assert_eq!(e.message, "hello");
+    assert_eq!(node.info().await, (0, Vec::new()));
+
+    // InitChain with the registry genesis as app_state (chain id and time from CometBFT).
+    let genesis = demo_genesis(CHAIN_ID, GENESIS_TIME);
+    let mut app_state = AppState::from_genesis(&genesis);
+    app_state.chain_id = None;
+    app_state.genesis_time = None;
+    let Resp::InitChain(init) = node
+        .consensus
+        .call(init_chain(serde_json::to_vec(&app_state).unwrap()))
+        .await
+    else {
+        panic!("not an InitChain answer")
+    };
+    let genesis_hash = registry::Registry::new(&genesis).unwrap().app_hash();
+    assert_eq!(init.app_hash.to_vec(), genesis_hash.to_vec());
+    assert!(init.validators.is_empty(), "CometBFT's validators are kept");
+
+    // Height 1: two certificates; spam around them never reaches the block.
+    let good = issue(1, &["PH-0001", "PH-0002"], 1);
+    let stranger = dev_key("stranger");
+    let unknown_signer = TxBuilder::new(CHAIN_ID, &stranger)
+        .issue(
+            1,
+            &sample_certificate(Serial::new("PH-9999").unwrap(), GENESIS_TIME),
+        )
+        .unwrap();
+    let oversized = vec![0u8; registry::MAX_TX_BYTES + 1];
+    let same_sequence = issue(1, &["PH-0003"], 1).remove(0);
+    for tx in &good {
+        assert_eq!(
+            node.check_tx(tx, CheckTxType::New).await,
+            (0, String::new())
+        );
+    }
+    assert_eq!(
+        node.check_tx(&unknown_signer, CheckTxType::New).await,
+        (5, "registry".into()),
+        "unknown signers are refused at CheckTx"
+    );
+    assert_eq!(
+        node.check_tx(&oversized, CheckTxType::New).await,
+        (codes::TX_TOO_LARGE, "node".into())
+    );
+    assert_eq!(
+        node.check_tx(&same_sequence, CheckTxType::New).await,
+        (codes::SEQUENCE_PENDING, "node".into())
+    );
+    assert_eq!(
+        node.check_tx(b"not a transaction", CheckTxType::New).await,
+        (1, "registry".into())
+    );
+
+    // A proposer's mempool may hold anything: PrepareProposal keeps only what executes.
+    let offered = vec![
+        good[0].clone(),
+        unknown_signer.clone(),
+        oversized.clone(),
+        same_sequence.clone(),
+        good[1].clone(),
+    ];
+    let proposal = node.prepare(1, &offered, 1 << 20).await;
+    assert_eq!(proposal, good);
+    // CometBFT's max_tx_bytes (each transaction counted with its protobuf framing).
+    let one = i64::try_from(tradeseal_node::app::proto_size(good[0].len())).unwrap();
+    assert_eq!(node.prepare(1, &offered, one).await, vec![good[0].clone()]);
+    // ProcessProposal refuses blocks with invalid or oversized transactions, or too many.
+    for bad in [
+        vec![good[0].clone(), unknown_signer.clone()],
+        vec![good[0].clone(), oversized.clone()],
+        vec![good[0].clone(), same_sequence.clone()],
+        vec![b"junk".to_vec()],
+        issue(
+            3,
+            &[
+                "PH-0101", "PH-0102", "PH-0103", "PH-0104", "PH-0105", "PH-0106", "PH-0107",
+                "PH-0108", "PH-0109",
+            ],
+            1,
+        ),
+    ] {
+        assert_eq!(node.process(1, &bad).await, ProposalStatus::Reject);
+    }
+    assert_eq!(node.process(1, &proposal).await, ProposalStatus::Accept);
+    let (results, hash1, retain) = node.finalize_and_commit(1, &proposal).await;
+    assert!(results.iter().all(|r| r.code == 0), "{results:?}");
+    assert_eq!(
+        attribute(&results[0], "certificate_issued", "id"),
+        ("KE-KEPHIS/PH-0001", true)
+    );
+    assert_eq!(
+        attribute(&results[0], "certificate_issued", "issuer"),
+        ("KE-KEPHIS", true)
+    );
+    assert!(attribute(&results[1], "certificate_issued", "kind").1);
+    assert_eq!(retain, 0);
+    assert_eq!(node.info().await, (1, hash1.to_vec()));
+
+    // After the commit CometBFT rechecks what is left in its mempool: the committed
+    // sequence is now used, so the same-sequence transaction goes.
+    assert_eq!(
+        node.check_tx(&same_sequence, CheckTxType::Recheck).await,
+        (4, "registry".into())
+    );
+
+    // Heights 2 and 3, with a failing transaction decided anyway (a block is executed as
+    // decided: the failure is a result, not a halt).
+    let block2 = issue(3, &["PH-0010"], 2);
+    assert_eq!(node.check_tx(&block2[0], CheckTxType::New).await.0, 0);
+    assert_eq!(node.prepare(2, &block2, 1 << 20).await, block2);
+    assert_eq!(node.process(2, &block2).await, ProposalStatus::Accept);
+    let (results, hash2, retain) = node.finalize_and_commit(2, &block2).await;
+    assert_eq!(results[0].code, 0);
+    assert_eq!(retain, 1);
+    let block3 = vec![issue(4, &["PH-0020"], 3).remove(0), good[0].clone()];
+    let (results, hash3, retain) = node.finalize_and_commit(3, &block3).await;
+    assert_eq!((results[0].code, results[1].code), (0, 4));
+    assert_eq!(results[1].codespace, "registry");
+    assert_eq!(retain, 2);
+
+    // Queries with proofs, checked as the wallet checks them, at the latest and an older
+    // height; absence is proven too.
+    let cert_key = "cert/KE-KEPHIS/PH-0001";
+    let q = node.query(&format!("/store/{cert_key}"), 0).await;
+    assert_eq!(q.height, 3);
+    let record = proven(&q, cert_key, &hash3).expect("registered");
+    let record = CertRecord::from_bytes(&record).unwrap();
+    let issuer_key = "issuer/KE-KEPHIS";
+    let issuer = proven(
+        &node.query(&format!("/store/{issuer_key}"), 3).await,
+        issuer_key,
+        &hash3,
+    )
+    .expect("issuer registered");
+    let issuer = IssuerRecord::from_bytes(&issuer).unwrap();
+    assert_eq!(
+        judge_record(Some(&record), Some(&issuer), GENESIS_TIME + 20),
+        OnlineVerdict::Valid
+    );
+    let q = node.query("/store/cert/KE-KEPHIS/PH-0010", 1).await;
+    assert_eq!(proven(&q, "cert/KE-KEPHIS/PH-0010", &hash1), None);
+    assert!(proven(
+        &node.query("/store/cert/KE-KEPHIS/PH-0010", 2).await,
+        "cert/KE-KEPHIS/PH-0010",
+        &hash2
+    )
+    .is_some());
+    assert_eq!(
+        node.query("/store/cert/KE-KEPHIS/PH-0001", 4).await.code,
+        103
+    );
+    assert_eq!(node.query("/nowhere", 0).await.code, 101);
+
+    // Restart: the log is replayed, Info reports the last commit, the chain goes on.
+    node.stop().await;
+    let mut node = Node::start(&data, &socket).await;
+    assert_eq!(node.info().await, (3, hash3.to_vec()));
+    let block4 = issue(5, &["PH-0030", "PH-0031"], 4);
+    assert_eq!(node.prepare(4, &block4, 1 << 20).await, block4);
+    assert_eq!(node.process(4, &block4).await, ProposalStatus::Accept);
+    let (_, hash4, _) = node.finalize_and_commit(4, &block4).await;
+    node.stop().await;
+
+    // A crash during the last append leaves its record cut: the node comes back at the
+    // height before, and CometBFT's replay of block 4 gives the same app hash.
+    let log = data.join(tradeseal_node::blocklog::LOG_FILE);
+    let len = std::fs::metadata(&log).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    file.set_len(len - 40).unwrap();
+    drop(file);
+    let mut node = Node::start(&data, &socket).await;
+    assert_eq!(node.info().await, (3, hash3.to_vec()));
+    let (results, replayed, _) = node.finalize_and_commit(4, &block4).await;
+    assert!(results.iter().all(|r| r.code == 0));
+    assert_eq!(replayed, hash4);
+    assert_eq!(node.info().await, (4, hash4.to_vec()));
+    node.stop().await;
+
+    let app = open(&data).await;
+    assert_eq!(app.committed_height(), 4);
+    assert_eq!(app.committed_app_hash(), Some(hash4));
+}
+
+/// A restart after InitChain but before the first block reports height 0, so CometBFT sends
+/// InitChain again, which must give the same genesis app hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_chain_is_repeated_after_a_restart_before_the_first_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
+        CHAIN_ID,
+        GENESIS_TIME,
+    )))
+    .unwrap();
+    let mut node = Node::start(&data, &socket).await;
+    let Resp::InitChain(first) = node.consensus.call(init_chain(app_state.clone())).await else {
+        panic!("not an InitChain answer")
+    };
+    node.stop().await;
+    let mut node = Node::start(&data, &socket).await;
+    assert_eq!(node.info().await, (0, Vec::new()));
+    let Resp::InitChain(again) = node.consensus.call(init_chain(app_state)).await else {
+        panic!("not an InitChain answer")
+    };
+    assert_eq!(again.app_hash, first.app_hash);
+    let txs = issue(1, &["PH-0001"], 1);
+    let (results, _, _) = node.finalize_and_commit(1, &txs).await;
+    assert_eq!(results[0].code, 0);
+    node.stop().await;
+}
+
+/// The same server on TCP, CometBFT's default `proxy_app`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_answers_on_tcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(&dir.path().join("data")).await;
+    // A free loopback port (the server binds it itself).
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let listen = Listen::Tcp(addr);
+    let server = tokio::spawn(async move {
+        tradeseal_node::serve(app, &listen).await.unwrap();
+    });
+    let mut conn = None;
+    for _ in 0..200 {
+        if let Ok(s) = TcpStream::connect(addr).await {
+            conn = Some(Conn::new(s));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut conn = conn.expect("the server listens");
+    let Resp::Echo(e) = conn
+        .call(Req::Echo(RequestEcho {
+            message: "ping".into(),
+        }))
+        .await
+    else {
+        panic!("not an Echo answer")
+    };
+    assert_eq!(e.message, "ping");
+    let Resp::InitChain(init) = conn
+        .call(init_chain(
+            serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
+                CHAIN_ID,
+                GENESIS_TIME,
+            )))
+            .unwrap(),
+        ))
+        .await
+    else {
+        panic!("not an InitChain answer")
+    };
+    assert_eq!(init.app_hash.len(), 32);
+    drop(conn);
+    server.abort();
+}
