@@ -98,6 +98,14 @@ commands! {
     /// The QR code (PNG, SVG, print size) and printable PDF of a certificate signed in the
     /// outbox.
     IssueFilesCmd = "issue_files": crate::IssueFiles => crate::IssuedFiles;
+    /// How fresh the offline knowledge on this device is; `None` before the first sync.
+    OfflineStatusCmd = "offline_status": () => Option<crate::OfflineStatus>;
+    /// Sync the offline knowledge (issuer registry and revocation log, proven) to the newest
+    /// verified state, and prove the keystore's keys' last sequences for signing offline.
+    OfflineSyncCmd = "offline_sync": () => crate::OfflineSync;
+    /// Check every offline verdict of the history again online; answers those checked, each
+    /// with its re-check (`changed` when the online verdict differs).
+    OfflineRecheckCmd = "offline_recheck": () => Vec<VerifyReport>;
 }
 
 /// An event the backend pushes to the UI.
@@ -120,8 +128,18 @@ impl Event for NodeStatusEvent {
     type Payload = NodeStatus;
 }
 
+/// The app's background upkeep of the offline knowledge made a round (synced, re-checked
+/// offline verdicts, or failed): pages showing the offline status or the history refresh.
+#[derive(Debug, Clone, Copy)]
+pub struct OfflineEvent;
+
+impl Event for OfflineEvent {
+    const NAME: &'static str = "offline-update";
+    type Payload = crate::OfflineUpdate;
+}
+
 /// The names of every event.
-pub const EVENTS: &[&str] = &[NodeStatusEvent::NAME];
+pub const EVENTS: &[&str] = &[NodeStatusEvent::NAME, OfflineEvent::NAME];
 
 #[cfg(test)]
 mod tests {
@@ -137,7 +155,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 25);
+        assert_eq!(COMMANDS.len(), 28);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

@@ -23,6 +23,7 @@ pub use command::{
     OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
 };
 pub use command::{IssueFilesCmd, IssuePrepareCmd};
+pub use command::{OfflineEvent, OfflineRecheckCmd, OfflineStatusCmd, OfflineSyncCmd};
 pub use error::{ApiError, ErrorCode};
 pub use issuance::{IssueFiles, IssuePrepare, IssuedFiles, PrintSizeView};
 pub use settings::{Language, Settings, Theme, DEFAULT_OFFLINE_WARN_AFTER_HOURS};
@@ -37,6 +38,6 @@ pub use status::{
 pub use verify::{
     CannotVerify, CertificateView, Evidence, ExportFormat, FileData, Frame, Freshness,
     HistoryExport, HistoryQuery, IssuerView, Mismatch, Mode, NotOurs, OfflineStatus, OfflineSync,
-    Origin, ProofStatus, Recheck, RecordView, RevocationView, Source, Verdict, VerifyInput,
-    VerifyReport, VerifyRequest,
+    OfflineUpdate, Origin, ProofStatus, Recheck, RecordView, RevocationView, Source, Verdict,
+    VerifyInput, VerifyReport, VerifyRequest,
 };

@@ -460,6 +460,22 @@ pub struct OfflineSync {
     pub took_ms: u64,
 }
 
+/// One round of the app's background upkeep of the offline knowledge (the `offline-update`
+/// event): made while the light node is synced, at start and periodically.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineUpdate {
+    /// The offline knowledge after the round (`None`: never synced).
+    pub status: Option<OfflineStatus>,
+    /// Whether the round synced the knowledge.
+    pub synced: bool,
+    /// Offline verdicts checked again online in this round.
+    pub rechecked: u32,
+    /// How many of those the online check changed.
+    pub changed: u32,
+    /// What failed in the round, if anything (the knowledge kept is in `status`).
+    pub error: Option<crate::ApiError>,
+}
+
 impl Evidence {
     /// Evidence of this mode and proof status, with nothing else known yet.
     pub fn new(mode: Mode, proof: ProofStatus) -> Evidence {

@@ -13,6 +13,7 @@ use tradeseal_api::{
     OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
 };
 use tradeseal_api::{IssueFilesCmd, IssuePrepareCmd};
+use tradeseal_api::{OfflineRecheckCmd, OfflineStatusCmd, OfflineSyncCmd};
 use tradeseal_wallet::signing::SigningService;
 use tradeseal_wallet::Wallet;
 
@@ -219,4 +220,25 @@ pub async fn issue_files(
     request: Request<IssueFilesCmd>,
 ) -> Answer<IssueFilesCmd> {
     signer.issue_files(&request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn offline_status(wallet: State<'_, Wallet>) -> Answer<OfflineStatusCmd> {
+    wallet.offline_status().await.map_err(to_api)
+}
+
+#[tauri::command]
+pub async fn offline_sync(
+    wallet: State<'_, Wallet>,
+    signer: State<'_, SigningService>,
+) -> Answer<OfflineSyncCmd> {
+    signer.offline_sync(&wallet).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn offline_recheck(
+    wallet: State<'_, Wallet>,
+    signer: State<'_, SigningService>,
+) -> Answer<OfflineRecheckCmd> {
+    signer.offline_recheck(&wallet).await.map_err(sign_to_api)
 }

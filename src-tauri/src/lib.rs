@@ -1,12 +1,12 @@
 //! Tradeseal app: the Tauri builder, the wallet held in managed state, the commands the UI
-//! calls (each one line into the wallet), and the wallet's status forwarded to the UI as
-//! events.
+//! calls (each one line into the wallet), the wallet's status forwarded to the UI as
+//! events, and the wallet's background rounds of offline upkeep (each reported as an event).
 
 mod commands;
 mod error;
 
 use tauri::{Emitter, Manager};
-use tradeseal_api::{Event, NodeStatusEvent};
+use tradeseal_api::{Event, NodeStatusEvent, OfflineEvent};
 use tradeseal_wallet::signing::SigningService;
 use tradeseal_wallet::{Wallet, WalletConfig};
 
@@ -40,6 +40,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
                 .map_err(|e| format!("opening the keystore: {e}"))?;
             app.manage(wallet);
             app.manage(signer);
+            follow_offline(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -68,6 +69,9 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::audit_export,
             commands::issue_prepare,
             commands::issue_files,
+            commands::offline_status,
+            commands::offline_sync,
+            commands::offline_recheck,
         ])
 }
 
@@ -84,6 +88,31 @@ fn forward_status<R: tauri::Runtime>(app: tauri::AppHandle<R>, wallet: &Wallet) 
                 return;
             }
         }
+    });
+}
+
+/// The wallet's rounds of offline upkeep (while the light node is synced: at the start, every
+/// 15 minutes and on coming back online), each reaching the UI as an `offline-update` event.
+/// A failed round is a warning in the log; the next round tries again.
+fn follow_offline<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let wallet = app.state::<Wallet>();
+        let signer = app.state::<SigningService>();
+        let every = (
+            SigningService::OFFLINE_EVERY,
+            SigningService::OFFLINE_MIN_GAP,
+        );
+        signer
+            .follow_offline(&wallet, every, error::sign_to_api, |round| {
+                let payload: <OfflineEvent as Event>::Payload = round;
+                if let Some(e) = &payload.error {
+                    eprintln!("warning: keeping the offline data current: {}", e.message);
+                }
+                if let Err(e) = app.emit(OfflineEvent::NAME, payload) {
+                    eprintln!("could not send the offline update to the UI: {e}");
+                }
+            })
+            .await;
     });
 }
 

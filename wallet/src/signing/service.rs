@@ -1,12 +1,16 @@
 //! The signing service as the app holds it: the keystore, the outbox and the transactions
 //! prepared and awaiting the user's confirmation, behind calls that take and answer the
-//! `api` crate's models (the app's commands are one line each into it).
+//! `api` crate's models (the app's commands are one line each into it). It also keeps the
+//! offline knowledge current for the app (an offline sync proves the keystore's keys' last
+//! sequences too): on demand, and in rounds while the light node is synced.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tradeseal_api::{
-    KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, OutboxItem, ReviewLine,
-    SignConfirm, SignPrepare, SignReview,
+    ApiError, KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, NodeState,
+    OfflineSync, OfflineUpdate, OutboxItem, ReviewLine, SignConfirm, SignPrepare, SignReview,
+    VerifyReport,
 };
 use zeroize::Zeroizing;
 
@@ -25,6 +29,8 @@ pub struct SigningService {
     keystore: Keystore,
     outbox: Outbox,
     prepared: Mutex<Vec<Prepared>>,
+    /// One offline sync or re-check at a time (the user's and the background rounds).
+    offline: tokio::sync::Mutex<()>,
 }
 
 fn choice(c: &KeyBackendChoice) -> Result<BackendChoice, KeystoreError> {
@@ -125,6 +131,7 @@ impl SigningService {
             keystore,
             outbox,
             prepared: Mutex::new(Vec::new()),
+            offline: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -269,6 +276,134 @@ impl SigningService {
     pub async fn audit_export(&self, format: ExportFormat) -> Result<String, SignError> {
         Ok(self.outbox.audit().export(format).await?)
     }
+
+    /// Proves and remembers the last sequence the chain accepted from each key of the
+    /// keystore (see [`super::remember_sequences`]); answers how many keys.
+    pub async fn remember_sequences(&self, wallet: &Wallet) -> Result<usize, SignError> {
+        super::remember_sequences(wallet, &self.keystore, &self.outbox).await
+    }
+
+    /// Syncs the offline knowledge to the newest verified state, then proves the keys' last
+    /// sequences (so inspections can be signed offline). A failure of the second is the
+    /// answer, the knowledge synced is kept.
+    pub async fn offline_sync(&self, wallet: &Wallet) -> Result<OfflineSync, SignError> {
+        let _one = self.offline.lock().await;
+        self.sync_locked(wallet).await
+    }
+
+    async fn sync_locked(&self, wallet: &Wallet) -> Result<OfflineSync, SignError> {
+        let synced = wallet.offline_sync().await?;
+        self.remember_sequences(wallet).await?;
+        Ok(synced)
+    }
+
+    /// Checks every offline verdict again online (see [`Wallet::recheck_offline`]), never
+    /// while another re-check runs (each would check the same verdicts).
+    pub async fn offline_recheck(&self, wallet: &Wallet) -> Result<Vec<VerifyReport>, SignError> {
+        let _one = self.offline.lock().await;
+        Ok(wallet.recheck_offline().await?)
+    }
+
+    /// While the light node is synced, a background round this long after the last one.
+    pub const OFFLINE_EVERY: Duration = Duration::from_secs(15 * 60);
+    /// When the light node becomes synced again (back online), a round at once unless the
+    /// last one is more recent than this (a flapping connection does not sync at every flap).
+    pub const OFFLINE_MIN_GAP: Duration = Duration::from_secs(60);
+
+    /// One round of upkeep: the sync (with the keys' sequences), then the offline verdicts
+    /// checked again online when some wait for it, then the status. Each part answers for
+    /// itself (a failed sync does not stop the re-check); the round's first error is kept,
+    /// as `map_err` (the app's one mapping) makes it.
+    pub async fn offline_upkeep(
+        &self,
+        wallet: &Wallet,
+        map_err: impl Fn(SignError) -> ApiError,
+    ) -> OfflineUpdate {
+        let _one = self.offline.lock().await;
+        let mut errors = Vec::new();
+        let synced = match self.sync_locked(wallet).await {
+            Ok(_) => true,
+            Err(e) => {
+                errors.push(map_err(e));
+                false
+            }
+        };
+        let rechecked = match wallet.history().pending_rechecks().await {
+            Ok(pending) if pending.is_empty() => Ok(Vec::new()),
+            Ok(_) => wallet.recheck_offline().await.map_err(SignError::from),
+            Err(e) => Err(e.into()),
+        };
+        let (rechecked, changed) = match rechecked {
+            Ok(reports) => {
+                let changed = reports
+                    .iter()
+                    .filter(|r| r.recheck.as_ref().is_some_and(|c| c.changed))
+                    .count();
+                (reports.len(), changed)
+            }
+            Err(e) => {
+                errors.push(map_err(e));
+                (0, 0)
+            }
+        };
+        let status = wallet.offline_status().await.unwrap_or_else(|e| {
+            errors.push(map_err(e.into()));
+            None
+        });
+        OfflineUpdate {
+            status,
+            synced,
+            rechecked: u32::try_from(rechecked).unwrap_or(u32::MAX),
+            changed: u32::try_from(changed).unwrap_or(u32::MAX),
+            error: errors.into_iter().next(),
+        }
+    }
+
+    /// Keeps the offline knowledge current for as long as the wallet runs (the app spawns
+    /// it): while the light node is synced, a round of [`SigningService::offline_upkeep`] at
+    /// the start, `every` after the last one, and on becoming synced again (unless the last
+    /// round is more recent than `min_gap`); `on_round` gets each round's outcome. Returns
+    /// only when the node's status can no longer change.
+    pub async fn follow_offline(
+        &self,
+        wallet: &Wallet,
+        (every, min_gap): (Duration, Duration),
+        map_err: impl Fn(SignError) -> ApiError,
+        mut on_round: impl FnMut(OfflineUpdate),
+    ) {
+        let mut status = wallet.watch_status();
+        let mut last: Option<tokio::time::Instant> = None;
+        let mut was_synced = false;
+        // Owed: a round at the start, and one after each return to synced.
+        let mut owed = true;
+        loop {
+            let synced = matches!(status.borrow_and_update().state, NodeState::Synced);
+            owed |= synced && !was_synced;
+            was_synced = synced;
+            let since = last.map(|t| t.elapsed());
+            let due = since.is_none_or(|s| s >= every || (owed && s >= min_gap));
+            if synced && due {
+                on_round(self.offline_upkeep(wallet, &map_err).await);
+                last = Some(tokio::time::Instant::now());
+                owed = false;
+            }
+            let wait = match last {
+                None => every,
+                Some(t) => {
+                    let target = if owed { min_gap } else { every };
+                    target.saturating_sub(t.elapsed())
+                }
+            };
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                () = tokio::time::sleep(wait.max(Duration::from_secs(1))) => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -305,5 +440,113 @@ mod tests {
             .await;
         assert!(matches!(r, Err(SignError::NotConfirmed(_))), "{r:?}");
         assert!(service.outbox_list().await.unwrap().is_empty());
+    }
+
+    /// The error mapping of a test: the kind as the code's message.
+    fn code(e: SignError) -> ApiError {
+        ApiError::new(tradeseal_api::ErrorCode::Internal, e.kind())
+    }
+
+    /// A round with no network configured answers why, and nothing synced.
+    #[tokio::test]
+    async fn an_offline_round_without_a_network_says_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let service = SigningService::new(Keystore::open(dir).await.unwrap());
+        let wallet = Wallet::open(crate::WalletConfig::new(dir.join("c"), dir.join("d")))
+            .await
+            .unwrap();
+        let round = service.offline_upkeep(&wallet, code).await;
+        assert!(!round.synced);
+        assert_eq!(round.status, None);
+        assert_eq!(round.error.unwrap().message, "not_configured");
+    }
+
+    /// What the app's offline commands and background rounds do, against a devnet on
+    /// loopback: a sync proves the knowledge; a certificate verified offline is checked again
+    /// online by the first background round (which runs at once, the node being synced), its
+    /// verdict flagged unchanged; the status says what is known.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn offline_sync_and_the_background_round_recheck_offline_verdicts() {
+        use tradeseal_api::{Mode, Origin, Verdict, VerifyInput, VerifyRequest};
+
+        let config = devnet::DevnetConfig::for_tests();
+        let net = devnet::Devnet::start(config.clone()).await.unwrap();
+        assert!(net.wait_for_height(3, Duration::from_secs(30)).await);
+        let samples = net.samples().expect("seeded samples").clone();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let chain = devnet::chain_config(&config, net.chain(), net.rpc_urls()).unwrap();
+        std::fs::write(dir.join("chain.json"), chain.to_json()).unwrap();
+        let mut wc = crate::WalletConfig::new(dir.join("c"), dir.join("d"));
+        wc.chain_config = Some(dir.join("chain.json"));
+        // A loaded machine must not make a fresh head look stale.
+        wc.node.node.stale_after_blocks = 100;
+        let wallet = Wallet::open(wc).await.unwrap();
+        wallet.start_node(true).await.unwrap();
+        let service = SigningService::new(Keystore::open(dir).await.unwrap());
+        assert_eq!(wallet.offline_status().await.unwrap(), None);
+
+        let synced = service.offline_sync(&wallet).await.unwrap();
+        assert_eq!(synced.previous_height, 0);
+        assert!(
+            synced.status.height > 0 && synced.status.issuers > 0,
+            "{synced:?}"
+        );
+        assert!(!synced.status.stale && !synced.status.too_old);
+        let status = wallet.offline_status().await.unwrap().unwrap();
+        assert_eq!(status.height, synced.status.height);
+
+        let valid = samples
+            .certificates
+            .iter()
+            .find(|c| c.status == devnet::SampleStatus::Valid)
+            .unwrap();
+        let offline = wallet
+            .verify(&VerifyRequest {
+                input: VerifyInput::Payload {
+                    text: registry::qr::encode(&valid.signed).unwrap(),
+                    origin: Origin::Camera,
+                },
+                document: None,
+                offline: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!(offline.evidence.mode, Mode::Offline);
+        let freshness = offline.evidence.freshness.clone().unwrap();
+        assert_eq!(freshness.as_of_height, synced.status.height);
+        assert!(!freshness.registration_checked);
+
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let every = (
+            SigningService::OFFLINE_EVERY,
+            SigningService::OFFLINE_MIN_GAP,
+        );
+        let round = tokio::select! {
+            () = service.follow_offline(&wallet, every, code, |r| {
+                let _ = tx.send(r);
+            }) => panic!("the rounds stopped"),
+            round = rx.recv() => round.unwrap(),
+        };
+        assert_eq!(round.error, None);
+        assert!(round.synced);
+        assert_eq!((round.rechecked, round.changed), (1, 0));
+        let after = round.status.unwrap();
+        assert!(after.height >= synced.status.height);
+        let history = wallet
+            .history_list(&tradeseal_api::HistoryQuery::default())
+            .await
+            .unwrap();
+        let flagged = history
+            .iter()
+            .find(|r| r.history_id == offline.history_id)
+            .unwrap();
+        let recheck = flagged.recheck.clone().unwrap();
+        assert_eq!(recheck.verdict, Verdict::Valid);
+        assert!(!recheck.changed);
+        // Nothing is left to check again.
+        assert!(service.offline_recheck(&wallet).await.unwrap().is_empty());
+        net.shutdown().await;
     }
 }
