@@ -11,6 +11,9 @@ use crate::behaviour::Behaviour;
 pub const DEFAULT_SEED: &str = "tradeseal-devnet-insecure-dev-seed";
 /// The default chain id.
 pub const DEFAULT_CHAIN_ID: &str = "tradeseal-devnet-1";
+/// CometBFT v0.38's default `rpc.max_request_batch_size`: the most calls a stock node takes
+/// in one JSON-RPC batch.
+pub const MAX_REQUEST_BATCH_SIZE: usize = 10;
 
 /// Which application the chain runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +57,9 @@ pub struct DevnetConfig {
     pub behaviours: Vec<(usize, Behaviour)>,
     /// Largest RPC request body, bytes.
     pub max_body_bytes: usize,
+    /// Most calls in one JSON-RPC batch (0: no limit); a larger batch is refused whole, as
+    /// CometBFT's `rpc.max_request_batch_size` does (default 10 there and here).
+    pub max_request_batch_size: usize,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Most transactions waiting in the mempool.
@@ -88,6 +94,7 @@ impl Default for DevnetConfig {
             fresh: false,
             behaviours: Vec::new(),
             max_body_bytes: 1_000_000,
+            max_request_batch_size: MAX_REQUEST_BATCH_SIZE,
             max_block_txs: 5_000,
             mempool_limit: 100_000,
             max_tx_bytes: 1_048_576,

@@ -33,7 +33,7 @@ pub use chain::{
     tx_hash, Blocks, Chain, ChainError, ChainParams, HistoryPlan, MempoolError, TxLocation,
     MAX_VALIDATORS,
 };
-pub use config::{AppKind, DevnetConfig, DEFAULT_CHAIN_ID, DEFAULT_SEED};
+pub use config::{AppKind, DevnetConfig, DEFAULT_CHAIN_ID, DEFAULT_SEED, MAX_REQUEST_BATCH_SIZE};
 pub use keys::{dev_signing_key, KeyRole, ValidatorKey, DEV_KEY_WARNING};
 pub use network::{Devnet, DevnetError};
 pub use output::{

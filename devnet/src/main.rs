@@ -74,6 +74,9 @@ struct StartArgs {
     /// Largest RPC request body in bytes.
     #[arg(long, default_value_t = 1_000_000)]
     max_body_bytes: usize,
+    /// Most calls in one JSON-RPC batch, 0 for no limit (CometBFT's default is 10).
+    #[arg(long, default_value_t = devnet::MAX_REQUEST_BATCH_SIZE)]
+    max_request_batch_size: usize,
     /// On a new chain, generate this many validly signed blocks with past times (spaced by
     /// the block interval, ending about now) before serving.
     #[arg(long, default_value_t = 0)]
@@ -184,6 +187,7 @@ fn config(args: StartArgs) -> anyhow::Result<DevnetConfig> {
         fresh: args.fresh,
         behaviours,
         max_body_bytes: args.max_body_bytes,
+        max_request_batch_size: args.max_request_batch_size,
         history_blocks: args.history_blocks,
         rotate_every: args.rotate_every,
         trusting_period: Duration::from_secs(args.trusting_period_days.max(1) * 24 * 3600),

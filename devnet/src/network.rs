@@ -139,14 +139,16 @@ impl Devnet {
                 .find(|(n, _)| *n == i)
                 .map(|(_, b)| b.clone())
                 .unwrap_or_default();
-            let node = Arc::new(Node::new(
+            let mut node = Node::new(
                 i,
                 chain.clone(),
                 addr,
                 config.max_body_bytes,
                 behaviour,
                 shutdown_rx.clone(),
-            ));
+            );
+            node.max_batch = config.max_request_batch_size;
+            let node = Arc::new(node);
             rpc_urls.push(format!("http://{addr}"));
             servers.push(serve(
                 listener,

@@ -47,6 +47,8 @@ pub struct Node {
     pub chain: Arc<Chain>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Most calls in one batch (0: no limit).
+    pub max_batch: usize,
     view: Mutex<ChainView>,
     garbage_counter: AtomicU64,
     evidence: Mutex<Vec<EvidenceRecord>>,
@@ -82,6 +84,7 @@ impl Node {
             listen_addr: listen_addr.to_string(),
             chain,
             max_body_bytes,
+            max_batch: crate::config::MAX_REQUEST_BATCH_SIZE,
             view: Mutex::new(ChainView::new(behaviour)),
             garbage_counter: AtomicU64::new(0),
             evidence: Mutex::new(Vec::new()),
@@ -245,6 +248,16 @@ async fn post(node: Arc<Node>, bytes: &Bytes) -> Response {
             Some(v) => json_response(StatusCode::OK, &v),
             None => StatusCode::OK.into_response(),
         },
+        Ok(jsonrpc::Body::Batch(entries))
+            if node.max_batch > 0 && entries.len() > node.max_batch =>
+        {
+            // CometBFT refuses the whole batch, with one error and HTTP 400.
+            let e = RpcError::InvalidRequest(format!(
+                "batch request exceeds maximum ({}) allowed number of requests",
+                node.max_batch
+            ));
+            json_response(StatusCode::BAD_REQUEST, &jsonrpc::failure(&Value::Null, &e))
+        }
         Ok(jsonrpc::Body::Batch(entries)) => {
             let mut out = Vec::with_capacity(entries.len());
             for entry in entries {

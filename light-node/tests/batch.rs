@@ -1,5 +1,7 @@
-//! The batched calls of [`RpcProvider`] (one JSON-RPC batch per 40 calls) against the devnet
-//! on loopback: the same answers as one call at a time, in order, with per-call errors.
+//! The batched calls of [`RpcProvider`] (one JSON-RPC batch per `max_batch` calls) against
+//! the devnet on loopback: the same answers as one call at a time, in order, with per-call
+//! errors; the default batch fits a stock CometBFT node's limit, and a batch over a node's
+//! limit (refused whole, as CometBFT does) is asked again one call at a time.
 
 use std::time::Duration;
 
@@ -42,5 +44,52 @@ async fn batches_answer_as_single_calls_in_order() {
             &node.signed_header(Some(h)).await.unwrap()
         );
     }
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_fit_the_node_limit_and_a_refused_batch_goes_call_by_call() {
+    let net = Devnet::start(DevnetConfig::for_tests())
+        .await
+        .expect("devnet starts");
+    assert!(net.wait_for_height(13, Duration::from_secs(20)).await);
+    let heights: Vec<Height> = (1..=12).map(Height).collect();
+
+    // The default batch is within CometBFT's default limit, which the devnet enforces.
+    assert!(RpcConfig::default().max_batch <= devnet::MAX_REQUEST_BATCH_SIZE);
+    let fitting = RpcProvider::new(&net.rpc_urls()[0], RpcConfig::default()).unwrap();
+    let headers = fitting.headers(&heights).await;
+    assert_eq!(fitting.traffic().requests(), 2, "12 calls in two batches");
+
+    // A client configured past the node's limit: the node refuses the batch with one error
+    // (HTTP 400), and the same calls are then made one at a time, with the same answers.
+    let config = RpcConfig {
+        max_batch: 40,
+        ..RpcConfig::default()
+    };
+    let eager = RpcProvider::new(&net.rpc_urls()[0], config).unwrap();
+    let again = eager.headers(&heights).await;
+    assert_eq!(
+        eager.traffic().requests(),
+        1 + 12,
+        "refused, then one by one"
+    );
+    for (a, b) in headers.iter().zip(&again) {
+        assert_eq!(a.as_ref().unwrap(), b.as_ref().unwrap());
+    }
+
+    // The refusal as a client sees it.
+    let calls: Vec<_> = (1..=11)
+        .map(|i| serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "health", "params": {}}))
+        .collect();
+    let answer = reqwest::Client::new()
+        .post(&net.rpc_urls()[0])
+        .json(&calls)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32600, "{body}");
     net.shutdown().await;
 }
