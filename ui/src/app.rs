@@ -1,11 +1,14 @@
 //! The app frame: header, navigation between pages, the page itself and the status bar; the
 //! settings (language, direction, theme) applied to the whole document; the light node's status,
-//! fetched once and then kept current by the backend's `node-status` events.
+//! fetched once and then kept current by the backend's `node-status` events; the backend's
+//! rounds of offline upkeep (`offline-update` events), for the pages that show them.
 
 use std::time::Duration;
 
 use leptos::{prelude::*, task::spawn_local};
-use tradeseal_api::{ApiError, NodeState, NodeStatus, NodeStatusEvent, Settings, Theme};
+use tradeseal_api::{
+    ApiError, NodeState, NodeStatus, NodeStatusEvent, OfflineEvent, OfflineUpdate, Settings, Theme,
+};
 
 use crate::{
     alerts::Alerts,
@@ -34,6 +37,9 @@ pub struct AppState {
     /// Set by "Import a chain configuration" and "Change network": the Network page opens its
     /// import screen.
     pub joining: RwSignal<bool>,
+    /// The backend's last round of offline upkeep (synced, re-checked), if one came since the
+    /// UI started: the Settings and History pages refresh on it.
+    pub offline: RwSignal<Option<OfflineUpdate>>,
     /// Counts statuses received, so an answer older than an event does not overwrite it.
     received: RwSignal<u64>,
     /// When the current status arrived, and now (ms since the epoch, ticking).
@@ -96,6 +102,7 @@ pub fn App() -> impl IntoView {
         status: RwSignal::new(None),
         not_live: RwSignal::new(None),
         joining: RwSignal::new(false),
+        offline: RwSignal::new(None),
         received: RwSignal::new(0),
         received_at: RwSignal::new(now.get_untracked()),
         now,
@@ -154,7 +161,11 @@ pub fn App() -> impl IntoView {
 /// arrives meanwhile wins). On first run, with no usable network, open the Network page.
 fn follow_status(app: AppState) {
     let subscription = StoredValue::new_local(None::<backend::Subscription>);
-    on_cleanup(move || subscription.dispose());
+    let offline = StoredValue::new_local(None::<backend::Subscription>);
+    on_cleanup(move || {
+        subscription.dispose();
+        offline.dispose();
+    });
     spawn_local(async move {
         let listening = backend::listen::<NodeStatusEvent>(move |event| match event {
             Ok(status) => app.set_status(status),
@@ -164,6 +175,16 @@ fn follow_status(app: AppState) {
         match listening {
             Ok(live) => subscription.set_value(Some(live)),
             Err(e) => app.not_live.set(Some(e.message)),
+        }
+        // The offline rounds are a refresh hint; a page shows what it fetched without them.
+        if let Ok(live) = backend::listen::<OfflineEvent>(move |event| {
+            if let Ok(update) = event {
+                app.offline.set(Some(update));
+            }
+        })
+        .await
+        {
+            offline.set_value(Some(live));
         }
 
         let mark = app.status_mark();

@@ -204,6 +204,21 @@ pub async fn issue_files(outbox_id: i64) -> Result<tradeseal_api::IssuedFiles, A
     call::<tradeseal_api::IssueFilesCmd>(&tradeseal_api::IssueFiles { outbox_id }).await
 }
 
+/// How fresh the offline knowledge is; `None` before the first sync.
+pub async fn offline_status() -> Result<Option<tradeseal_api::OfflineStatus>, ApiError> {
+    call::<tradeseal_api::OfflineStatusCmd>(&()).await
+}
+
+/// Syncs the offline knowledge now (and the keys' sequences for signing offline).
+pub async fn offline_sync() -> Result<tradeseal_api::OfflineSync, ApiError> {
+    call::<tradeseal_api::OfflineSyncCmd>(&()).await
+}
+
+/// Checks the offline verdicts of the history again online; answers those checked.
+pub async fn offline_recheck() -> Result<Vec<VerifyReport>, ApiError> {
+    call::<tradeseal_api::OfflineRecheckCmd>(&()).await
+}
+
 /// A live event subscription; dropping it stops listening.
 #[derive(Debug)]
 pub struct Subscription {

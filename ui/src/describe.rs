@@ -86,6 +86,20 @@ pub fn period(t: &Texts, secs: u64) -> String {
     }
 }
 
+/// A count or a height with its digits grouped by thousands ("1,234,567"; French groups them
+/// with narrow no-break spaces).
+pub fn grouped(t: &Texts, n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(t.digit_group);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An RFC 3339 UTC time as "2025-06-01 12:34:56 UTC" (joined by no-break spaces, so it never
 /// wraps); anything else as it came.
 pub fn time(rfc3339: &str) -> String {
@@ -150,6 +164,15 @@ mod tests {
         assert_eq!(ago(texts(Language::Fr), 2 * 86_400), "il y a 2\u{a0}j");
         assert_eq!(period(en, 14 * 86_400), "14 days");
         assert_eq!(period(en, 36 * 3_600), "36 hours");
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        let en = texts(Language::En);
+        assert_eq!(grouped(en, 1_234_567), "1,234,567");
+        assert_eq!(grouped(en, 999), "999");
+        assert_eq!(grouped(en, 1_000), "1,000");
+        assert_eq!(grouped(texts(Language::Fr), 12_345), "12\u{202f}345");
     }
 
     #[test]

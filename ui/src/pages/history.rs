@@ -1,5 +1,6 @@
 //! The History page: every verification on this device, newest first, filtered by verdict
-//! and text; each opens its report; the list exports as CSV or JSON.
+//! and text, offline verdicts with their online re-check (same, or CHANGED); each opens its
+//! report; the list exports as CSV or JSON.
 
 use leptos::{prelude::*, task::spawn_local};
 use tradeseal_api::{ExportFormat, HistoryExport, HistoryQuery, Verdict, VerifyReport};
@@ -8,14 +9,15 @@ use crate::{
     app::use_app,
     backend, files,
     pages::{
-        verify::{headline, moment, tone, ReportCard},
+        verify::{headline, moment, tone, RecheckNote, ReportCard},
         PageHeader,
     },
 };
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let texts = use_app().texts;
+    let app = use_app();
+    let texts = app.texts;
     let verdict = RwSignal::new(String::new());
     let text = RwSignal::new(String::new());
     let rows = RwSignal::new(Vec::<VerifyReport>::new());
@@ -42,6 +44,20 @@ pub fn HistoryPage() -> impl IntoView {
         });
     };
     load();
+    // The backend re-checked offline verdicts in the background: show their flags.
+    Effect::new(move |_| {
+        if app.offline.get().is_some_and(|u| u.rechecked > 0) {
+            load();
+        }
+    });
+    let recheck = move |_| {
+        spawn_local(async move {
+            match backend::offline_recheck().await {
+                Ok(_) => load(),
+                Err(e) => error.set(Some(e.message)),
+            }
+        })
+    };
 
     let export = move |format: ExportFormat| {
         let request = HistoryExport {
@@ -95,6 +111,9 @@ pub fn HistoryPage() -> impl IntoView {
                     load();
                 }
             />
+            <button class="button" id="history-recheck" on:click=recheck>
+                {move || texts.get().history_recheck}
+            </button>
             <button class="button" id="history-export-csv" on:click=move |_| export(ExportFormat::Csv)>
                 {move || texts.get().history_export_csv}
             </button>
@@ -121,6 +140,7 @@ pub fn HistoryPage() -> impl IntoView {
                         let id = r.history_id;
                         let v = r.verdict;
                         let report = r.clone();
+                        let (mode, recheck) = (r.evidence.mode, r.recheck.clone());
                         view! {
                             <tr
                                 class="history-row"
@@ -128,7 +148,10 @@ pub fn HistoryPage() -> impl IntoView {
                                 on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })
                             >
                                 <td>{moment(r.checked_at)}</td>
-                                <td class=format!("tone-{}", tone(v))>{move || headline(texts.get(), v)}</td>
+                                <td class=format!("tone-{}", tone(v))>
+                                    {move || headline(texts.get(), v)}
+                                    <RecheckNote mode=mode recheck=recheck/>
+                                </td>
                                 <td>{r.certificate_id.clone().unwrap_or_default()}</td>
                                 <td>{r.file.clone().unwrap_or_else(|| r.source.as_str().to_owned())}</td>
                             </tr>

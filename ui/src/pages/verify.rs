@@ -4,16 +4,17 @@
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tradeseal_api::{
-    CannotVerify, FileData, Mismatch, NodeState, NotOurs, Origin, Verdict, VerifyInput,
-    VerifyReport, VerifyRequest,
+    CannotVerify, Evidence, FileData, Mismatch, Mode, NodeState, NotOurs, Origin, Recheck, Verdict,
+    VerifyInput, VerifyReport, VerifyRequest,
 };
 use wasm_bindgen::JsCast;
 
 use crate::{
     app::use_app,
     camera::{self, CameraError},
+    describe::{ago, grouped, span},
     files,
-    i18n::{fill, Texts},
+    i18n::{fill, Text, Texts},
     pages::{Page, PageHeader},
 };
 
@@ -85,6 +86,8 @@ pub fn VerifyPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
     let document = RwSignal::new(None::<FileData>);
+    // In the field with no network: judge from the offline data only, at once.
+    let offline_only = RwSignal::new(false);
 
     // One request after the other, in order; results replace the previous ones.
     let run = move |inputs: Vec<VerifyInput>| {
@@ -92,12 +95,13 @@ pub fn VerifyPage() -> impl IntoView {
         errors.set(Vec::new());
         reports.set(Vec::new());
         let doc = document.get_untracked();
+        let offline = offline_only.get_untracked();
         spawn_local(async move {
             for input in inputs {
                 let request = VerifyRequest {
                     input,
                     document: doc.clone(),
-                    offline: false,
+                    offline,
                 };
                 match crate::backend::verify(&request).await {
                     Ok(r) => reports.update(|rs| rs.push(r)),
@@ -204,6 +208,15 @@ pub fn VerifyPage() -> impl IntoView {
                     on:change=on_document
                 />
             </div>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    id="verify-offline"
+                    prop:checked=move || offline_only.get()
+                    on:change=move |ev| offline_only.set(event_target_checked(&ev))
+                />
+                <span>{move || texts.get().verify_offline_only}</span>
+            </label>
             {move || {
                 document
                     .get()
@@ -273,6 +286,8 @@ pub fn ReportCard(report: VerifyReport) -> impl IntoView {
         >
             <h2 class="report-verdict">{move || headline(texts.get(), v)}</h2>
             <p class="report-reason">{report.reason}</p>
+            <OfflineNote evidence=ev.clone()/>
+            <RecheckNote mode=ev.mode recheck=report.recheck/>
             {file.map(|f| view! { <p class="muted report-file">{f}</p> })}
             <dl class="report-fields">
                 {(!id.is_empty()).then(|| view! {
@@ -324,6 +339,85 @@ pub fn ReportCard(report: VerifyReport) -> impl IntoView {
                 </dl>
             </details>
         </article>
+    }
+}
+
+/// An offline verdict says so plainly: as of when and which block, and that whether the
+/// certificate was registered cannot be known offline; a loud warning when the knowledge is
+/// past the user's warning age; and, when it refused, why (too old, or none).
+#[component]
+fn OfflineNote(evidence: Evidence) -> impl IntoView {
+    let texts = use_app().texts;
+    let freshness = evidence.freshness.map(|f| {
+        let (age, height, stale, warn_after) =
+            (f.age_secs, f.as_of_height, f.stale, f.warn_after_secs);
+        view! {
+            <p class="report-offline" data-stale=stale.to_string()>
+                {move || {
+                    let t = texts.get();
+                    fill(t.offline_as_of, &[&ago(t, age), &grouped(t, height)])
+                }}
+            </p>
+            {stale.then(|| view! {
+                <p class="report-offline-warning" role="alert">
+                    {move || {
+                        let t = texts.get();
+                        let hours = warn_after / 3_600;
+                        let limit = if hours == 1 {
+                            span(t, warn_after)
+                        } else {
+                            fill(t.hours, &[&hours.to_string()])
+                        };
+                        fill(t.offline_stale_warning, &[&limit])
+                    }}
+                </p>
+            })}
+        }
+    });
+    let refusal: Option<Text> = match evidence.cannot_verify {
+        Some(CannotVerify::OfflineDataTooOld) => Some(|t| t.offline_too_old_refusal),
+        Some(CannotVerify::OfflineDataMissing) => Some(|t| t.offline_missing_refusal),
+        _ => None,
+    };
+    view! {
+        {freshness}
+        {refusal.map(|r| view! {
+            <p class="report-offline-refusal" role="alert">{move || r(texts.get())}</p>
+        })}
+    }
+}
+
+/// For an offline verdict: its online re-check (same, or CHANGED to another verdict), or
+/// that it is still to be made.
+#[component]
+pub fn RecheckNote(mode: Mode, recheck: Option<Recheck>) -> impl IntoView {
+    let texts = use_app().texts;
+    match (mode, recheck) {
+        (_, Some(c)) if c.changed => {
+            let now = c.verdict;
+            Some(view! {
+                <p class="recheck recheck-changed" data-recheck="changed" data-now=now.as_str()>
+                    {move || { let t = texts.get(); fill(t.recheck_changed, &[headline(t, now)]) }}
+                </p>
+            }.into_any())
+        }
+        (_, Some(_)) => Some(
+            view! {
+                <p class="recheck recheck-same" data-recheck="same">
+                    {move || texts.get().recheck_same}
+                </p>
+            }
+            .into_any(),
+        ),
+        (Mode::Offline, None) => Some(
+            view! {
+                <p class="recheck recheck-pending" data-recheck="pending">
+                    {move || texts.get().recheck_pending}
+                </p>
+            }
+            .into_any(),
+        ),
+        (Mode::Online, None) => None,
     }
 }
 
