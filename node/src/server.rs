@@ -9,7 +9,7 @@
 
 use std::future::{ready, Ready};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::task::{Context, Poll};
 
 use tendermint::abci::response;
@@ -126,27 +126,100 @@ impl Service<Request> for AbciService {
     }
 }
 
-/// Serves `app` on `listen` until the task is dropped. A Unix socket file left by an earlier
-/// run is removed first.
+/// Serves `app` on `listen` until the future is dropped. A Unix socket file left by an
+/// earlier run is removed first.
 pub async fn serve(app: NodeApp, listen: &Listen) -> Result<(), BoxError> {
-    let (consensus, mempool, snapshot, info) = split::service(AbciService::new(app), 64);
-    let server = Server::builder()
-        .consensus(consensus)
-        .mempool(mempool)
-        .snapshot(snapshot)
-        .info(info)
-        .finish()
-        .ok_or("the ABCI server lacks a service")?;
     match listen {
-        Listen::Tcp(addr) => server.listen_tcp(*addr).await,
+        Listen::Tcp(addr) => serve_tcp(app, tokio::net::TcpListener::bind(addr).await?).await,
         Listen::Unix(path) => {
             match std::fs::remove_file(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
-            server.listen_unix(path).await
+            server(app)?.listen_unix(path).await
         }
+    }
+}
+
+/// Serves `app` to the connections of a bound TCP listener.
+///
+/// tower-abci's TCP server leaves Nagle's algorithm on, and every synchronous ABCI call is
+/// answered in two writes (the answer, then the `Flush` answer): the second waits for the
+/// peer's delayed acknowledgement, about 40 ms on Linux, so a TCP connection managed ~23
+/// calls per second (docs/ARCHITECTURE.md, "The ABCI server library"). Here each TCP
+/// connection is accepted with `TCP_NODELAY` and relayed to tower-abci listening on a Unix
+/// socket in a private directory (mode 0700) that is removed when the server stops.
+pub async fn serve_tcp(app: NodeApp, listener: tokio::net::TcpListener) -> Result<(), BoxError> {
+    let private = PrivateDir::create()?;
+    let socket = private.0.join("abci.sock");
+    let server = server(app)?;
+    tokio::select! {
+        // Polled first, so the Unix socket is bound before a connection is relayed to it.
+        biased;
+        r = server.listen_unix(&socket) => r,
+        r = relay(listener, &socket) => r,
+    }
+}
+
+/// tower-abci's server over the four parts of one [`AbciService`].
+type AbciServer = Server<
+    split::Consensus<AbciService>,
+    split::Mempool<AbciService>,
+    split::Info<AbciService>,
+    split::Snapshot<AbciService>,
+>;
+
+fn server(app: NodeApp) -> Result<AbciServer, BoxError> {
+    let (consensus, mempool, snapshot, info) = split::service(AbciService::new(app), 64);
+    Server::builder()
+        .consensus(consensus)
+        .mempool(mempool)
+        .snapshot(snapshot)
+        .info(info)
+        .finish()
+        .ok_or_else(|| "the ABCI server lacks a service".into())
+}
+
+async fn relay(listener: tokio::net::TcpListener, socket: &Path) -> Result<(), BoxError> {
+    loop {
+        let (mut tcp, peer) = listener.accept().await?;
+        tcp.set_nodelay(true)?;
+        let socket = socket.to_path_buf();
+        tokio::spawn(async move {
+            match tokio::net::UnixStream::connect(&socket).await {
+                Ok(mut unix) => {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                }
+                Err(e) => tracing::error!(%peer, error = %e, "cannot reach the ABCI server"),
+            }
+        });
+    }
+}
+
+/// A directory only this user can enter, removed on drop.
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn create() -> std::io::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("tradeseal-node-{}-{n}", std::process::id()));
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

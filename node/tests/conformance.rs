@@ -581,14 +581,12 @@ async fn init_chain_is_repeated_after_a_restart_before_the_first_block() {
 async fn the_server_answers_on_tcp() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(&dir.path().join("data")).await;
-    // A free loopback port (the server binds it itself).
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let listen = Listen::Tcp(addr);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
-        tradeseal_node::serve(app, &listen).await.unwrap();
+        tradeseal_node::server::serve_tcp(app, listener)
+            .await
+            .unwrap();
     });
     let mut conn = None;
     for _ in 0..200 {
@@ -621,6 +619,38 @@ async fn the_server_answers_on_tcp() {
         panic!("not an InitChain answer")
     };
     assert_eq!(init.app_hash.len(), 32);
+    // Every call of a CometBFT session goes through the relay, in order.
+    let block = issue(1, &["PH-0001"], 1);
+    let Resp::FinalizeBlock(f) = conn
+        .call(Req::FinalizeBlock(RequestFinalizeBlock {
+            txs: block.iter().map(|t| Bytes::copy_from_slice(t)).collect(),
+            decided_last_commit: Some(CommitInfo::default()),
+            misbehavior: Vec::new(),
+            hash: block_hash(1, &block),
+            height: 1,
+            time: Some(block_time(1)),
+            next_validators_hash: Bytes::from(vec![7u8; 32]),
+            proposer_address: Bytes::from(vec![9u8; 20]),
+        }))
+        .await
+    else {
+        panic!("not a FinalizeBlock answer")
+    };
+    assert_eq!(f.tx_results[0].code, 0);
+    let Resp::Commit(_) = conn.call(Req::Commit(Default::default())).await else {
+        panic!("not a Commit answer")
+    };
     drop(conn);
     server.abort();
+    let _ = server.await;
+    // The private directory of the relay's Unix socket is gone with the server.
+    let leftover = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("tradeseal-node-{}-", std::process::id()))
+        });
+    assert!(!leftover, "the relay's socket directory was removed");
 }
