@@ -75,8 +75,57 @@ impl Net {
         self._data.path()
     }
 
-    fn devnet(&self) -> &devnet::Devnet {
+    pub fn devnet(&self) -> &devnet::Devnet {
         self.net.as_ref().expect("the devnet runs")
+    }
+
+    /// Submits `tx` to the devnet's mempool; panics when CheckTx refuses it.
+    pub fn submit(&self, what: &str, tx: Vec<u8>) {
+        let r = self
+            .devnet()
+            .chain()
+            .submit_tx(tx)
+            .unwrap_or_else(|e| panic!("{what}: the mempool refused it: {e}"));
+        assert_eq!(r.code, 0, "{what}: CheckTx refused it: {}", r.log);
+    }
+
+    /// Waits until the transactions submitted so far are in a block whose state is
+    /// queryable (two more blocks).
+    pub fn settle(&self) {
+        let chain = self.devnet().chain();
+        let deadline = Instant::now() + WAIT;
+        while chain.mempool_size() > 0 {
+            assert!(Instant::now() < deadline, "the mempool did not drain");
+            std::thread::sleep(BLOCK / 2);
+        }
+        let h = chain.latest_height() + 2;
+        assert!(self
+            .runtime
+            .block_on(self.devnet().wait_for_height(h, WAIT)));
+    }
+
+    /// A registry value in the devnet's latest state (empty when absent), read directly.
+    pub fn state(&self, key: &[u8]) -> Vec<u8> {
+        self.devnet()
+            .chain()
+            .query(&devnet::Query {
+                path: "/key".into(),
+                data: key.to_vec(),
+                height: 0,
+                prove: false,
+            })
+            .unwrap()
+            .value
+    }
+
+    /// A counter in the latest state (0 when absent).
+    pub fn counter(&self, key: &[u8]) -> u64 {
+        let v = self.state(key);
+        if v.is_empty() {
+            0
+        } else {
+            registry::state::decode_u64(&v).unwrap()
+        }
     }
 
     /// The chain config's text, as the devnet wrote it.
@@ -185,6 +234,12 @@ impl App {
     /// Launch the app; `chain_config` is given as `TRADESEAL_CHAIN_CONFIG` (without it the app
     /// looks in its own, empty, config folder).
     pub fn launch(chain_config: Option<&Path>) -> App {
+        Self::launch_with(chain_config, &[])
+    }
+
+    /// Launch the app with `extra` in its environment too (a Secret Service's bus, a
+    /// SoftHSM2 configuration).
+    pub fn launch_with(chain_config: Option<&Path>, extra: &[(String, String)]) -> App {
         let app = app_binary();
         let shots = artifacts_dir();
         let home = tempfile::tempdir().unwrap();
@@ -192,6 +247,11 @@ impl App {
         let env: Vec<(&str, &OsStr)> = chain_config
             .map(|p| ("TRADESEAL_CHAIN_CONFIG", p.as_os_str()))
             .into_iter()
+            .chain(
+                extra
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), OsStr::new(v.as_str()))),
+            )
             .collect();
         let driver = TauriDriver::start(&display, home.path(), &env);
         let started = Instant::now();

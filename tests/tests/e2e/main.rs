@@ -3,5 +3,6 @@
 
 mod app_shell;
 mod harness;
+mod keys_sign;
 mod local_network;
 mod verify;
