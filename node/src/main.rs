@@ -36,17 +36,25 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Print an `app_state` JSON object for CometBFT's genesis file.
+    /// Print an `app_state` JSON object for CometBFT's genesis file: the governance given
+    /// and no issuers (add them to the file, or register them later by governance), or the
+    /// development one with `--demo`.
     AppState {
-        /// The chain id (CometBFT's `chain_id`).
+        /// The chain id; left out, the node takes CometBFT's `chain_id`.
         #[arg(long)]
-        chain_id: String,
-        /// Genesis time, unix seconds (CometBFT's `genesis_time`).
+        chain_id: Option<String>,
+        /// Genesis time, unix seconds; left out, the node takes CometBFT's `genesis_time`.
         #[arg(long)]
-        genesis_time: u64,
-        /// Use the development governance and issuers (keys derived from public labels:
-        /// never for a real chain). Without it, edit the printed template.
-        #[arg(long)]
+        genesis_time: Option<u64>,
+        /// A governance member's ed25519 public key (64 hex digits); once per member.
+        #[arg(long = "governance-key", value_name = "HEX", value_parser = parse_key)]
+        governance_keys: Vec<registry::PublicKey>,
+        /// Approvals a governance action needs.
+        #[arg(long, default_value_t = 1)]
+        threshold: u8,
+        /// The development governance and issuers instead (keys derived from public labels:
+        /// never for a real chain); needs --chain-id and --genesis-time.
+        #[arg(long, conflicts_with_all = ["governance_keys", "threshold"])]
         demo: bool,
     },
     /// Replay a data directory and print its height and app hash as JSON.
@@ -121,20 +129,44 @@ fn main() -> Result<()> {
         Command::AppState {
             chain_id,
             genesis_time,
+            governance_keys,
+            threshold,
             demo,
         } => {
-            let genesis = registry::devkit::demo_genesis(&chain_id, genesis_time);
-            let mut state = AppState::from_genesis(&genesis);
-            if !demo {
-                // A template: one governance key and no issuers, to be replaced.
-                state.governance.threshold = 1;
-                state.governance.keys.truncate(1);
-                state.issuers.clear();
-            }
+            let state = if demo {
+                let (Some(chain_id), Some(time)) = (chain_id, genesis_time) else {
+                    anyhow::bail!("--demo needs --chain-id and --genesis-time");
+                };
+                AppState::from_genesis(&registry::devkit::demo_genesis(&chain_id, time))
+            } else {
+                if governance_keys.is_empty() {
+                    anyhow::bail!("give the governance with --governance-key (or use --demo)");
+                }
+                AppState {
+                    chain_id,
+                    genesis_time,
+                    governance: registry::state::Governance {
+                        threshold,
+                        keys: governance_keys,
+                    },
+                    issuers: Vec::new(),
+                }
+            };
+            // Checked as InitChain will check it.
+            state
+                .clone()
+                .into_genesis(
+                    state.chain_id.as_deref().unwrap_or("check"),
+                    i64::try_from(state.genesis_time.unwrap_or(0)).unwrap_or(i64::MAX),
+                )
+                .context("the app_state would be refused")?;
             println!("{}", serde_json::to_string_pretty(&state)?);
             Ok(())
         }
         Command::Info { home } => {
+            if !home.join(tradeseal_node::blocklog::LOG_FILE).exists() {
+                anyhow::bail!("{} is not a node's data directory", home.display());
+            }
             let app = open(&home, NodeConfig::default())?;
             let info = serde_json::json!({
                 "chain_id": app.registry().map(|r| r.chain_id().to_owned()),
@@ -146,6 +178,10 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn parse_key(s: &str) -> Result<registry::PublicKey, String> {
+    registry::PublicKey::from_hex(s).map_err(|e| e.to_string())
 }
 
 fn open(home: &std::path::Path, config: NodeConfig) -> Result<NodeApp> {
