@@ -5,7 +5,10 @@
 //! inspection agency (out of band, through the devnet); on the Sign page each signs an
 //! inspection record — the token's first with a wrong PIN, refused and signed again with the
 //! right one — and the outbox shows both confirmed by proof, which the chain's state agrees
-//! with.
+//! with. The OS store key's secret (derived here from the backup words the page showed, by
+//! the documented derivation) appears nowhere: not in the IPC traffic between the page and
+//! the backend (recorded in the WebView), not in any file of the app's config and data folders;
+//! nor is the token's PIN in those files.
 
 #[path = "../../../wallet/tests/stores.rs"]
 mod stores;
@@ -62,8 +65,80 @@ fn public_key(app: &App, label: &str) -> String {
     })
 }
 
-/// Creates a key in the OS store and goes through the backup words.
-fn create_in_os_store(app: &App, label: &str) -> String {
+/// Records every call through Tauri's `invoke` and its answer, in `window.__ipc`.
+fn record_ipc(app: &App) {
+    // The page calls `window.__TAURI__.core.invoke` at each call; `core` is a frozen module
+    // namespace, so `__TAURI__` gets a copy whose `core.invoke` records and passes on.
+    let hooked = app.js(
+        "if (!window.__ipc) {\
+           window.__ipc = [];\
+           const tauri = window.__TAURI__;\
+           const invoke = tauri.core.invoke;\
+           const wrapped = (cmd, args, options) => invoke(cmd, args, options).then(\
+             r => { window.__ipc.push(JSON.stringify([cmd, args, r])); return r; },\
+             e => { window.__ipc.push(JSON.stringify([cmd, args, e])); throw e; });\
+           const copy = Object.assign({}, tauri, { core: Object.assign({}, tauri.core, { invoke: wrapped }) });\
+           try { window.__TAURI__ = copy; } catch (_) {}\
+           if (window.__TAURI__ !== copy) {\
+             Object.defineProperty(window, '__TAURI__', { value: copy, configurable: true, writable: true });\
+           }\
+         }\
+         return window.__TAURI__.core.invoke.toString().includes('__ipc')",
+    );
+    assert_eq!(
+        hooked,
+        Value::Bool(true),
+        "Tauri's invoke could not be wrapped"
+    );
+}
+
+/// Everything recorded by [`record_ipc`], one JSON text per call.
+fn ipc_traffic(app: &App) -> Vec<String> {
+    app.js("return window.__ipc || []")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The forms `secret` could take in text or a file: raw, hex (both cases), base64.
+fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    vec![
+        secret.to_vec(),
+        hex::encode(secret).into_bytes(),
+        hex::encode_upper(secret).into_bytes(),
+        base64::engine::general_purpose::STANDARD
+            .encode(secret)
+            .into_bytes(),
+    ]
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`, with its bytes.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+/// Creates a key in the OS store and goes through the backup words; answers its public key
+/// and the words.
+fn create_in_os_store(app: &App, label: &str) -> (String, String) {
     app.open("keys");
     app.wait_for("#key-create-form");
     type_into(app, "#key-create-label", label);
@@ -106,7 +181,7 @@ fn create_in_os_store(app: &App, label: &str) -> String {
     }
     app.click("#backup-confirm");
     app.wait_for("#backup-done");
-    public_key(app, label)
+    (public_key(app, label), words.join(" "))
 }
 
 /// Creates a key inside the SoftHSM2 token.
@@ -253,13 +328,22 @@ fn keys_are_created_and_sign_inspections_confirmed_by_proof() {
     let net = Net::start();
     let app = App::launch_with(Some(&net.chain_config), &env);
     app.wait_state(SYNC, &["synced"]);
+    let app_dirs = (app.config_dir(), app.data_dir());
 
-    let os_key = create_in_os_store(&app, "field-laptop");
+    app.open("keys");
+    record_ipc(&app);
+    let (os_key, words) = create_in_os_store(&app, "field-laptop");
+    let seed = tradeseal_wallet::keystore::mnemonic::from_words(&words, 0).unwrap();
+    assert_eq!(
+        hex::encode(seed.signing_key().verifying_key().to_bytes()),
+        os_key,
+        "the words shown are the key's backup"
+    );
     let token_key = create_in_token(&app, &stores, "field-token");
     app.log(format!("keys: {os_key} (OS store), {token_key} (token)"));
     app.shot("keys-created.png");
     assert_ne!(os_key, token_key);
-    register_agency(&net, &[os_key.clone(), token_key.clone()]);
+    register_agency(&net, &[os_key, token_key]);
 
     let certificates: Value = serde_json::from_str(
         &std::fs::read_to_string(net.files_dir().join("certificates.json")).unwrap(),
@@ -309,10 +393,51 @@ fn keys_are_created_and_sign_inspections_confirmed_by_proof() {
     type_into(&app, "#sign-pin", stores::PIN);
     app.click("#sign-confirm");
     app.wait_for("#sign-notice");
-    let second = wait_confirmed(&app, "the token key's inspection", &[first.clone()]);
+    let second = wait_confirmed(
+        &app,
+        "the token key's inspection",
+        std::slice::from_ref(&first),
+    );
     app.log(format!("confirmed: {second}"));
     app.shot("sign-confirmed.png");
 
     // The chain agrees: two inspections of the certificate.
     assert_eq!(net.counter(&keys::inspection_len(&cert_id)), 2);
+
+    // The secret went nowhere: not through the IPC (where only the backup words passed,
+    // once, in the answer to key_create), not into the app's files.
+    let traffic = ipc_traffic(&app);
+    assert!(
+        traffic.iter().any(|t| t.starts_with("[\"key_create\"")),
+        "the IPC was recorded"
+    );
+    // As JSON: the list of words.
+    let listed = serde_json::to_string(&words.split(' ').collect::<Vec<_>>()).unwrap();
+    let with_words: Vec<_> = traffic.iter().filter(|t| t.contains(&listed)).collect();
+    assert_eq!(with_words.len(), 1, "the words crossed once");
+    assert!(with_words[0].starts_with("[\"key_create\""));
+    let mut secrets = encodings(seed.expose());
+    secrets.push(stores::PIN.as_bytes().to_vec());
+    for secret in &secrets[..secrets.len() - 1] {
+        for t in &traffic {
+            assert!(!contains(t.as_bytes(), secret), "a secret in the IPC: {t}");
+        }
+    }
+    // (While the app runs: its home folder goes with it. The SQLite write-ahead logs are
+    // files too.)
+    let mut files = files_under(&app_dirs.0);
+    files.extend(files_under(&app_dirs.1));
+    assert!(
+        files.iter().any(|(p, _)| p.ends_with("keys.sqlite")),
+        "the key metadata is among the files checked"
+    );
+    for (path, bytes) in &files {
+        for secret in &secrets {
+            assert!(
+                !contains(bytes, secret),
+                "{} holds a secret (or the PIN)",
+                path.display()
+            );
+        }
+    }
 }
