@@ -1,0 +1,228 @@
+//! `NodeApp` without the socket: the rules that a CometBFT session rarely reaches (a foreign
+//! or damaged data directory, a refused genesis, the mempool bound per signer, a block
+//! finalized but not yet committed).
+
+use prost::bytes::Bytes;
+use registry::devkit::{demo_genesis, dev_key};
+use registry::{sample_certificate, Serial, TxBuilder};
+use tendermint::abci::request::{self, CheckTxKind};
+use tendermint_proto::google::protobuf::{Duration as PbDuration, Timestamp};
+use tendermint_proto::v0_38::abci::{CommitInfo, RequestFinalizeBlock, RequestInitChain};
+use tendermint_proto::v0_38::types::{
+    AbciParams, BlockParams, ConsensusParams, EvidenceParams, ValidatorParams, VersionParams,
+};
+use tradeseal_node::app::codes;
+use tradeseal_node::blocklog::{BlockRecord, LOG_FILE};
+use tradeseal_node::{AppState, Limits, NodeApp, NodeConfig, NodeError};
+
+const CHAIN_ID: &str = "tradeseal-app-test";
+const GENESIS_TIME: u64 = 1_767_225_600;
+
+fn init(app_state: &AppState, chain_id: &str, initial_height: i64) -> request::InitChain {
+    RequestInitChain {
+        time: Some(Timestamp {
+            seconds: GENESIS_TIME as i64,
+            nanos: 0,
+        }),
+        chain_id: chain_id.into(),
+        consensus_params: Some(ConsensusParams {
+            block: Some(BlockParams {
+                max_bytes: 22_020_096,
+                max_gas: -1,
+            }),
+            evidence: Some(EvidenceParams {
+                max_age_num_blocks: 100_000,
+                max_age_duration: Some(PbDuration {
+                    seconds: 172_800,
+                    nanos: 0,
+                }),
+                max_bytes: 1_048_576,
+            }),
+            validator: Some(ValidatorParams {
+                pub_key_types: vec!["ed25519".into()],
+            }),
+            version: Some(VersionParams { app: 0 }),
+            abci: Some(AbciParams::default()),
+        }),
+        validators: Vec::new(),
+        app_state_bytes: serde_json::to_vec(app_state).unwrap().into(),
+        initial_height,
+    }
+    .try_into()
+    .unwrap()
+}
+
+fn demo_state() -> AppState {
+    AppState::from_genesis(&demo_genesis(CHAIN_ID, GENESIS_TIME))
+}
+
+fn finalize(height: i64, txs: &[Vec<u8>]) -> request::FinalizeBlock {
+    RequestFinalizeBlock {
+        txs: txs.iter().map(|t| Bytes::copy_from_slice(t)).collect(),
+        decided_last_commit: Some(CommitInfo::default()),
+        misbehavior: Vec::new(),
+        hash: Bytes::from(vec![height as u8; 32]),
+        height,
+        time: Some(Timestamp {
+            seconds: GENESIS_TIME as i64 + height,
+            nanos: 0,
+        }),
+        next_validators_hash: Bytes::from(vec![1u8; 32]),
+        proposer_address: Bytes::from(vec![2u8; 20]),
+    }
+    .try_into()
+    .unwrap()
+}
+
+fn issue(seq: u64, serial: &str) -> Vec<u8> {
+    let key = dev_key("issuer-ke-kephis");
+    TxBuilder::new(CHAIN_ID, &key)
+        .issue(
+            seq,
+            &sample_certificate(Serial::new(serial).unwrap(), GENESIS_TIME),
+        )
+        .unwrap()
+}
+
+fn check(app: &mut NodeApp, tx: &[u8]) -> u32 {
+    app.check_tx(&request::CheckTx {
+        tx: Bytes::copy_from_slice(tx),
+        kind: CheckTxKind::New,
+    })
+    .code
+    .value()
+}
+
+fn query_height(app: &NodeApp, path: &str) -> (u32, i64, bool) {
+    let q = app.query(&request::Query {
+        data: Bytes::new(),
+        path: path.into(),
+        height: 0u32.into(),
+        prove: false,
+    });
+    (q.code.value(), q.height.value() as i64, !q.value.is_empty())
+}
+
+fn info_request() -> request::Info {
+    request::Info {
+        version: "0.38.17".into(),
+        block_version: 11,
+        p2p_version: 8,
+        abci_version: "2.0.0".into(),
+    }
+}
+
+#[test]
+fn a_refused_genesis_is_an_error_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    assert!(matches!(
+        app.init_chain(&init(&demo_state(), "another-chain", 1)),
+        Err(NodeError::AppState(_))
+    ));
+    assert!(matches!(
+        app.init_chain(&init(&demo_state(), CHAIN_ID, 5)),
+        Err(NodeError::InitialHeight(5))
+    ));
+    let mut bad = demo_state();
+    bad.governance.threshold = 0;
+    assert!(matches!(
+        app.init_chain(&init(&bad, CHAIN_ID, 1)),
+        Err(NodeError::AppState(_))
+    ));
+    assert_eq!(
+        check(&mut app, &issue(1, "PH-1")),
+        codes::NOT_INITIALIZED,
+        "no chain yet"
+    );
+    assert!(!dir.path().join("genesis.json").exists());
+}
+
+#[test]
+fn the_mempool_admits_a_bounded_number_of_transactions_per_signer_until_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = NodeConfig {
+        limits: Limits {
+            max_pending_per_signer: 2,
+            ..Limits::default()
+        },
+        ..NodeConfig::default()
+    };
+    let mut app = NodeApp::open(dir.path(), config).unwrap();
+    app.init_chain(&init(&demo_state(), CHAIN_ID, 1)).unwrap();
+    assert_eq!(check(&mut app, &issue(1, "PH-1")), 0);
+    assert_eq!(check(&mut app, &issue(2, "PH-2")), 0);
+    assert_eq!(check(&mut app, &issue(3, "PH-3")), codes::TOO_MANY_PENDING);
+    // Another signer is not held up.
+    let gov = dev_key("gov-0");
+    let approve = TxBuilder::new(CHAIN_ID, &gov).approve(1, 0).unwrap();
+    assert_eq!(check(&mut app, &approve), 15, "proposal 0 does not exist");
+    // A commit empties the bound; CometBFT's recheck fills it again from what is left.
+    app.finalize_block(&finalize(1, &[issue(1, "PH-1")]))
+        .unwrap();
+    app.commit().unwrap();
+    assert_eq!(check(&mut app, &issue(3, "PH-3")), 0);
+    assert_eq!(check(&mut app, &issue(3, "PH-4")), codes::SEQUENCE_PENDING);
+}
+
+#[test]
+fn a_finalized_block_is_invisible_until_its_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    app.init_chain(&init(&demo_state(), CHAIN_ID, 1)).unwrap();
+    app.finalize_block(&finalize(1, &[])).unwrap();
+    app.commit().unwrap();
+    let f = app
+        .finalize_block(&finalize(2, &[issue(1, "PH-1")]))
+        .unwrap();
+    assert_eq!(f.tx_results[0].code.value(), 0);
+    let info = app.info(&info_request());
+    assert_eq!(info.last_block_height.value(), 1);
+    assert_eq!(
+        query_height(&app, "/store/cert/KE-KEPHIS/PH-1"),
+        (0, 1, false),
+        "the query answers from the committed version 1"
+    );
+    app.commit().unwrap();
+    assert_eq!(app.info(&info_request()).last_block_height.value(), 2);
+    assert_eq!(
+        query_height(&app, "/store/cert/KE-KEPHIS/PH-1"),
+        (0, 2, true)
+    );
+    // Commit twice, or InitChain once blocks are committed, is a broken session.
+    assert!(matches!(app.commit(), Err(NodeError::NothingToCommit)));
+    assert!(matches!(
+        app.init_chain(&init(&demo_state(), CHAIN_ID, 1)),
+        Err(NodeError::AlreadyInitialized(2))
+    ));
+}
+
+#[test]
+fn a_log_that_replays_to_another_app_hash_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    app.init_chain(&init(&demo_state(), CHAIN_ID, 1)).unwrap();
+    let f = app
+        .finalize_block(&finalize(1, &[issue(1, "PH-1")]))
+        .unwrap();
+    app.commit().unwrap();
+    drop(app);
+    // The same block recorded with another app hash, checksum and all: not a torn write but
+    // a log from another binary or chain.
+    let good: [u8; 32] = f.app_hash.as_bytes().try_into().unwrap();
+    let mut forged = BlockRecord {
+        height: 1,
+        time: GENESIS_TIME + 1,
+        app_hash: good,
+        txs: vec![issue(1, "PH-1")],
+    };
+    forged.app_hash[0] ^= 1;
+    let log = dir.path().join(LOG_FILE);
+    let mut bytes = tradeseal_node::blocklog::LOG_MAGIC.to_vec();
+    bytes.extend(forged.to_record());
+    std::fs::write(&log, bytes).unwrap();
+    assert!(matches!(
+        NodeApp::open(dir.path(), NodeConfig::default()),
+        Err(NodeError::ReplayMismatch { height: 1, .. })
+    ));
+}
