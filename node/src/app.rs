@@ -357,8 +357,9 @@ impl NodeApp {
             .as_ref()
             .ok_or(NodeError::NotInitialized("PrepareProposal"))?;
         let limits = &self.config.limits;
+        // CometBFT always sends its limit; a negative one (never seen) leaves the node's.
         let cap = u64::try_from(req.max_tx_bytes)
-            .unwrap_or(0)
+            .unwrap_or(u64::MAX)
             .min(limits.max_block_bytes);
         let height = req.height.value();
         let time = unix_secs(req.time)?;

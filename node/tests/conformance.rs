@@ -62,9 +62,15 @@ async fn open(data: &Path) -> NodeApp {
     panic!("the data directory stayed in use");
 }
 
+/// Where the application runs: a task of this test, or the `tradeseal-node` binary.
+enum Server {
+    Task(JoinHandle<()>),
+    Process(std::process::Child),
+}
+
 /// A server on a Unix socket and CometBFT's connections to it.
 struct Node {
-    server: JoinHandle<()>,
+    server: Server,
     consensus: Conn<UnixStream>,
     mempool: Conn<UnixStream>,
     query: Conn<UnixStream>,
@@ -77,8 +83,29 @@ impl Node {
         let server = tokio::spawn(async move {
             tradeseal_node::serve(app, &listen).await.unwrap();
         });
+        Self::connect(Server::Task(server), socket).await
+    }
+
+    /// The binary, as an operator starts it.
+    async fn spawn(data: &Path, socket: &Path) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tradeseal-node"))
+            .arg("start")
+            .arg("--home")
+            .arg(data)
+            .arg("--addr")
+            .arg(format!("unix://{}", socket.display()))
+            .arg("--retain-blocks=2")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Self::connect(Server::Process(child), socket).await
+    }
+
+    async fn connect(server: Server, socket: &Path) -> Self {
         let connect = || async {
-            for _ in 0..200 {
+            for _ in 0..500 {
                 if let Ok(s) = UnixStream::connect(socket).await {
                     return Conn::new(s);
                 }
@@ -98,7 +125,8 @@ impl Node {
         }
     }
 
-    /// Stops as a killed CometBFT and node would: connections dropped, server gone.
+    /// Stops as a killed CometBFT and node would: connections dropped, the server task gone
+    /// or the process killed with SIGKILL.
     async fn stop(self) {
         let Self {
             server,
@@ -107,8 +135,16 @@ impl Node {
             query,
         } = self;
         drop((consensus, mempool, query));
-        server.abort();
-        let _ = server.await;
+        match server {
+            Server::Task(task) => {
+                task.abort();
+                let _ = task.await;
+            }
+            Server::Process(mut child) => {
+                child.kill().unwrap();
+                child.wait().unwrap();
+            }
+        }
     }
 
     async fn info(&mut self) -> (i64, Vec<u8>) {
@@ -188,6 +224,14 @@ impl Node {
         height: i64,
         txs: &[Vec<u8>],
     ) -> (Vec<ExecTxResult>, [u8; 32], i64) {
+        let (results, hash) = self.finalize(height, txs).await;
+        let Resp::Commit(c) = self.consensus.call(Req::Commit(Default::default())).await else {
+            panic!("not a Commit answer")
+        };
+        (results, hash, c.retain_height)
+    }
+
+    async fn finalize(&mut self, height: i64, txs: &[Vec<u8>]) -> (Vec<ExecTxResult>, [u8; 32]) {
         let Resp::FinalizeBlock(f) = self
             .consensus
             .call(Req::FinalizeBlock(RequestFinalizeBlock {
@@ -209,11 +253,8 @@ impl Node {
         };
         assert!(f.validator_updates.is_empty(), "no validator transactions");
         assert_eq!(f.tx_results.len(), txs.len());
-        let Resp::Commit(c) = self.consensus.call(Req::Commit(Default::default())).await else {
-            panic!("not a Commit answer")
-        };
         let hash: [u8; 32] = f.app_hash.to_vec().try_into().expect("32-byte app hash");
-        (f.tx_results, hash, c.retain_height)
+        (f.tx_results, hash)
     }
 
     async fn query(&mut self, path: &str, height: i64) -> ResponseQuery {
@@ -546,6 +587,42 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
     let app = open(&data).await;
     assert_eq!(app.committed_height(), 4);
     assert_eq!(app.committed_app_hash(), Some(hash4));
+}
+
+/// The binary killed with SIGKILL between FinalizeBlock and Commit comes back one block
+/// behind, and CometBFT's replay of that block gives the same app hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
+        CHAIN_ID,
+        GENESIS_TIME,
+    )))
+    .unwrap();
+    let mut node = Node::spawn(&data, &socket).await;
+    assert_eq!(node.info().await, (0, Vec::new()));
+    let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
+        panic!("not an InitChain answer")
+    };
+    node.finalize_and_commit(1, &issue(1, &["PH-0001"], 1))
+        .await;
+    let (_, hash2, retain) = node.finalize_and_commit(2, &[]).await;
+    assert_eq!(retain, 1, "--retain-blocks=2");
+    let block3 = issue(2, &["PH-0002", "PH-0003"], 3);
+    let (_, hash3) = node.finalize(3, &block3).await;
+    node.stop().await;
+
+    let mut node = Node::spawn(&data, &socket).await;
+    assert_eq!(node.info().await, (2, hash2.to_vec()));
+    let (results, replayed, _) = node.finalize_and_commit(3, &block3).await;
+    assert!(results.iter().all(|r| r.code == 0));
+    assert_eq!(replayed, hash3);
+    node.stop().await;
+
+    let mut node = Node::spawn(&data, &socket).await;
+    assert_eq!(node.info().await, (3, hash3.to_vec()));
+    node.stop().await;
 }
 
 /// A restart after InitChain but before the first block reports height 0, so CometBFT sends
