@@ -75,6 +75,9 @@ commands! {
     KeyCreateCmd = "key_create": crate::KeyCreate => crate::KeyCreated;
     /// Import a key from its backup words.
     KeyImportCmd = "key_import": crate::KeyImport => crate::KeyView;
+    /// Import a development network's keys (its `dev-keys.json`), into the OS credential
+    /// store, labelled `dev/...` and marked as development keys.
+    KeyImportDevCmd = "key_import_dev": crate::KeyImportDev => Vec<crate::KeyView>;
     /// Delete a key (needs `confirm`; cannot be undone).
     KeyDeleteCmd = "key_delete": crate::KeyDelete => crate::KeyView;
     /// Check a signing form against the proven chain state; answers the review of exactly
@@ -155,7 +158,7 @@ mod tests {
                 "{name} is not snake_case"
             );
         }
-        assert_eq!(COMMANDS.len(), 28);
+        assert_eq!(COMMANDS.len(), 29);
         assert_eq!(NodeStatusCmd::NAME, "node_status");
     }
 }

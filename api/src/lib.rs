@@ -19,8 +19,9 @@ pub use command::{
     SettingsSetCmd, VerifyCmd, COMMANDS, EVENTS,
 };
 pub use command::{
-    AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
-    OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
+    AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeyImportDevCmd, KeysListCmd,
+    OutboxDiscardCmd, OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd,
+    SignPrepareCmd,
 };
 pub use command::{IssueFilesCmd, IssuePrepareCmd};
 pub use command::{OfflineEvent, OfflineRecheckCmd, OfflineStatusCmd, OfflineSyncCmd};
@@ -28,8 +29,8 @@ pub use error::{ApiError, ErrorCode};
 pub use issuance::{IssueFiles, IssuePrepare, IssuedFiles, PrintSizeView};
 pub use settings::{Language, Settings, Theme, DEFAULT_OFFLINE_WARN_AFTER_HOURS};
 pub use signing::{
-    KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, OutboxAction,
-    OutboxItem, ReviewLine, SignConfirm, SignPrepare, SignReview, TokenChoice,
+    KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyImportDev, KeyView,
+    OutboxAction, OutboxItem, ReviewLine, SignConfirm, SignPrepare, SignReview, TokenChoice,
 };
 pub use status::{
     AppInfo, ChainImport, ChainPreview, ChainSummary, ForkReport, NodeEdit, NodeHealth, NodeReport,

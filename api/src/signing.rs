@@ -85,6 +85,20 @@ pub struct KeyImport {
     pub pin: Option<String>,
 }
 
+/// Import a development network's keys.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyImportDev {
+    /// The text of its `dev-keys.json` (public development keys, never real ones: the file
+    /// must carry the development-key warning).
+    pub text: String,
+}
+
+impl std::fmt::Debug for KeyImportDev {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyImportDev(<{} bytes>)", self.text.len())
+    }
+}
+
 /// Delete a key (cannot be undone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyDelete {

@@ -9,8 +9,9 @@ use tradeseal_api::{
     SettingsSetCmd, VerifyCmd,
 };
 use tradeseal_api::{
-    AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeysListCmd, OutboxDiscardCmd,
-    OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd, SignPrepareCmd,
+    AuditExportCmd, KeyCreateCmd, KeyDeleteCmd, KeyImportCmd, KeyImportDevCmd, KeysListCmd,
+    OutboxDiscardCmd, OutboxListCmd, OutboxRetryCmd, OutboxSubmitCmd, SignConfirmCmd,
+    SignPrepareCmd,
 };
 use tradeseal_api::{IssueFilesCmd, IssuePrepareCmd};
 use tradeseal_api::{OfflineRecheckCmd, OfflineStatusCmd, OfflineSyncCmd};
@@ -134,6 +135,14 @@ pub async fn key_import(
     request: Request<KeyImportCmd>,
 ) -> Answer<KeyImportCmd> {
     signer.key_import(&request).await.map_err(sign_to_api)
+}
+
+#[tauri::command]
+pub async fn key_import_dev(
+    signer: State<'_, SigningService>,
+    request: Request<KeyImportDevCmd>,
+) -> Answer<KeyImportDevCmd> {
+    signer.key_import_dev(&request).await.map_err(sign_to_api)
 }
 
 #[tauri::command]

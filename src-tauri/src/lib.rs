@@ -59,6 +59,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
             commands::keys_list,
             commands::key_create,
             commands::key_import,
+            commands::key_import_dev,
             commands::key_delete,
             commands::sign_prepare,
             commands::sign_confirm,

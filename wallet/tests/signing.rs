@@ -644,3 +644,48 @@ async fn an_inspection_recorded_offline_is_queued_and_submitted_when_the_network
         .unwrap();
     assert_eq!(registry::state::decode_u64(&len.value.unwrap()).unwrap(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn development_keys_are_imported_through_the_service_and_marked() {
+    use tradeseal_api::KeyImportDev;
+    use tradeseal_wallet::keystore::KeystoreError;
+    use tradeseal_wallet::signing::SigningService;
+
+    let dir = tempfile::tempdir().unwrap();
+    let keystore = Keystore::with_keyring(dir.path(), Arc::new(MemoryBackend::default()))
+        .await
+        .unwrap();
+    let service = SigningService::new(keystore);
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let entry = serde_json::json!({
+        "label": "KE-KEPHIS",
+        "public_key": hex::encode(key.verifying_key().to_bytes()),
+        "secret_key": hex::encode(key.to_bytes()),
+    });
+    let file = serde_json::json!({"warning": devnet::DEV_KEY_WARNING, "issuers": [entry]});
+    let keys = service
+        .key_import_dev(&KeyImportDev {
+            text: file.to_string(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].label, "dev/KE-KEPHIS");
+    assert!(keys[0].development, "{:?}", keys[0]);
+    assert_eq!(keys[0].public_key, entry["public_key"]);
+    // A file without the development warning is not taken for one.
+    let plain = serde_json::json!({"issuers": [entry]});
+    let refused = service
+        .key_import_dev(&KeyImportDev {
+            text: plain.to_string(),
+        })
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(SignError::Keystore(KeystoreError::InvalidRequest(_)))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(service.keys().await.unwrap().len(), 1);
+}

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tradeseal_api::{
-    ApiError, KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyView, NodeState,
-    OfflineSync, OfflineUpdate, OutboxItem, ReviewLine, SignConfirm, SignPrepare, SignReview,
-    VerifyReport,
+    ApiError, KeyBackendChoice, KeyCreate, KeyCreated, KeyDelete, KeyImport, KeyImportDev, KeyView,
+    NodeState, OfflineSync, OfflineUpdate, OutboxItem, ReviewLine, SignConfirm, SignPrepare,
+    SignReview, VerifyReport,
 };
 use zeroize::Zeroizing;
 
@@ -174,6 +174,17 @@ impl SigningService {
             .import_mnemonic(&r.label, words, &choice(&r.backend)?, pin(&r.pin))
             .await?;
         Ok(key_view(&key))
+    }
+
+    /// Imports a development network's keys (its `dev-keys.json` text) into the OS
+    /// credential store as `dev/...`, marked as development keys.
+    pub async fn key_import_dev(&self, r: &KeyImportDev) -> Result<Vec<KeyView>, SignError> {
+        let text = Zeroizing::new(r.text.clone());
+        let keys = self
+            .keystore
+            .import_development(&text, "dev/", &BackendChoice::Keyring, None)
+            .await?;
+        Ok(keys.iter().map(key_view).collect())
     }
 
     /// Deletes a key (only confirmed).
