@@ -12,7 +12,6 @@ use bytes::Bytes;
 use registry::{
     Genesis, PublicKey, QueryError, QueryResult, Registry, RegistryConfig, Tx, TxResult,
 };
-use tendermint::abci::request::CheckTxKind;
 use tendermint::abci::types::ExecTxResult;
 use tendermint::abci::{request, response, Code, Event};
 use tendermint::merkle::proof::{ProofOp, ProofOps};
@@ -291,9 +290,6 @@ impl NodeApp {
     /// (unknown signers are refused there, code 5), then the mempool's per-signer bounds. A
     /// recheck after a commit is the same check against the new state.
     pub fn check_tx(&mut self, req: &request::CheckTx) -> response::CheckTx {
-        if req.kind == CheckTxKind::Recheck {
-            tracing::trace!("recheck");
-        }
         let Some(chain) = &self.chain else {
             return check_response(node_error(
                 codes::NOT_INITIALIZED,

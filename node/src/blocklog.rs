@@ -249,12 +249,20 @@ impl DataDir {
         Ok(())
     }
 
-    /// Appends a block and makes it durable (`fdatasync`) before returning.
+    /// Appends a block and makes it durable (`fdatasync`) before returning. A failed append
+    /// (a full disk) is cut off again, so a later append does not follow a partial record.
     pub fn append(&mut self, block: &BlockRecord) -> Result<(), StoreError> {
         let path = self.dir.join(LOG_FILE);
         let record = block.to_record();
-        self.log.write_all(&record).map_err(io_err(&path))?;
-        self.log.sync_data().map_err(io_err(&path))?;
+        let written = self
+            .log
+            .write_all(&record)
+            .and_then(|()| self.log.sync_data());
+        if let Err(e) = written {
+            let _ = self.log.set_len(self.len);
+            let _ = self.log.seek(SeekFrom::Start(self.len));
+            return Err(io_err(&path)(e));
+        }
         self.len += record.len() as u64;
         Ok(())
     }
