@@ -2,7 +2,9 @@
 //! the devnet's height and shows the three nodes healthy; a primary that stops answering is
 //! shown silent and replaced; a witness that serves a validly signed fork stops the wallet
 //! with the evidence on screen; on first run, a pasted chain config is previewed, trusted and
-//! synced; a corrupt chain config gives a clear error and is left as it was.
+//! synced, and so is one read from the QR code image the operator publishes (while a QR code
+//! that holds something else is refused in words); a corrupt chain config gives a clear error and is left
+//! as it was.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -477,6 +479,82 @@ fn first_run_joins_the_devnet_from_a_pasted_chain_config() {
     app.shot("join-2-synced.png");
     app.scroll_to("#nodes-card");
     app.shot("join-3-synced-nodes.png");
+}
+
+/// Gives `bytes` to the file input `css` as the user's choice of file `name`.
+fn choose_file(app: &App, css: &str, name: &str, mime: &str, bytes: &[u8]) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    app.js(&format!(
+        "const bytes = Uint8Array.from(atob({b64}), c => c.charCodeAt(0));\
+         const dt = new DataTransfer();\
+         dt.items.add(new File([bytes], {name}, {{type: {mime}}}));\
+         const input = document.querySelector({css});\
+         input.files = dt.files;\
+         input.dispatchEvent(new Event('change', {{bubbles: true}}));\
+         return true",
+        b64 = serde_json::Value::from(b64),
+        name = serde_json::Value::from(name),
+        mime = serde_json::Value::from(mime),
+        css = serde_json::Value::from(css),
+    ));
+}
+
+#[test]
+fn first_run_joins_the_devnet_from_the_chain_config_qr_image() {
+    let net = Net::start();
+    let app = App::launch(None);
+    app.wait_state(WAIT, &["not_configured"]);
+    app.wait_for("#join-network");
+
+    // A QR code that is not a chain config (a certificate's): refused in words, nothing
+    // trusted.
+    let foreign = devnet::qr_png(b"TS1:not-a-chain-config").unwrap();
+    choose_file(&app, "#chain-qr-file", "code.png", "image/png", &foreign);
+    let error = app.wait(WAIT, "the foreign code refused", || {
+        app.text_of("#chain-error").filter(|e| !e.trim().is_empty())
+    });
+    app.log(format!("foreign code: {error}"));
+    assert!(!app.exists("#chain-preview"));
+    assert_eq!(app.state(), "not_configured");
+
+    // The operator's published image of the chain config: previewed as the text would be.
+    let image = std::fs::read(net.files_dir().join(devnet::CHAIN_CONFIG_QR_FILE)).unwrap();
+    choose_file(
+        &app,
+        "#chain-qr-file",
+        "chain-config.png",
+        "image/png",
+        &image,
+    );
+    app.wait_for("#chain-preview");
+    let (checkpoint, checkpoint_hash) = net.checkpoint();
+    assert_eq!(app.visible_text("#preview-chain-id"), net.chain_id);
+    assert_eq!(
+        app.visible_text("#preview-chain-checkpoint-height"),
+        checkpoint.to_string()
+    );
+    assert_eq!(
+        app.visible_text("#preview-chain-checkpoint-hash"),
+        checkpoint_hash
+    );
+    assert_eq!(
+        app.visible_text("#preview-chain-fingerprint"),
+        net.fingerprint()
+    );
+    assert_eq!(app.state(), "not_configured", "nothing trusted yet");
+    app.scroll_to("#chain-preview");
+    app.shot("join-qr-preview.png");
+    app.click("#chain-trust");
+    let (height, _) = synced(&net, &app);
+    app.log(format_args!(
+        "trusted from the QR image → synced at {height}"
+    ));
+    let stored: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(app.config_dir().join("chain-config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored["checkpoint"], net.config()["checkpoint"]);
 }
 
 #[test]
