@@ -157,7 +157,8 @@ pub struct NodeApp {
     chain: Option<Chain>,
     pending: Pending,
     processed: Option<Processed>,
-    finalized: Option<BlockRecord>,
+    /// The block finalized and not yet committed, with the answer `FinalizeBlock` gave.
+    finalized: Option<(BlockRecord, response::FinalizeBlock)>,
     /// Bytes dropped from the log's end when it was opened (a torn write).
     dropped_bytes: u64,
 }
@@ -454,12 +455,33 @@ impl NodeApp {
     /// `FinalizeBlock`: executes the decided block (or takes the execution `ProcessProposal`
     /// made of it), with the registry's codes and events and the new app hash. The registry
     /// has no validator transactions, so there are never validator updates.
+    ///
+    /// The block finalized last and not yet committed is answered again, unchanged, when it
+    /// comes again: CometBFT restarted between `FinalizeBlock` and `Commit` while this node
+    /// kept running, and its handshake replays that block.
     pub fn finalize_block(
         &mut self,
         req: &request::FinalizeBlock,
     ) -> Result<response::FinalizeBlock, NodeError> {
         let height = req.height.value();
         let time = unix_secs(req.time)?;
+        if let Some((rec, answer)) = &self.finalized {
+            if rec.height == height
+                && rec.time == time
+                && rec.txs.len() == req.txs.len()
+                && rec.txs.iter().zip(&req.txs).all(|(a, b)| a[..] == b[..])
+            {
+                tracing::info!(height, "FinalizeBlock again before Commit: same answer");
+                return Ok(answer.clone());
+            }
+            return Err(NodeError::Block {
+                height,
+                reason: format!(
+                    "block {} is finalized and not committed; another block cannot follow",
+                    rec.height
+                ),
+            });
+        }
         let processed = self.processed.take();
         let chain = self
             .chain
@@ -490,26 +512,33 @@ impl NodeApp {
             }
         };
         let outcome = chain.registry.commit_block(block).map_err(block_err)?;
-        self.finalized = Some(BlockRecord {
-            height,
-            time,
-            app_hash: outcome.app_hash,
-            txs: req.txs.iter().map(|t| t.to_vec()).collect(),
-        });
-        Ok(response::FinalizeBlock {
+        let answer = response::FinalizeBlock {
             events: Vec::new(),
             tx_results: outcome.tx_results.iter().map(exec_result).collect(),
             validator_updates: Vec::new(),
             consensus_param_updates: None,
             app_hash: app_hash(outcome.app_hash),
-        })
+        };
+        let rec = BlockRecord {
+            height,
+            time,
+            app_hash: outcome.app_hash,
+            txs: req.txs.iter().map(|t| t.to_vec()).collect(),
+        };
+        self.finalized = Some((rec, answer.clone()));
+        Ok(answer)
     }
 
     /// `Commit`: the finalized block is appended to the log and fsynced before the answer;
     /// `retain_height` lets CometBFT prune blocks older than the retain window.
+    /// A failed append (a full disk) keeps the block finalized: a `Commit` after CometBFT's
+    /// restart tries again.
     pub fn commit(&mut self) -> Result<response::Commit, NodeError> {
-        let rec = self.finalized.take().ok_or(NodeError::NothingToCommit)?;
-        self.data.append(&rec)?;
+        let (rec, _) = self.finalized.as_ref().ok_or(NodeError::NothingToCommit)?;
+        self.data.append(rec)?;
+        let Some((rec, _)) = self.finalized.take() else {
+            return Err(NodeError::NothingToCommit);
+        };
         if let Some(c) = self.chain.as_mut() {
             c.committed = rec.height;
         }

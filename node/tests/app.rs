@@ -178,6 +178,16 @@ fn a_finalized_block_is_invisible_until_its_commit() {
     assert_eq!(f.tx_results[0].code.value(), 0);
     let info = app.info(&info_request());
     assert_eq!(info.last_block_height.value(), 1);
+    // CometBFT restarted before its Commit replays the block: the same answer; another
+    // block at that point is a broken session.
+    let again = app
+        .finalize_block(&finalize(2, &[issue(1, "PH-1")]))
+        .unwrap();
+    assert_eq!(again, f);
+    assert!(matches!(
+        app.finalize_block(&finalize(2, &[])),
+        Err(NodeError::Block { height: 2, .. })
+    ));
     assert_eq!(
         query_height(&app, "/store/cert/KE-KEPHIS/PH-1"),
         (0, 1, false),

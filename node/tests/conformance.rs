@@ -125,6 +125,12 @@ impl Node {
         }
     }
 
+    /// CometBFT restarted while the node runs: new connections to the same server.
+    async fn reconnect(self, socket: &Path) -> Self {
+        let Self { server, .. } = self;
+        Self::connect(server, socket).await
+    }
+
     /// Stops as a killed CometBFT and node would: connections dropped, the server task gone
     /// or the process killed with SIGKILL.
     async fn stop(self) {
@@ -622,6 +628,32 @@ async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
 
     let mut node = Node::spawn(&data, &socket).await;
     assert_eq!(node.info().await, (3, hash3.to_vec()));
+    node.stop().await;
+}
+
+/// CometBFT killed between FinalizeBlock and Commit while the node runs: its handshake sees
+/// the node one block behind and replays that block, which gets the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cometbft_restarted_before_a_commit_replays_the_block_on_the_running_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
+        CHAIN_ID,
+        GENESIS_TIME,
+    )))
+    .unwrap();
+    let mut node = Node::start(&data, &socket).await;
+    let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
+        panic!("not an InitChain answer")
+    };
+    let (_, hash1, _) = node.finalize_and_commit(1, &[]).await;
+    let block2 = issue(1, &["PH-0001"], 2);
+    let (results, hash2) = node.finalize(2, &block2).await;
+    let mut node = node.reconnect(&socket).await;
+    assert_eq!(node.info().await, (1, hash1.to_vec()));
+    let (again, replayed, _) = node.finalize_and_commit(2, &block2).await;
+    assert_eq!((again, replayed), (results, hash2));
+    assert_eq!(node.info().await, (2, hash2.to_vec()));
     node.stop().await;
 }
 
