@@ -5,6 +5,8 @@
 //!   serving a trivial application on loopback TCP, one request + `Flush` at a time (how
 //!   CometBFT's consensus connection talks) and 256 `CheckTx` per `Flush` (how its mempool
 //!   connection does).
+//! - `checktx`: `CheckTx` per second for a transaction from a key the chain does not know,
+//!   refused by the node before the signature check, against the registry's full check.
 //! - `blocks`: transactions per second of blocks of certificate registrations through the
 //!   registry in process (the devnet's path), through `NodeApp` in process (adds the block
 //!   log's fsync and the proposal check), and through the ABCI socket (adds the protocol).
@@ -41,7 +43,8 @@ fn main() {
     match what.as_str() {
         "servers" => rt.block_on(servers()),
         "blocks" => rt.block_on(blocks()),
-        _ => eprintln!("usage: bench servers|blocks"),
+        "checktx" => checktx(),
+        _ => eprintln!("usage: bench servers|blocks|checktx"),
     }
 }
 
@@ -423,4 +426,43 @@ async fn over_socket<S: AsyncRead + AsyncWrite + Unpin>(
             .await;
     }
     (t.elapsed(), last)
+}
+
+fn checktx() {
+    use tendermint::abci::request::{CheckTx, CheckTxKind};
+    let n = 20_000u64;
+    let stranger = dev_key("stranger");
+    let b = TxBuilder::new(CHAIN_ID, &stranger);
+    let txs: Vec<Vec<u8>> = (1..=n)
+        .map(|seq| {
+            let cert = sample_certificate(Serial::new(format!("S-{seq}")).unwrap(), GENESIS_TIME);
+            b.issue(seq, &cert).unwrap()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    app.init_chain(&init_chain().try_into().unwrap()).unwrap();
+    let reg = Registry::new(&demo_genesis(CHAIN_ID, GENESIS_TIME)).unwrap();
+    println!("| unknown signer's transaction | CheckTx per s |");
+    println!("|---|---|");
+    let t = Instant::now();
+    for tx in &txs {
+        assert_eq!(reg.check_tx(tx).code, 5);
+    }
+    println!(
+        "| registry `check_tx` (signature, then role) | {:.0} |",
+        n as f64 / t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    for tx in &txs {
+        let r = app.check_tx(&CheckTx {
+            tx: tx.clone().into(),
+            kind: CheckTxKind::New,
+        });
+        assert_eq!(r.code.value(), 5);
+    }
+    println!(
+        "| `NodeApp::check_tx` (role first) | {:.0} |",
+        n as f64 / t.elapsed().as_secs_f64()
+    );
 }

@@ -166,6 +166,35 @@ fn the_mempool_admits_a_bounded_number_of_transactions_per_signer_until_a_commit
 }
 
 #[test]
+fn unknown_signers_are_refused_before_their_signature_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    app.init_chain(&init(&demo_state(), CHAIN_ID, 1)).unwrap();
+    let stranger = dev_key("stranger");
+    let mut tx = TxBuilder::new(CHAIN_ID, &stranger)
+        .issue(
+            1,
+            &sample_certificate(Serial::new("PH-1").unwrap(), GENESIS_TIME),
+        )
+        .unwrap();
+    assert_eq!(check(&mut app, &tx), 5);
+    // With its signature broken it is still refused as an unknown signer (the registry
+    // alone would say 3, invalid signature: it checks the signature first).
+    let last = tx.len() - 1;
+    tx[last] ^= 1;
+    let r = app.check_tx(&request::CheckTx {
+        tx: tx.into(),
+        kind: CheckTxKind::New,
+    });
+    assert_eq!((r.code.value(), r.codespace.as_str()), (5, "registry"));
+    assert!(
+        r.log.contains("neither a governance key nor an issuer"),
+        "{}",
+        r.log
+    );
+}
+
+#[test]
 fn a_finalized_block_is_invisible_until_its_commit() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
