@@ -287,9 +287,11 @@ impl NodeApp {
         })
     }
 
-    /// `CheckTx`: the node's size limit, every registry rule against the committed state
-    /// (unknown signers are refused there, code 5), then the mempool's per-signer bounds. A
-    /// recheck after a commit is the same check against the new state.
+    /// `CheckTx`: the node's size limit; a signer that is neither a governance nor an
+    /// issuer key refused before its signature is checked (code 5, as the registry would
+    /// refuse it after); every registry rule against the committed state; then the
+    /// mempool's per-signer bounds. A recheck after a commit is the same check against the
+    /// new state.
     pub fn check_tx(&mut self, req: &request::CheckTx) -> response::CheckTx {
         let Some(chain) = &self.chain else {
             return check_response(node_error(
