@@ -631,6 +631,113 @@ async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
     node.stop().await;
 }
 
+/// Four validators, each a node of its own fed what CometBFT gives it: every transaction
+/// gossiped to every mempool, the proposer rotating, every node processing the proposal and
+/// finalizing it. They agree on every answer and app hash, including through a governance
+/// vote that registers an issuer whose key then passes every node's CheckTx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_agree_on_every_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
+        CHAIN_ID,
+        GENESIS_TIME,
+    )))
+    .unwrap();
+    let mut nodes = Vec::new();
+    for i in 0..4 {
+        let (data, socket) = paths(&dir.path().join(format!("v{i}")));
+        let mut node = Node::start(&data, &socket).await;
+        let Resp::InitChain(init) = node.consensus.call(init_chain(app_state.clone())).await else {
+            panic!("not an InitChain answer")
+        };
+        assert_eq!(init.app_hash.len(), 32);
+        nodes.push(node);
+    }
+
+    let new_issuer = registry::state::IssuerSpec {
+        id: registry::IssuerId::new("GH-PPRSD").unwrap(),
+        legal_name: "Plant Protection and Regulatory Services Directorate".into(),
+        country: registry::Country::new("GH").unwrap(),
+        keys: vec![registry::devkit::dev_public_key("issuer-gh")],
+        kinds: registry::KindSet::of(&[registry::CertificateKind::Phytosanitary]),
+        valid_from: GENESIS_TIME,
+        valid_until: GENESIS_TIME + 365 * 24 * 3600,
+    };
+    let gh_key = dev_key("issuer-gh");
+    let gh_cert = |serial: &str, height: i64| {
+        let mut c = sample_certificate(
+            Serial::new(serial).unwrap(),
+            u64::try_from(block_time(height).seconds).unwrap(),
+        );
+        c.id = registry::CertId::new(new_issuer.id.clone(), Serial::new(serial).unwrap());
+        TxBuilder::new(CHAIN_ID, &gh_key).issue(1, &c).unwrap()
+    };
+    // Before the vote the new issuer's key is unknown everywhere.
+    for node in &mut nodes {
+        assert_eq!(
+            node.check_tx(&gh_cert("GH-1", 1), CheckTxType::New).await.0,
+            5
+        );
+    }
+    let gov0 = dev_key("gov-0");
+    let gov1 = dev_key("gov-1");
+    let expires = GENESIS_TIME + 3600;
+    let submissions: Vec<Vec<Vec<u8>>> = vec![
+        issue(1, &["PH-0001", "PH-0002"], 1),
+        vec![TxBuilder::new(CHAIN_ID, &gov0)
+            .register_issuer(1, new_issuer.clone(), expires)
+            .unwrap()],
+        vec![TxBuilder::new(CHAIN_ID, &gov1).approve(1, 0).unwrap()],
+        vec![gh_cert("GH-1", 4), issue(3, &["PH-0003"], 4).remove(0)],
+        Vec::new(),
+    ];
+    let mut last_hash = [0u8; 32];
+    for (h, txs) in (1i64..).zip(&submissions) {
+        // Gossip: every mempool checks every transaction.
+        for node in &mut nodes {
+            for tx in txs {
+                assert_eq!(
+                    node.check_tx(tx, CheckTxType::New).await,
+                    (0, String::new())
+                );
+            }
+        }
+        let proposer = usize::try_from(h).unwrap() % 4;
+        let mut offered = txs.clone();
+        offered.push(b"junk".to_vec());
+        let proposal = nodes[proposer].prepare(h, &offered, 1 << 20).await;
+        assert_eq!(&proposal, txs, "height {h}");
+        let mut answers = Vec::new();
+        for node in &mut nodes {
+            assert_eq!(node.process(h, &proposal).await, ProposalStatus::Accept);
+        }
+        for node in &mut nodes {
+            answers.push(node.finalize_and_commit(h, &proposal).await);
+        }
+        assert!(
+            answers.windows(2).all(|w| w[0] == w[1]),
+            "height {h}: {answers:?}"
+        );
+        assert!(
+            answers[0].0.iter().all(|r| r.code == 0),
+            "{:?}",
+            answers[0].0
+        );
+        last_hash = answers[0].1;
+    }
+    // Every node proves the same certificate of the new issuer against the agreed hash.
+    let key = "cert/GH-PPRSD/GH-1";
+    let mut values = Vec::new();
+    for node in &mut nodes {
+        let q = node.query(&format!("/store/{key}"), 0).await;
+        values.push(proven(&q, key, &last_hash).expect("registered"));
+    }
+    assert!(values.windows(2).all(|w| w[0] == w[1]));
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
 /// CometBFT killed between FinalizeBlock and Commit while the node runs: its handshake sees
 /// the node one block behind and replays that block, which gets the same answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
