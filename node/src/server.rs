@@ -126,14 +126,21 @@ impl Service<Request> for AbciService {
     }
 }
 
-/// Serves `app` on `listen` until the future is dropped. A Unix socket file left by an
-/// earlier run is removed first.
+/// Serves `app` on `listen` until the future is dropped. A Unix socket left by an earlier
+/// run is removed first; any other file at that path is an error. The socket is created with
+/// the process's umask: anyone who can connect drives the application, so run the node
+/// with `umask 077` (systemd: `UMask=0077`) and CometBFT as the same user.
 pub async fn serve(app: NodeApp, listen: &Listen) -> Result<(), BoxError> {
     match listen {
         Listen::Tcp(addr) => serve_tcp(app, tokio::net::TcpListener::bind(addr).await?).await,
         Listen::Unix(path) => {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
+            use std::os::unix::fs::FileTypeExt;
+            match std::fs::symlink_metadata(path) {
+                // A socket left by an earlier run; anything else at that path is kept.
+                Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)?,
+                Ok(_) => {
+                    return Err(format!("{} exists and is not a socket", path.display()).into())
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }

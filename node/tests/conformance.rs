@@ -764,6 +764,54 @@ async fn cometbft_restarted_before_a_commit_replays_the_block_on_the_running_nod
     node.stop().await;
 }
 
+/// A request the application cannot answer (a block that is not the next) closes the
+/// consensus connection, as CometBFT needs to stop; nothing is committed, and the node
+/// still answers on its other connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_out_of_order_closes_the_consensus_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
+        CHAIN_ID,
+        GENESIS_TIME,
+    )))
+    .unwrap();
+    let mut node = Node::start(&data, &socket).await;
+    let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
+        panic!("not an InitChain answer")
+    };
+    let answer = node
+        .consensus
+        .try_call(Req::FinalizeBlock(RequestFinalizeBlock {
+            txs: Vec::new(),
+            decided_last_commit: Some(CommitInfo::default()),
+            misbehavior: Vec::new(),
+            hash: block_hash(5, &[]),
+            height: 5,
+            time: Some(block_time(5)),
+            next_validators_hash: Bytes::from(vec![7u8; 32]),
+            proposer_address: Bytes::from(vec![9u8; 20]),
+        }))
+        .await;
+    assert!(answer.is_none(), "answered {answer:?}");
+    assert_eq!(node.info().await, (0, Vec::new()));
+    node.stop().await;
+}
+
+/// A Unix socket path holding something else is refused, never deleted.
+#[tokio::test]
+async fn a_file_at_the_socket_path_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    std::fs::write(&socket, b"not a socket").unwrap();
+    let app = open(&data).await;
+    let err = tradeseal_node::serve(app, &Listen::Unix(socket.clone()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a socket"), "{err}");
+    assert_eq!(std::fs::read(&socket).unwrap(), b"not a socket");
+}
+
 /// A restart after InitChain but before the first block reports height 0, so CometBFT sends
 /// InitChain again, which must give the same genesis app hash.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

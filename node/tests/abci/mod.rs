@@ -17,6 +17,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Sends `value` and a `Flush`, reads the answer and the `Flush` answer.
     pub async fn call(&mut self, value: request::Value) -> response::Value {
+        self.try_call(value).await.expect("an answer")
+    }
+
+    /// [`Conn::call`], `None` when the server closes the connection instead of answering.
+    pub async fn try_call(&mut self, value: request::Value) -> Option<response::Value> {
         let mut out = Vec::new();
         Request { value: Some(value) }
             .encode_length_delimited(&mut out)
@@ -26,32 +31,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
         .encode_length_delimited(&mut out)
         .unwrap();
-        self.stream.write_all(&out).await.unwrap();
-        self.stream.flush().await.unwrap();
-        let answer = self.read().await;
-        let flush = self.read().await;
+        self.stream.write_all(&out).await.ok()?;
+        self.stream.flush().await.ok()?;
+        let answer = self.read().await?;
+        let flush = self.read().await?;
         assert!(
             matches!(flush, response::Value::Flush(_)),
             "expected the Flush answer, got {flush:?}"
         );
-        answer
+        Some(answer)
     }
 
-    async fn read(&mut self) -> response::Value {
+    async fn read(&mut self) -> Option<response::Value> {
         let mut len: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let b = self.stream.read_u8().await.expect("an answer");
+            let b = self.stream.read_u8().await.ok()?;
             len |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
                 break;
             }
         }
         let mut body = vec![0u8; usize::try_from(len).unwrap()];
-        self.stream.read_exact(&mut body).await.unwrap();
+        self.stream.read_exact(&mut body).await.ok()?;
         let resp = Response::decode(body.as_slice()).expect("a protobuf Response");
         match resp.value.expect("a response value") {
             response::Value::Exception(e) => panic!("exception: {}", e.error),
-            v => v,
+            v => Some(v),
         }
     }
 }
