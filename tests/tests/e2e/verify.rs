@@ -3,6 +3,9 @@
 //! given to the Verify page's file input, a serial typed in, and the camera path: a QR image
 //! played into a `canvas.captureStream()` that stands in for the camera, read by the same
 //! scanning code. Each verdict is read from the WebView; the History page then lists them.
+//! Then offline field mode: the Settings page's offline data synced with "Sync now" against
+//! the devnet, the warning age validated and saved, a certificate verified from the offline
+//! data with its freshness shown, and the History's online re-check flagging it unchanged.
 
 use std::path::Path;
 use std::time::Duration;
@@ -208,4 +211,100 @@ fn certificates_are_verified_in_the_app() {
         (r.as_array().map_or(0, Vec::len) == 2 && r[0] == "revoked").then_some(())
     });
     app.shot("history.png");
+
+    offline_field_mode(&app, &net, valid);
+}
+
+/// The Settings page's offline data section and "Sync now"; the warning age; a verdict from
+/// the offline data with its freshness; the History's online re-check of it.
+fn offline_field_mode(app: &App, net: &Net, valid: &Value) {
+    app.open("settings");
+    app.wait_for("#offline-section");
+    app.click("#offline-sync");
+    let height = app.wait(SYNC, "the offline data synced by Sync now", || {
+        if let Some(e) = app.text_of("#offline-sync-error") {
+            panic!("Sync now failed: {e}");
+        }
+        if !app.exists("#offline-sync-done") {
+            return None;
+        }
+        let h = app.js(
+            "const e = document.querySelector('#offline-height'); return e ? e.dataset.height : null",
+        );
+        h.as_str()?.parse::<u64>().ok()
+    });
+    app.log(format!(
+        "offline data at height {height}: {}",
+        app.text_of("#offline-status").unwrap_or_default()
+    ));
+    assert!(height > 0 && height <= net.height(), "height {height}");
+    assert_eq!(
+        app.js("return document.querySelector('#offline-status').dataset.state"),
+        "fresh"
+    );
+    let issuers = app.text_of("#offline-issuers").unwrap_or_default();
+    assert!(issuers.parse::<u64>().is_ok_and(|n| n > 0), "{issuers:?}");
+    app.scroll_to("#offline-section");
+    app.shot("settings-offline.png");
+
+    // The warning age: refused out of range, saved when a whole number of hours.
+    let set_warn = |v: &str| {
+        app.js(&format!(
+            "const i = document.querySelector('#offline-warn-after');\
+             i.value = {v}; i.dispatchEvent(new Event('change', {{bubbles: true}})); return true",
+            v = Value::from(v)
+        ))
+    };
+    set_warn("0");
+    app.wait_for("#offline-warn-after-invalid");
+    set_warn("48");
+    app.wait(WAIT, "the warning age saved", || {
+        let text = std::fs::read_to_string(app.config_dir().join("settings.json")).ok()?;
+        let stored: Value = serde_json::from_str(&text).ok()?;
+        (stored["offline_warn_after_hours"] == 48).then_some(())
+    });
+    assert!(!app.exists("#offline-warn-after-invalid"));
+
+    // Verified from the offline data only: the verdict says so, as of which block.
+    app.open("verify");
+    app.click("#verify-offline");
+    let id = valid["id"].as_str().unwrap();
+    choose_file(app, "offline.png", &png_of(net, valid));
+    let line = app.wait(VERDICT, "the offline verdict with its freshness", || {
+        let errors = app.text_of("#verify-errors").unwrap_or_default();
+        assert!(errors.trim().is_empty(), "offline: {errors}");
+        app.text_of("#verify-results .report .report-offline")
+    });
+    app.log(format!("offline verdict: {line}"));
+    assert_eq!(verdicts(app).first().map(|v| v.1.as_str()), Some(id));
+    assert_eq!(verdicts(app)[0].0, "valid");
+    assert!(
+        line.contains("Offline") && line.contains("cannot be known offline"),
+        "{line}"
+    );
+    // "block 1,234": the height with its thousands grouped.
+    let block: u64 = line
+        .split("block ")
+        .nth(1)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("no block in {line:?}"));
+    assert!(block >= height && block <= net.height(), "{line}");
+    assert!(app.exists("#verify-results [data-recheck='pending']"));
+    app.shot("verify-offline.png");
+
+    // Back online, the History's re-check flags it: same verdict.
+    app.open("history");
+    app.wait_for("#history-table");
+    app.click("#history-recheck");
+    app.wait(VERDICT, "the offline verdict re-checked online", || {
+        app.exists("#history-table [data-recheck='same']")
+            .then_some(())
+    });
+    assert!(!app.exists("#history-table [data-recheck='changed']"));
+    app.shot("history-recheck.png");
 }
