@@ -461,7 +461,7 @@ pub struct OfflineSync {
 }
 
 /// One round of the app's background upkeep of the offline knowledge (the `offline-update`
-/// event): made while the light node is synced, at start and periodically.
+/// event): made while the light node is online (synced or stale), at start and periodically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfflineUpdate {
     /// The offline knowledge after the round (`None`: never synced).

@@ -92,7 +92,7 @@ fn forward_status<R: tauri::Runtime>(app: tauri::AppHandle<R>, wallet: &Wallet) 
     });
 }
 
-/// The wallet's rounds of offline upkeep (while the light node is synced: at the start, every
+/// The wallet's rounds of offline upkeep (while the light node is online: at the start, every
 /// 15 minutes and on coming back online), each reaching the UI as an `offline-update` event.
 /// A failed round is a warning in the log; the next round tries again.
 fn follow_offline<R: tauri::Runtime>(app: tauri::AppHandle<R>) {

@@ -2,7 +2,7 @@
 //! prepared and awaiting the user's confirmation, behind calls that take and answer the
 //! `api` crate's models (the app's commands are one line each into it). It also keeps the
 //! offline knowledge current for the app (an offline sync proves the keystore's keys' last
-//! sequences too): on demand, and in rounds while the light node is synced.
+//! sequences too): on demand, and in rounds while the light node is online.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -371,10 +371,10 @@ impl SigningService {
     }
 
     /// Keeps the offline knowledge current for as long as the wallet runs (the app spawns
-    /// it): while the light node is synced, a round of [`SigningService::offline_upkeep`] at
-    /// the start, `every` after the last one, and on becoming synced again (unless the last
-    /// round is more recent than `min_gap`); `on_round` gets each round's outcome. Returns
-    /// only when the node's status can no longer change.
+    /// it): while the light node is online (synced, or stale: no new block lately), a round
+    /// of [`SigningService::offline_upkeep`] at the start, `every` after the last one, and on
+    /// coming back online (unless the last round is more recent than `min_gap`); `on_round`
+    /// gets each round's outcome. Returns only when the node's status can no longer change.
     pub async fn follow_offline(
         &self,
         wallet: &Wallet,
@@ -383,28 +383,20 @@ impl SigningService {
         mut on_round: impl FnMut(OfflineUpdate),
     ) {
         let mut status = wallet.watch_status();
+        let mut rounds = Rounds::new(every, min_gap);
         let mut last: Option<tokio::time::Instant> = None;
-        let mut was_synced = false;
-        // Owed: a round at the start, and one after each return to synced.
-        let mut owed = true;
         loop {
-            let synced = matches!(status.borrow_and_update().state, NodeState::Synced);
-            owed |= synced && !was_synced;
-            was_synced = synced;
-            let since = last.map(|t| t.elapsed());
-            let due = since.is_none_or(|s| s >= every || (owed && s >= min_gap));
-            if synced && due {
+            // Online: synced, or stale (the nodes answer, the chain is slow or quiet).
+            let online = matches!(
+                status.borrow_and_update().state,
+                NodeState::Synced | NodeState::Stale { .. }
+            );
+            if rounds.due(online, last.map(|t| t.elapsed())) {
                 on_round(self.offline_upkeep(wallet, &map_err).await);
                 last = Some(tokio::time::Instant::now());
-                owed = false;
+                rounds.done();
             }
-            let wait = match last {
-                None => every,
-                Some(t) => {
-                    let target = if owed { min_gap } else { every };
-                    target.saturating_sub(t.elapsed())
-                }
-            };
+            let wait = rounds.wait(last.map(|t| t.elapsed()));
             tokio::select! {
                 changed = status.changed() => {
                     if changed.is_err() {
@@ -412,6 +404,51 @@ impl SigningService {
                     }
                 }
                 () = tokio::time::sleep(wait.max(Duration::from_secs(1))) => {}
+            }
+        }
+    }
+}
+
+/// When [`SigningService::follow_offline`] makes a round: the decision alone, given whether
+/// the node is online and how long ago the last round was.
+#[derive(Debug)]
+struct Rounds {
+    every: Duration,
+    min_gap: Duration,
+    was_online: bool,
+    /// A round at the start, and one after each return online.
+    owed: bool,
+}
+
+impl Rounds {
+    fn new(every: Duration, min_gap: Duration) -> Rounds {
+        Rounds {
+            every,
+            min_gap,
+            was_online: false,
+            owed: true,
+        }
+    }
+
+    /// Whether to make a round now; `since`: the time since the last one (none yet: `None`).
+    fn due(&mut self, online: bool, since: Option<Duration>) -> bool {
+        self.owed |= online && !self.was_online;
+        self.was_online = online;
+        online && since.is_none_or(|s| s >= self.every || (self.owed && s >= self.min_gap))
+    }
+
+    /// A round was made.
+    fn done(&mut self) {
+        self.owed = false;
+    }
+
+    /// How long until a round may be due, with no change of status.
+    fn wait(&self, since: Option<Duration>) -> Duration {
+        match since {
+            None => self.every,
+            Some(s) => {
+                let target = if self.owed { self.min_gap } else { self.every };
+                target.saturating_sub(s)
             }
         }
     }
@@ -451,6 +488,32 @@ mod tests {
             .await;
         assert!(matches!(r, Err(SignError::NotConfirmed(_))), "{r:?}");
         assert!(service.outbox_list().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn rounds_at_the_start_periodically_and_on_coming_back_online() {
+        let (every, gap) = (Duration::from_secs(900), Duration::from_secs(60));
+        let s = Duration::from_secs;
+        let mut r = Rounds::new(every, gap);
+        // Not online: nothing, however long.
+        assert!(!r.due(false, None));
+        // Online: at once (the first), then not before `every`.
+        assert!(r.due(true, None));
+        r.done();
+        assert!(!r.due(true, Some(s(10))));
+        assert_eq!(r.wait(Some(s(10))), s(890));
+        assert!(r.due(true, Some(s(900))));
+        r.done();
+        // Offline, back online soon after a round: owed, made once the gap has passed.
+        assert!(!r.due(false, Some(s(5))));
+        assert!(!r.due(true, Some(s(20))));
+        assert_eq!(r.wait(Some(s(20))), s(40));
+        assert!(r.due(true, Some(s(60))));
+        r.done();
+        assert!(!r.due(true, Some(s(61))));
+        // Back online long after: at once.
+        assert!(!r.due(false, Some(s(100))));
+        assert!(r.due(true, Some(s(120))));
     }
 
     /// The error mapping of a test: the kind as the code's message.
