@@ -28,7 +28,7 @@ use tendermint_proto::v0_38::types::{
     AbciParams, BlockParams, ConsensusParams, EvidenceParams, ValidatorParams, VersionParams,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tradeseal_node::{AppState, Listen, NodeApp, NodeConfig};
+use tradeseal_node::{AppState, ChainLimits, Listen, NodeApp, NodeConfig};
 
 const CHAIN_ID: &str = "bench";
 const GENESIS_TIME: u64 = 1_767_225_600;
@@ -296,10 +296,10 @@ fn finalize(h: u64, txs: &[Vec<u8>]) -> RequestFinalizeBlock {
 }
 
 fn init_chain() -> RequestInitChain {
-    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-        CHAIN_ID,
-        GENESIS_TIME,
-    )))
+    let app_state = serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
     .unwrap();
     RequestInitChain {
         time: Some(time(0)),

@@ -9,16 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use registry::{
-    Genesis, PublicKey, QueryError, QueryResult, Registry, RegistryConfig, Tx, TxResult,
-};
+use registry::{PublicKey, QueryError, QueryResult, Registry, RegistryConfig, Tx, TxResult};
 use tendermint::abci::types::ExecTxResult;
 use tendermint::abci::{request, response, Code, Event};
 use tendermint::merkle::proof::{ProofOp, ProofOps};
 use tendermint::{block, AppHash, Hash, Time};
 
 use crate::blocklog::{BlockRecord, DataDir, StoreError};
-use crate::genesis::{AppState, AppStateError};
+use crate::genesis::{AppState, AppStateError, ChainLimits};
 
 /// The application version reported by `Info` (the registry protocol's version).
 pub const APP_VERSION: u64 = 1;
@@ -27,38 +25,15 @@ pub const REGISTRY_CODESPACE: &str = "registry";
 /// The codespace of the node's own limits.
 pub const NODE_CODESPACE: &str = "node";
 
-/// The node's limits against flooding. Transactions over them never reach a block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest transaction accepted (bytes); at most the registry's [`registry::MAX_TX_BYTES`].
-    pub max_tx_bytes: usize,
-    /// Most transactions in one block.
-    pub max_block_txs: usize,
-    /// Most transaction bytes in one block (counted as CometBFT counts them: each
-    /// transaction's protobuf field, tag and length included). A proposal also respects
-    /// CometBFT's `max_tx_bytes`, the smaller of the two applying.
-    pub max_block_bytes: u64,
+/// The default of [`NodeConfig::max_pending_per_signer`].
+pub const DEFAULT_MAX_PENDING_PER_SIGNER: usize = 1000;
+
+/// The node's settings: local to this node (the chain's own limits are in its genesis,
+/// [`ChainLimits`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
     /// Most transactions of one signer admitted to the mempool between two commits.
     pub max_pending_per_signer: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_tx_bytes: registry::MAX_TX_BYTES,
-            max_block_txs: 2000,
-            max_block_bytes: 4 * 1024 * 1024,
-            max_pending_per_signer: 1000,
-        }
-    }
-}
-
-/// The node's settings (by default: [`Limits::default`], the registry's defaults, every
-/// block kept).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NodeConfig {
-    /// Limits against flooding.
-    pub limits: Limits,
     /// The registry's settings (how many state versions stay queryable).
     pub registry: RegistryConfig,
     /// Blocks CometBFT keeps: `Commit` answers `retain_height = height - retain_blocks + 1`;
@@ -66,14 +41,26 @@ pub struct NodeConfig {
     pub retain_blocks: u64,
 }
 
+impl Default for NodeConfig {
+    /// [`DEFAULT_MAX_PENDING_PER_SIGNER`], the registry's defaults, every block kept.
+    fn default() -> Self {
+        Self {
+            max_pending_per_signer: DEFAULT_MAX_PENDING_PER_SIGNER,
+            registry: RegistryConfig::default(),
+            retain_blocks: 0,
+        }
+    }
+}
+
 /// Result codes of the node's own checks (codespace [`NODE_CODESPACE`]); the registry's codes
 /// (codespace [`REGISTRY_CODESPACE`]) are in docs/protocol.md.
 pub mod codes {
-    /// The transaction is larger than [`super::Limits::max_tx_bytes`].
+    /// The transaction is larger than the chain's [`super::ChainLimits::max_tx_bytes`].
     pub const TX_TOO_LARGE: u32 = 40;
     /// A transaction of this signer with this sequence is already in the mempool.
     pub const SEQUENCE_PENDING: u32 = 41;
-    /// The signer has [`super::Limits::max_pending_per_signer`] transactions in the mempool.
+    /// The signer has [`super::NodeConfig::max_pending_per_signer`] transactions in the
+    /// mempool.
     pub const TOO_MANY_PENDING: u32 = 42;
     /// `InitChain` has not run yet.
     pub const NOT_INITIALIZED: u32 = 43;
@@ -130,6 +117,8 @@ pub enum NodeError {
 #[derive(Debug)]
 struct Chain {
     registry: Registry,
+    /// The chain's limits, from its genesis.
+    limits: ChainLimits,
     /// The last height whose block is durable in the log.
     committed: u64,
 }
@@ -177,8 +166,9 @@ impl NodeApp {
             dropped_bytes: contents.dropped_bytes,
         };
         if let Some(text) = app.data.read_genesis()? {
-            let genesis: Genesis =
-                serde_json::from_str(&text).map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
+            let (genesis, limits) = AppState::parse(text.as_bytes())
+                .and_then(AppState::into_stored)
+                .map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
             let mut registry = Registry::with_config(&genesis, app.config.registry)
                 .map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
             for rec in &contents.blocks {
@@ -199,6 +189,7 @@ impl NodeApp {
             let committed = registry.last_height();
             app.chain = Some(Chain {
                 registry,
+                limits,
                 committed,
             });
         }
@@ -259,11 +250,11 @@ impl NodeApp {
         if initial != 1 {
             return Err(NodeError::InitialHeight(initial));
         }
-        let genesis = AppState::parse(&req.app_state_bytes)?
+        let (genesis, limits) = AppState::parse(&req.app_state_bytes)?
             .into_genesis(&req.chain_id, req.time.unix_timestamp())?;
         let registry = Registry::with_config(&genesis, self.config.registry)
             .map_err(AppStateError::Invalid)?;
-        let text = serde_json::to_string_pretty(&genesis)
+        let text = serde_json::to_string_pretty(&AppState::from_genesis(&genesis, limits))
             .map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
         self.data.write_genesis(&text)?;
         tracing::info!(
@@ -275,6 +266,7 @@ impl NodeApp {
         let hash = registry.app_hash();
         self.chain = Some(Chain {
             registry,
+            limits,
             committed: 0,
         });
         self.pending = Pending::default();
@@ -300,13 +292,13 @@ impl NodeApp {
             ));
         };
         let tx = &req.tx;
-        if tx.len() > self.config.limits.max_tx_bytes {
+        if tx.len() > chain.limits.max_tx_bytes {
             return check_response(node_error(
                 codes::TX_TOO_LARGE,
                 &format!(
-                    "transaction of {} bytes is over this node's limit of {}",
+                    "transaction of {} bytes is over the chain's limit of {}",
                     tx.len(),
-                    self.config.limits.max_tx_bytes
+                    chain.limits.max_tx_bytes
                 ),
             ));
         }
@@ -348,7 +340,7 @@ impl NodeApp {
                 ),
             ));
         }
-        if seqs.len() >= self.config.limits.max_pending_per_signer {
+        if seqs.len() >= self.config.max_pending_per_signer {
             return check_response(node_error(
                 codes::TOO_MANY_PENDING,
                 &format!(
@@ -371,7 +363,7 @@ impl NodeApp {
             .chain
             .as_ref()
             .ok_or(NodeError::NotInitialized("PrepareProposal"))?;
-        let limits = &self.config.limits;
+        let limits = &chain.limits;
         // CometBFT always sends its limit; a negative one (never seen) leaves the node's.
         let cap = u64::try_from(req.max_tx_bytes)
             .unwrap_or(u64::MAX)
@@ -429,7 +421,7 @@ impl NodeApp {
             .chain
             .as_ref()
             .ok_or("ProcessProposal before InitChain")?;
-        let limits = &self.config.limits;
+        let limits = &chain.limits;
         if req.txs.len() > limits.max_block_txs {
             return Err(format!(
                 "{} transactions, over {}",

@@ -14,11 +14,58 @@
 //! ```
 //!
 //! A `chain_id` given must equal CometBFT's; a missing one is CometBFT's. A missing
-//! `genesis_time` is CometBFT's genesis time in whole unix seconds.
+//! `genesis_time` is CometBFT's genesis time in whole unix seconds. An optional `limits`
+//! object sets the chain's [`ChainLimits`] (every field optional, defaults otherwise):
+//! `ProcessProposal` judges proposals by them, so they belong to the chain, not to a node.
+//!
+//! The node keeps the full form (both optional fields and the limits written) as its
+//! `genesis.json`.
 
 use registry::state::{Governance, IssuerSpec};
 use registry::Genesis;
 use serde::{Deserialize, Serialize};
+
+/// Limits every validator applies alike: `CheckTx` refuses larger transactions,
+/// `PrepareProposal` keeps within them and `ProcessProposal` rejects proposals over them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainLimits {
+    /// Largest transaction (bytes), 1 to the registry's [`registry::MAX_TX_BYTES`].
+    pub max_tx_bytes: usize,
+    /// Most transactions in one block, at least 1.
+    pub max_block_txs: usize,
+    /// Most transaction bytes in one block, counted as CometBFT counts them (each
+    /// transaction's protobuf tag and length included); at least one largest transaction. A
+    /// proposal also respects CometBFT's `max_tx_bytes`, the smaller applying.
+    pub max_block_bytes: u64,
+}
+
+impl Default for ChainLimits {
+    fn default() -> Self {
+        Self {
+            max_tx_bytes: registry::MAX_TX_BYTES,
+            max_block_txs: 2000,
+            max_block_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+impl ChainLimits {
+    /// Checks the ranges.
+    pub fn validate(&self) -> Result<(), AppStateError> {
+        let bad = |reason: &str| Err(AppStateError::Limits(reason.to_owned()));
+        if self.max_tx_bytes == 0 || self.max_tx_bytes > registry::MAX_TX_BYTES {
+            return bad("max_tx_bytes must be 1 to 16384");
+        }
+        if self.max_block_txs == 0 {
+            return bad("max_block_txs must be at least 1");
+        }
+        if self.max_block_bytes < crate::app::proto_size(self.max_tx_bytes) {
+            return bad("max_block_bytes must hold at least one largest transaction");
+        }
+        Ok(())
+    }
+}
 
 /// The `app_state` JSON object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +82,9 @@ pub struct AppState {
     /// Issuers active from genesis.
     #[serde(default)]
     pub issuers: Vec<IssuerSpec>,
+    /// The chain's limits; [`ChainLimits::default`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ChainLimits>,
 }
 
 /// Why an `app_state` cannot start the chain.
@@ -51,6 +101,12 @@ pub enum AppStateError {
         /// CometBFT's.
         cometbft: String,
     },
+    /// A limit is out of its range.
+    #[error("app_state limits: {0}")]
+    Limits(String),
+    /// The stored genesis lacks its chain id or time.
+    #[error("the stored genesis lacks {0}")]
+    Incomplete(&'static str),
     /// The genesis time is before 1970.
     #[error("genesis time {0} is before 1970")]
     Time(i64),
@@ -60,9 +116,13 @@ pub enum AppStateError {
 }
 
 impl AppState {
-    /// The registry genesis for CometBFT's `chain_id` and genesis time (unix seconds),
-    /// validated.
-    pub fn into_genesis(self, chain_id: &str, time: i64) -> Result<Genesis, AppStateError> {
+    /// The registry genesis for CometBFT's `chain_id` and genesis time (unix seconds), and
+    /// the chain's limits, validated.
+    pub fn into_genesis(
+        self,
+        chain_id: &str,
+        time: i64,
+    ) -> Result<(Genesis, ChainLimits), AppStateError> {
         if let Some(c) = &self.chain_id {
             if c != chain_id {
                 return Err(AppStateError::ChainId {
@@ -75,6 +135,8 @@ impl AppState {
             Some(t) => t,
             None => u64::try_from(time).map_err(|_| AppStateError::Time(time))?,
         };
+        let limits = self.limits.unwrap_or_default();
+        limits.validate()?;
         let genesis = Genesis {
             chain_id: chain_id.to_owned(),
             genesis_time,
@@ -82,7 +144,20 @@ impl AppState {
             issuers: self.issuers,
         };
         genesis.validate()?;
-        Ok(genesis)
+        Ok((genesis, limits))
+    }
+
+    /// [`AppState::into_genesis`] of the full form the node stores.
+    pub fn into_stored(self) -> Result<(Genesis, ChainLimits), AppStateError> {
+        let chain_id = self
+            .chain_id
+            .clone()
+            .ok_or(AppStateError::Incomplete("chain_id"))?;
+        let time = self
+            .genesis_time
+            .ok_or(AppStateError::Incomplete("genesis_time"))?;
+        let time = i64::try_from(time).map_err(|_| AppStateError::Incomplete("genesis_time"))?;
+        self.into_genesis(&chain_id, time)
     }
 
     /// Parses `app_state` bytes (CometBFT passes the JSON value's text).
@@ -90,13 +165,14 @@ impl AppState {
         Ok(serde_json::from_slice(bytes)?)
     }
 
-    /// The full form of a registry genesis (both optional fields written).
-    pub fn from_genesis(g: &Genesis) -> Self {
+    /// The full form of a registry genesis and limits (every optional field written).
+    pub fn from_genesis(g: &Genesis, limits: ChainLimits) -> Self {
         Self {
             chain_id: Some(g.chain_id.clone()),
             genesis_time: Some(g.genesis_time),
             governance: g.governance.clone(),
             issuers: g.issuers.clone(),
+            limits: Some(limits),
         }
     }
 }
@@ -107,30 +183,43 @@ mod tests {
     use registry::devkit::demo_genesis;
 
     #[test]
-    fn a_full_app_state_is_the_registry_genesis() {
+    fn a_full_app_state_holds_the_registry_genesis() {
         let g = demo_genesis("tradeseal-1", 1_767_225_600);
-        let json = serde_json::to_vec(&AppState::from_genesis(&g)).unwrap();
-        // The same text parses as registry::Genesis: the shapes agree.
+        let mut state = AppState::from_genesis(&g, ChainLimits::default());
+        state.limits = None;
+        let json = serde_json::to_vec(&state).unwrap();
+        // Without limits the text is a registry::Genesis: the shapes agree.
         let direct: Genesis = serde_json::from_slice(&json).unwrap();
         assert_eq!(direct, g);
         let parsed = AppState::parse(&json).unwrap();
-        assert_eq!(parsed.into_genesis("tradeseal-1", 5).unwrap(), g);
+        assert_eq!(
+            parsed.into_genesis("tradeseal-1", 5).unwrap(),
+            (g.clone(), ChainLimits::default())
+        );
+        let full = AppState::from_genesis(&g, ChainLimits::default());
+        let back = AppState::parse(&serde_json::to_vec(&full).unwrap()).unwrap();
+        assert_eq!(back.into_stored().unwrap(), (g, ChainLimits::default()));
     }
 
     #[test]
     fn missing_fields_come_from_cometbft_and_mismatches_are_refused() {
         let g = demo_genesis("tradeseal-1", 1_767_225_600);
-        let mut s = AppState::from_genesis(&g);
+        let mut s = AppState::from_genesis(&g, ChainLimits::default());
         s.chain_id = None;
         s.genesis_time = None;
+        s.limits = None;
         let json = serde_json::to_vec(&s).unwrap();
-        let got = AppState::parse(&json)
+        let (got, _) = AppState::parse(&json)
             .unwrap()
             .into_genesis("other-chain", 42)
             .unwrap();
         assert_eq!(got.chain_id, "other-chain");
         assert_eq!(got.genesis_time, 42);
-        let full = AppState::from_genesis(&g);
+        assert!(matches!(
+            AppState::parse(&json).unwrap().into_stored(),
+            Err(AppStateError::Incomplete("chain_id"))
+        ));
+        let full = AppState::from_genesis(&g, ChainLimits::default());
         assert!(matches!(
             full.clone().into_genesis("other-chain", 42),
             Err(AppStateError::ChainId { .. })
@@ -145,5 +234,40 @@ mod tests {
         assert!(
             AppState::parse(b"{\"governance\":{\"threshold\":1,\"keys\":[]},\"x\":1}").is_err()
         );
+    }
+
+    #[test]
+    fn limits_are_optional_field_by_field_and_checked() {
+        let g = demo_genesis("tradeseal-1", 1_767_225_600);
+        let mut v =
+            serde_json::to_value(AppState::from_genesis(&g, ChainLimits::default())).unwrap();
+        v["limits"] = serde_json::json!({ "max_block_txs": 10 });
+        let state = AppState::parse(v.to_string().as_bytes()).unwrap();
+        let (_, limits) = state.into_genesis("tradeseal-1", 0).unwrap();
+        assert_eq!(
+            limits,
+            ChainLimits {
+                max_block_txs: 10,
+                ..ChainLimits::default()
+            }
+        );
+        for bad in [
+            serde_json::json!({ "max_tx_bytes": 0 }),
+            serde_json::json!({ "max_tx_bytes": 16385 }),
+            serde_json::json!({ "max_block_txs": 0 }),
+            serde_json::json!({ "max_block_bytes": 100 }),
+        ] {
+            v["limits"] = bad.clone();
+            let state = AppState::parse(v.to_string().as_bytes()).unwrap();
+            assert!(
+                matches!(
+                    state.into_genesis("tradeseal-1", 0),
+                    Err(AppStateError::Limits(_))
+                ),
+                "{bad}"
+            );
+        }
+        v["limits"] = serde_json::json!({ "max_gas": 1 });
+        assert!(AppState::parse(v.to_string().as_bytes()).is_err());
     }
 }

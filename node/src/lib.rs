@@ -4,7 +4,7 @@
 //!   limits against flooding.
 //! - [`blocklog`]: the data directory: the genesis and the fsynced log of finalized blocks
 //!   the registry is rebuilt from on start.
-//! - [`genesis`]: the `app_state` JSON of CometBFT's genesis file.
+//! - [`genesis`]: the `app_state` JSON of CometBFT's genesis file, with the chain's limits.
 //! - [`server`]: the socket server (tower-abci), TCP or Unix socket.
 //!
 //! How to run a network with it: docs/cometbft.md.
@@ -14,6 +14,6 @@ pub mod blocklog;
 pub mod genesis;
 pub mod server;
 
-pub use app::{Limits, NodeApp, NodeConfig, NodeError};
-pub use genesis::AppState;
+pub use app::{NodeApp, NodeConfig, NodeError};
+pub use genesis::{AppState, ChainLimits};
 pub use server::{serve, AbciService, Listen};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use registry::RegistryConfig;
-use tradeseal_node::{AppState, Limits, Listen, NodeApp, NodeConfig};
+use tradeseal_node::{AppState, ChainLimits, Listen, NodeApp, NodeConfig};
 
 /// The Tradeseal registry as an ABCI 2.0 application for CometBFT v0.38.
 #[derive(Debug, Parser)]
@@ -33,8 +33,9 @@ enum Command {
         /// State versions kept queryable with proofs; 0 keeps every version (archive).
         #[arg(long, default_value_t = 1000)]
         retain_versions: u64,
-        #[command(flatten)]
-        limits: LimitArgs,
+        /// Most mempool transactions of one signer between two blocks (local to this node).
+        #[arg(long, default_value_t = tradeseal_node::app::DEFAULT_MAX_PENDING_PER_SIGNER)]
+        max_pending_per_signer: usize,
     },
     /// Print an `app_state` JSON object for CometBFT's genesis file: the governance given
     /// and no issuers (add them to the file, or register them later by governance), or the
@@ -56,6 +57,8 @@ enum Command {
         /// never for a real chain); needs --chain-id and --genesis-time.
         #[arg(long, conflicts_with_all = ["governance_keys", "threshold"])]
         demo: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Replay a data directory and print its height and app hash as JSON.
     Info {
@@ -65,20 +68,18 @@ enum Command {
     },
 }
 
+/// The chain's limits, written into the `app_state` (every validator applies them alike).
 #[derive(Debug, clap::Args)]
 struct LimitArgs {
-    /// Largest transaction accepted, in bytes (at most the registry's 16384).
-    #[arg(long, default_value_t = Limits::default().max_tx_bytes)]
+    /// Largest transaction, in bytes (at most the registry's 16384).
+    #[arg(long, default_value_t = ChainLimits::default().max_tx_bytes)]
     max_tx_bytes: usize,
     /// Most transactions in a block.
-    #[arg(long, default_value_t = Limits::default().max_block_txs)]
+    #[arg(long, default_value_t = ChainLimits::default().max_block_txs)]
     max_block_txs: usize,
     /// Most transaction bytes in a block.
-    #[arg(long, default_value_t = Limits::default().max_block_bytes)]
+    #[arg(long, default_value_t = ChainLimits::default().max_block_bytes)]
     max_block_bytes: u64,
-    /// Most mempool transactions of one signer between two blocks.
-    #[arg(long, default_value_t = Limits::default().max_pending_per_signer)]
-    max_pending_per_signer: usize,
 }
 
 fn main() -> Result<()> {
@@ -94,16 +95,10 @@ fn main() -> Result<()> {
             addr,
             retain_blocks,
             retain_versions,
-            limits,
+            max_pending_per_signer,
         } => {
-            let max_tx_bytes = limits.max_tx_bytes.min(registry::MAX_TX_BYTES);
             let config = NodeConfig {
-                limits: Limits {
-                    max_tx_bytes,
-                    max_block_txs: limits.max_block_txs,
-                    max_block_bytes: limits.max_block_bytes,
-                    max_pending_per_signer: limits.max_pending_per_signer,
-                },
+                max_pending_per_signer,
                 registry: RegistryConfig {
                     retain_versions: (retain_versions > 0).then_some(retain_versions),
                 },
@@ -132,12 +127,18 @@ fn main() -> Result<()> {
             governance_keys,
             threshold,
             demo,
+            limits,
         } => {
-            let state = if demo {
+            let limits = ChainLimits {
+                max_tx_bytes: limits.max_tx_bytes,
+                max_block_txs: limits.max_block_txs,
+                max_block_bytes: limits.max_block_bytes,
+            };
+            let mut state = if demo {
                 let (Some(chain_id), Some(time)) = (chain_id, genesis_time) else {
                     anyhow::bail!("--demo needs --chain-id and --genesis-time");
                 };
-                AppState::from_genesis(&registry::devkit::demo_genesis(&chain_id, time))
+                AppState::from_genesis(&registry::devkit::demo_genesis(&chain_id, time), limits)
             } else {
                 if governance_keys.is_empty() {
                     anyhow::bail!("give the governance with --governance-key (or use --demo)");
@@ -150,8 +151,10 @@ fn main() -> Result<()> {
                         keys: governance_keys,
                     },
                     issuers: Vec::new(),
+                    limits: None,
                 }
             };
+            state.limits = Some(limits);
             // Checked as InitChain will check it.
             state
                 .clone()

@@ -13,7 +13,7 @@ use tendermint_proto::v0_38::types::{
 };
 use tradeseal_node::app::codes;
 use tradeseal_node::blocklog::{BlockRecord, LOG_FILE};
-use tradeseal_node::{AppState, Limits, NodeApp, NodeConfig, NodeError};
+use tradeseal_node::{AppState, ChainLimits, NodeApp, NodeConfig, NodeError};
 
 const CHAIN_ID: &str = "tradeseal-app-test";
 const GENESIS_TIME: u64 = 1_767_225_600;
@@ -53,7 +53,10 @@ fn init(app_state: &AppState, chain_id: &str, initial_height: i64) -> request::I
 }
 
 fn demo_state() -> AppState {
-    AppState::from_genesis(&demo_genesis(CHAIN_ID, GENESIS_TIME))
+    AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    )
 }
 
 fn finalize(height: i64, txs: &[Vec<u8>]) -> request::FinalizeBlock {
@@ -142,10 +145,7 @@ fn a_refused_genesis_is_an_error_and_nothing_is_written() {
 fn the_mempool_admits_a_bounded_number_of_transactions_per_signer_until_a_commit() {
     let dir = tempfile::tempdir().unwrap();
     let config = NodeConfig {
-        limits: Limits {
-            max_pending_per_signer: 2,
-            ..Limits::default()
-        },
+        max_pending_per_signer: 2,
         ..NodeConfig::default()
     };
     let mut app = NodeApp::open(dir.path(), config).unwrap();

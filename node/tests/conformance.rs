@@ -31,7 +31,7 @@ use tendermint_proto::v0_38::types::{
 use tokio::net::{TcpStream, UnixStream};
 use tokio::task::JoinHandle;
 use tradeseal_node::app::codes;
-use tradeseal_node::{AppState, Limits, Listen, NodeApp, NodeConfig};
+use tradeseal_node::{AppState, ChainLimits, Listen, NodeApp, NodeConfig};
 
 const CHAIN_ID: &str = "tradeseal-conformance";
 const GENESIS_TIME: u64 = 1_767_225_600;
@@ -39,10 +39,6 @@ const ISSUER_KEY: &str = "issuer-ke-kephis";
 
 fn config() -> NodeConfig {
     NodeConfig {
-        limits: Limits {
-            max_block_txs: 8,
-            ..Limits::default()
-        },
         retain_blocks: 2,
         ..NodeConfig::default()
     }
@@ -416,9 +412,14 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
 
     // InitChain with the registry genesis as app_state (chain id and time from CometBFT).
     let genesis = demo_genesis(CHAIN_ID, GENESIS_TIME);
-    let mut app_state = AppState::from_genesis(&genesis);
+    let mut app_state = AppState::from_genesis(&genesis, ChainLimits::default());
     app_state.chain_id = None;
     app_state.genesis_time = None;
+    // The chain's limits come with its genesis.
+    app_state.limits = Some(ChainLimits {
+        max_block_txs: 8,
+        ..ChainLimits::default()
+    });
     let Resp::InitChain(init) = node
         .consensus
         .call(init_chain(serde_json::to_vec(&app_state).unwrap()))
@@ -569,6 +570,13 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
     node.stop().await;
     let mut node = Node::start(&data, &socket).await;
     assert_eq!(node.info().await, (3, hash3.to_vec()));
+    // The chain's limits came back with the stored genesis: still 8 transactions a block.
+    let nine: Vec<String> = (0..9).map(|i| format!("PH-02{i:02}")).collect();
+    let nine: Vec<&str> = nine.iter().map(String::as_str).collect();
+    assert_eq!(
+        node.process(4, &issue(5, &nine, 4)).await,
+        ProposalStatus::Reject
+    );
     let block4 = issue(5, &["PH-0030", "PH-0031"], 4);
     assert_eq!(node.prepare(4, &block4, 1 << 20).await, block4);
     assert_eq!(node.process(4, &block4).await, ProposalStatus::Accept);
@@ -601,10 +609,10 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
 async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-        CHAIN_ID,
-        GENESIS_TIME,
-    )))
+    let app_state = serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
     .unwrap();
     let mut node = Node::spawn(&data, &socket).await;
     assert_eq!(node.info().await, (0, Vec::new()));
@@ -638,10 +646,10 @@ async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_agree_on_every_block() {
     let dir = tempfile::tempdir().unwrap();
-    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-        CHAIN_ID,
-        GENESIS_TIME,
-    )))
+    let app_state = serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
     .unwrap();
     let mut nodes = Vec::new();
     for i in 0..4 {
@@ -744,10 +752,10 @@ async fn four_validators_agree_on_every_block() {
 async fn cometbft_restarted_before_a_commit_replays_the_block_on_the_running_node() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-        CHAIN_ID,
-        GENESIS_TIME,
-    )))
+    let app_state = serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
     .unwrap();
     let mut node = Node::start(&data, &socket).await;
     let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
@@ -771,10 +779,10 @@ async fn cometbft_restarted_before_a_commit_replays_the_block_on_the_running_nod
 async fn a_block_out_of_order_closes_the_consensus_connection() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-        CHAIN_ID,
-        GENESIS_TIME,
-    )))
+    let app_state = serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
     .unwrap();
     let mut node = Node::start(&data, &socket).await;
     let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
@@ -818,10 +826,10 @@ async fn a_file_at_the_socket_path_is_kept() {
 async fn init_chain_is_repeated_after_a_restart_before_the_first_block() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-        CHAIN_ID,
-        GENESIS_TIME,
-    )))
+    let app_state = serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
     .unwrap();
     let mut node = Node::start(&data, &socket).await;
     let Resp::InitChain(first) = node.consensus.call(init_chain(app_state.clone())).await else {
@@ -872,10 +880,10 @@ async fn the_server_answers_on_tcp() {
     assert_eq!(e.message, "ping");
     let Resp::InitChain(init) = conn
         .call(init_chain(
-            serde_json::to_vec(&AppState::from_genesis(&demo_genesis(
-                CHAIN_ID,
-                GENESIS_TIME,
-            )))
+            serde_json::to_vec(&AppState::from_genesis(
+                &demo_genesis(CHAIN_ID, GENESIS_TIME),
+                ChainLimits::default(),
+            ))
             .unwrap(),
         ))
         .await
