@@ -1,5 +1,6 @@
 //! The panels shown across the top of every page when the light node has stopped trusting:
-//! a fork was detected, or its trust expired. Each says what happened and what to do.
+//! a fork was detected, or its trust expired. Each says what happened and what to do. And a
+//! notice when offline verdicts changed once checked again online.
 
 use leptos::prelude::*;
 use tradeseal_api::{ForkReport, NodeState};
@@ -9,12 +10,54 @@ use crate::{app::use_app, describe, i18n::fill, pages::Page};
 #[component]
 pub fn Alerts() -> impl IntoView {
     let app = use_app();
-    move || match app.state() {
+    let trust = move || match app.state() {
         Some(NodeState::ForkDetected { fork }) => view! { <ForkPanel fork/> }.into_any(),
         Some(NodeState::TrustExpired { expired_at }) => {
             view! { <TrustExpiredPanel expired_at/> }.into_any()
         }
         _ => ().into_any(),
+    };
+    view! {
+        {trust}
+        <Show when=move || app.offline_changed.get() != 0>
+            <OfflineChangedPanel/>
+        </Show>
+    }
+}
+
+/// Verdicts given offline that the background re-check found different online: look at them.
+#[component]
+fn OfflineChangedPanel() -> impl IntoView {
+    let app = use_app();
+    let texts = app.texts;
+    let what = move || {
+        let n = app.offline_changed.get().to_string();
+        fill(texts.get().offline_changed_what, &[&n])
+    };
+    view! {
+        <section class="alert-panel" id="offline-changed-panel" role="alert">
+            <h2 class="alert-title">{move || texts.get().offline_changed_title}</h2>
+            <p id="offline-changed-what">{what}</p>
+            <div class="verify-row">
+                <button
+                    class="button primary"
+                    id="offline-changed-open"
+                    on:click=move |_| {
+                        app.offline_changed.set(0);
+                        app.page.set(Page::History);
+                    }
+                >
+                    {move || texts.get().offline_changed_open}
+                </button>
+                <button
+                    class="button"
+                    id="offline-changed-dismiss"
+                    on:click=move |_| app.offline_changed.set(0)
+                >
+                    {move || texts.get().offline_changed_dismiss}
+                </button>
+            </div>
+        </section>
     }
 }
 

@@ -40,6 +40,8 @@ pub struct AppState {
     /// The backend's last round of offline upkeep (synced, re-checked), if one came since the
     /// UI started: the Settings and History pages refresh on it.
     pub offline: RwSignal<Option<OfflineUpdate>>,
+    /// Offline verdicts those rounds found changed online, not yet looked at.
+    pub offline_changed: RwSignal<u32>,
     /// Counts statuses received, so an answer older than an event does not overwrite it.
     received: RwSignal<u64>,
     /// When the current status arrived, and now (ms since the epoch, ticking).
@@ -103,6 +105,7 @@ pub fn App() -> impl IntoView {
         not_live: RwSignal::new(None),
         joining: RwSignal::new(false),
         offline: RwSignal::new(None),
+        offline_changed: RwSignal::new(0),
         received: RwSignal::new(0),
         received_at: RwSignal::new(now.get_untracked()),
         now,
@@ -179,6 +182,10 @@ fn follow_status(app: AppState) {
         // The offline rounds are a refresh hint; a page shows what it fetched without them.
         if let Ok(live) = backend::listen::<OfflineEvent>(move |event| {
             if let Ok(update) = event {
+                if update.changed > 0 {
+                    app.offline_changed
+                        .update(|n| *n = n.saturating_add(update.changed));
+                }
                 app.offline.set(Some(update));
             }
         })

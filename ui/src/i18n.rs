@@ -356,6 +356,10 @@ pub struct Texts {
     pub offline_sync_failed: &'static str,
     pub offline_rechecked: &'static str,
     pub offline_auto_failed: &'static str,
+    pub offline_changed_title: &'static str,
+    pub offline_changed_what: &'static str,
+    pub offline_changed_open: &'static str,
+    pub offline_changed_dismiss: &'static str,
 
     // The Issue page. `{0}` in issue_refused is the registry's reason, in issue_done the
     // certificate id; issue_print_size: recommended side, smallest side, module size (mm).
@@ -772,6 +776,10 @@ static EN: Texts = Texts {
     offline_sync_failed: "Sync failed",
     offline_rechecked: "{0} offline verdicts re-checked online, {1} changed.",
     offline_auto_failed: "The last automatic sync failed",
+    offline_changed_title: "Offline verdicts changed",
+    offline_changed_what: "{0} verdicts given offline are different now that they were checked online: a certificate judged valid may have been revoked since. Look at them in History.",
+    offline_changed_open: "Open History",
+    offline_changed_dismiss: "Dismiss",
     nav_issue: "Issue",
     issue_title: "Issue a certificate",
     issue_intro: "Fill in the certificate, review what your key will sign, register it, then print the PDF or use its QR code.",
@@ -1157,6 +1165,10 @@ static FR: Texts = Texts {
     offline_sync_failed: "Échec de la synchronisation",
     offline_rechecked: "{0} verdicts hors ligne revérifiés en ligne, {1} changés.",
     offline_auto_failed: "La dernière synchronisation automatique a échoué",
+    offline_changed_title: "Des verdicts hors ligne ont changé",
+    offline_changed_what: "{0} verdicts donnés hors ligne sont différents maintenant qu'ils ont été revérifiés en ligne : un certificat jugé valide a pu être révoqué depuis. Consultez-les dans l'historique.",
+    offline_changed_open: "Ouvrir l'historique",
+    offline_changed_dismiss: "Fermer",
     nav_issue: "Émettre",
     issue_title: "Émettre un certificat",
     issue_intro: "Remplissez le certificat, vérifiez ce que votre clé va signer, enregistrez-le, puis imprimez le PDF ou utilisez son code QR.",
@@ -1542,6 +1554,10 @@ static AR: Texts = Texts {
     offline_sync_failed: "فشلت المزامنة",
     offline_rechecked: "أُعيد التحقق من {0} نتائج دون اتصال عبر الشبكة، تغيّر منها {1}.",
     offline_auto_failed: "فشلت آخر مزامنة تلقائية",
+    offline_changed_title: "تغيّرت نتائج صدرت دون اتصال",
+    offline_changed_what: "{0} من النتائج الصادرة دون اتصال أصبحت مختلفة بعد إعادة التحقق منها عبر الشبكة: ربما أُلغيت شهادة حُكم بصلاحيتها. راجعها في السجل.",
+    offline_changed_open: "افتح السجل",
+    offline_changed_dismiss: "إغلاق",
     nav_issue: "إصدار",
     issue_title: "إصدار شهادة",
     issue_intro: "املأ الشهادة، وراجع ما سيوقّعه مفتاحك، وسجّلها، ثم اطبع ملف PDF أو استخدم رمز QR الخاص بها.",
@@ -1626,6 +1642,7 @@ mod tests {
         |t| t.recheck_changed,
         |t| t.offline_synced,
         |t| t.offline_rechecked,
+        |t| t.offline_changed_what,
     ];
 
     fn placeholders(template: &str) -> Vec<usize> {
