@@ -5,7 +5,8 @@
 //! scanning code. Each verdict is read from the WebView; the History page then lists them.
 //! Then offline field mode: the Settings page's offline data synced with "Sync now" against
 //! the devnet, the warning age validated and saved, a certificate verified from the offline
-//! data with its freshness shown, and the History's online re-check flagging it unchanged.
+//! data with its freshness shown, and the History's online re-check flagging it unchanged;
+//! another, revoked after it was judged offline, flagged CHANGED to revoked.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,7 +14,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::harness::{App, Net, SYNC, WAIT};
+use registry::state::RevocationReason;
+use registry::{keys, PublicKey, TxBuilder};
+
+use crate::harness::{number_after, App, Net, SYNC, WAIT};
 
 /// From giving the input to the verdict on screen (a proof round trip on a busy machine).
 const VERDICT: Duration = Duration::from_secs(30);
@@ -307,4 +311,56 @@ fn offline_field_mode(app: &App, net: &Net, valid: &Value) {
     });
     assert!(!app.exists("#history-table [data-recheck='changed']"));
     app.shot("history-recheck.png");
+
+    // Another valid certificate judged offline, then revoked by its issuer: once the app has
+    // verified the block after the revocation, the re-check flags it CHANGED to revoked.
+    let samples = net.devnet().samples().expect("sample data").clone();
+    let later = samples
+        .certificates
+        .iter()
+        .filter(|c| c.status == devnet::SampleStatus::Valid)
+        .find(|c| c.signed.certificate.id.to_string() != id)
+        .expect("a second valid sample");
+    let later_id = later.signed.certificate.id.to_string();
+    app.open("verify");
+    app.click("#verify-offline");
+    let code = registry::qr::encode(&later.signed).unwrap();
+    choose_file(app, "later.png", &devnet::qr_png(code.as_bytes()).unwrap());
+    app.wait(VERDICT, "the second offline verdict", || {
+        let errors = app.text_of("#verify-errors").unwrap_or_default();
+        assert!(errors.trim().is_empty(), "offline: {errors}");
+        let shown = verdicts(app).into_iter().next()?;
+        (shown.1 == later_id && app.exists("#verify-results .report-offline")).then_some(())
+    });
+    assert_eq!(verdicts(app)[0].0, "valid");
+    let issuer = samples
+        .issuers
+        .iter()
+        .find(|i| i.spec.id == later.signed.certificate.id.issuer)
+        .expect("its issuer");
+    let signer = PublicKey::from(&issuer.key.verifying_key());
+    let sequence = net.counter(&keys::account(&signer)) + 1;
+    let revoke = TxBuilder::new(&samples.chain_id, &issuer.key)
+        .revoke(
+            sequence,
+            later.signed.certificate.id.clone(),
+            RevocationReason::Superseded,
+            "replaced after the inspection",
+        )
+        .unwrap();
+    net.submit("the revocation", revoke);
+    net.settle();
+    let revoked_by = net.height();
+    app.wait(SYNC, "the app past the revocation's block", || {
+        let head = number_after(&app.status_line(), "height")?;
+        (head > revoked_by).then_some(())
+    });
+    app.open("history");
+    app.wait_for("#history-table");
+    app.click("#history-recheck");
+    app.wait(VERDICT, "the revoked certificate flagged CHANGED", || {
+        app.exists("#history-table [data-recheck='changed'][data-now='revoked']")
+            .then_some(())
+    });
+    app.shot("history-changed.png");
 }
