@@ -225,7 +225,11 @@ async fn servers() {
     let app = NodeApp::open(&dir.path().join("unix"), NodeConfig::default()).unwrap();
     let listen = Listen::Unix(node_sock.clone());
     tokio::spawn(async move { tradeseal_node::serve(app, &listen).await.unwrap() });
-    measure_on("tradeseal-node, Unix socket", unix(&node_sock).await).await;
+    measure_on(
+        "tradeseal-node, Unix socket (relay)",
+        unix(&node_sock).await,
+    )
+    .await;
 }
 
 async fn unix(path: &std::path::Path) -> Client<tokio::net::UnixStream> {
@@ -389,7 +393,7 @@ async fn blocks() {
     let listen = Listen::Unix(sock.clone());
     tokio::spawn(async move { tradeseal_node::serve(app, &listen).await.unwrap() });
     let (d, last) = over_socket(unix(&sock).await, &blocks).await;
-    report("ABCI over a Unix socket (tower-abci)", d);
+    report("ABCI over a Unix socket (relay, tower-abci)", d);
     assert_eq!(last, expected.to_vec());
     let app = NodeApp::open(&dir.path().join("c"), NodeConfig::default()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -465,6 +465,19 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
         node.check_tx(b"not a transaction", CheckTxType::New).await,
         (1, "registry".into())
     );
+    // CometBFT v1.x sends a new transaction's CheckTx as type 2: checked as new (here the
+    // sequence is already pending, so the node's own check answers).
+    let Resp::CheckTx(v1) = node
+        .mempool
+        .call(Req::CheckTx(RequestCheckTx {
+            tx: Bytes::copy_from_slice(&same_sequence),
+            r#type: 2,
+        }))
+        .await
+    else {
+        panic!("not a CheckTx answer")
+    };
+    assert_eq!(v1.code, codes::SEQUENCE_PENDING);
 
     // A proposer's mempool may hold anything: PrepareProposal keeps only what executes.
     let offered = vec![
