@@ -84,20 +84,9 @@ pub(crate) async fn plan(
         .filter(|h| *h > from && *h < to)
         .collect();
     asks.dedup();
-    let mut probed = 0usize;
-    for _ in 0..MAX_ROUNDS {
-        if asks.is_empty() || probed + asks.len() > MAX_PROBES {
-            break;
-        }
-        probed += asks.len();
-        let heights: Vec<Height> = asks.iter().map(|&h| Height(h)).collect();
-        for (h, answer) in asks.iter().zip(provider.headers(&heights).await) {
-            points.insert(*h, Point::of(&answer.ok()?));
-        }
-        asks = open_intervals(&points)?;
-    }
-
-    // One validator set per distinct hash, fetched at the first height known to have it.
+    // The sets already held (the trusted and target blocks'); the others are fetched, one per
+    // distinct hash, at the first height known to have it: those seen by earlier rounds
+    // while the next round is probed, the rest after the last round.
     let mut sets: HashMap<Hash, ValidatorSet> = HashMap::new();
     for set in [
         Some(&trusted.validators),
@@ -110,25 +99,65 @@ pub(crate) async fn plan(
     {
         sets.insert(set.hash(), set.clone());
     }
-    let mut wanted: BTreeMap<Hash, u64> = BTreeMap::new();
-    for (&h, p) in &points {
-        for (hash, at) in [(p.validators, h), (p.next, h + 1)] {
-            if !sets.contains_key(&hash) {
-                let slot = wanted.entry(hash).or_insert(at);
-                *slot = (*slot).min(at);
-            }
+    let mut probed = 0usize;
+    for round in 0..MAX_ROUNDS {
+        if round >= 2 {
+            // Only the ends of the sets the path will land on must be found to the block;
+            // a change the path steps over needs no more probes.
+            let over = stepped_over(&points, &sets, from, to, level);
+            asks.retain(|&h| {
+                points
+                    .range(..h)
+                    .next_back()
+                    .is_none_or(|(x, _)| !over.contains(x))
+            });
         }
-    }
-    if wanted.len() > MAX_SETS {
-        return None;
-    }
-    let heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
-    for (hash, answer) in wanted.keys().zip(provider.validator_sets(&heights).await) {
-        let set = answer.ok()?;
-        if set.hash() != *hash {
+        if asks.is_empty() || probed + asks.len() > MAX_PROBES {
+            break;
+        }
+        probed += asks.len();
+        let heights: Vec<Height> = asks.iter().map(|&h| Height(h)).collect();
+        // The sets seen so far are fetched alongside (no round trip of their own).
+        let wanted = if round >= 1 {
+            wanted_sets(&points, &sets)
+        } else {
+            BTreeMap::new()
+        };
+        let set_heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
+        let (headers, fetched) = futures_util::future::join(
+            provider.headers(&heights),
+            provider.validator_sets(&set_heights),
+        )
+        .await;
+        for (h, answer) in asks.iter().zip(headers) {
+            points.insert(*h, Point::of(&answer.ok()?));
+        }
+        if wanted.len() > MAX_SETS {
             return None;
         }
-        sets.insert(*hash, set);
+        for (hash, answer) in wanted.keys().zip(fetched) {
+            let set = answer.ok()?;
+            if set.hash() != *hash {
+                return None;
+            }
+            sets.insert(*hash, set);
+        }
+        asks = open_intervals(&points)?;
+    }
+
+    let wanted = wanted_sets(&points, &sets);
+    if wanted.len() + sets.len() > MAX_SETS {
+        return None;
+    }
+    if !wanted.is_empty() {
+        let heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
+        for (hash, answer) in wanted.keys().zip(provider.validator_sets(&heights).await) {
+            let set = answer.ok()?;
+            if set.hash() != *hash {
+                return None;
+            }
+            sets.insert(*hash, set);
+        }
     }
 
     let path = greedy(&points, &sets, from, to, level);
@@ -136,6 +165,89 @@ pub(crate) async fn plan(
         path,
         sets: sets.into_values().collect(),
     })
+}
+
+/// The sets named by `points` that are not in `sets`, each with the first height known to
+/// be signed by it.
+fn wanted_sets(
+    points: &BTreeMap<u64, Point>,
+    sets: &HashMap<Hash, ValidatorSet>,
+) -> BTreeMap<Hash, u64> {
+    let mut wanted: BTreeMap<Hash, u64> = BTreeMap::new();
+    for (&h, p) in points {
+        for (hash, at) in [(p.validators, h), (p.next, h + 1)] {
+            if !sets.contains_key(&hash) {
+                let slot = wanted.entry(hash).or_insert(at);
+                *slot = (*slot).min(at);
+            }
+        }
+    }
+    wanted
+}
+
+/// The probed heights `x` whose interval to the next probed height holds a change the greedy
+/// path steps over: walked over the distinct sets the probes have seen so far, in order, only
+/// the ends of the sets the path lands on must be found to the block. The walk stops at a set
+/// not fetched yet (everything after it is still refined).
+fn stepped_over(
+    points: &BTreeMap<u64, Point>,
+    sets: &HashMap<Hash, ValidatorSet>,
+    from: u64,
+    to: u64,
+    level: TrustLevel,
+) -> HashSet<u64> {
+    // The distinct sets in the order they sign blocks after `from`, and for each probed
+    // height the position of the set that signs the block after it.
+    let mut sequence: Vec<Hash> = Vec::new();
+    let mut next_at: BTreeMap<u64, usize> = BTreeMap::new();
+    for (&h, p) in points.range(from..=to) {
+        if h > from && sequence.last() != Some(&p.validators) {
+            sequence.push(p.validators);
+        }
+        if h < to {
+            if sequence.last() != Some(&p.next) {
+                sequence.push(p.next);
+            }
+            next_at.insert(h, sequence.len() - 1);
+        }
+    }
+    // Positions `i` whose change (set `i` to set `i + 1`) is stepped over.
+    let mut over: HashSet<usize> = HashSet::new();
+    let mut at = 0;
+    'walk: while at + 1 < sequence.len() {
+        let Some(trusted) = sets.get(&sequence[at]) else {
+            break;
+        };
+        let mut furthest = at;
+        for (j, hash) in sequence.iter().enumerate().skip(at + 1) {
+            let Some(signing) = sets.get(hash) else {
+                over.extend(at..furthest);
+                break 'walk;
+            };
+            if reaches_set(trusted, signing, level) {
+                furthest = j;
+            }
+        }
+        over.extend(at..furthest);
+        at = furthest + 1;
+    }
+    next_at
+        .into_iter()
+        .filter(|(_, i)| over.contains(i))
+        .map(|(h, _)| h)
+        .collect()
+}
+
+/// Whether the members of `signing` hold more than `level` of `trusted`'s power.
+fn reaches_set(trusted: &ValidatorSet, signing: &ValidatorSet, level: TrustLevel) -> bool {
+    let signers: HashSet<Address> = signing.validators().iter().map(|v| v.address).collect();
+    let tallied: u64 = trusted
+        .validators()
+        .iter()
+        .filter(|v| signers.contains(&v.address))
+        .map(|v| v.voting_power)
+        .sum();
+    tallied > level.power_needed(trusted.total_voting_power())
 }
 
 /// The heights to probe next: up to [`PER_INTERVAL`] evenly inside each interval between
