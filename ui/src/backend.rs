@@ -157,6 +157,13 @@ pub async fn key_import(
     call::<tradeseal_api::KeyImportCmd>(request).await
 }
 
+/// Imports a development network's keys (its dev-keys.json text).
+pub async fn key_import_dev(
+    request: &tradeseal_api::KeyImportDev,
+) -> Result<Vec<tradeseal_api::KeyView>, ApiError> {
+    call::<tradeseal_api::KeyImportDevCmd>(request).await
+}
+
 /// Deletes a key (confirmed).
 pub async fn key_delete(
     request: &tradeseal_api::KeyDelete,

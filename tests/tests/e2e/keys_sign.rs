@@ -1,7 +1,8 @@
 //! Keys and signing in the real app on the local development network, with real stores
 //! started here: GNOME Keyring's Secret Service on a private D-Bus session bus and a SoftHSM2
 //! token. On the Keys page a key is created in the OS store (its backup words shown once and
-//! three asked back) and one inside the token; governance registers both as the keys of a new
+//! three asked back) and one inside the token, and the devnet's development keys are imported
+//! from its dev-keys.json, each marked as a development key; governance registers both as the keys of a new
 //! inspection agency (out of band, through the devnet); on the Sign page each signs an
 //! inspection record — the token's first with a wrong PIN, refused and signed again with the
 //! right one — and the outbox shows both confirmed by proof, which the chain's state agrees
@@ -340,6 +341,32 @@ fn keys_are_created_and_sign_inspections_confirmed_by_proof() {
         "the words shown are the key's backup"
     );
     let token_key = create_in_token(&app, &stores, "field-token");
+
+    // The development network's keys, imported from its dev-keys.json and marked as such.
+    let dev_keys = std::fs::read(net.files_dir().join(devnet::DEV_KEYS_FILE)).unwrap();
+    {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&dev_keys);
+        app.js(&format!(
+            "const bytes = Uint8Array.from(atob({b64}), c => c.charCodeAt(0));\
+             const dt = new DataTransfer();\
+             dt.items.add(new File([bytes], 'dev-keys.json', {{type: 'application/json'}}));\
+             const input = document.querySelector('#key-dev-file');\
+             input.files = dt.files;\
+             input.dispatchEvent(new Event('change', {{bubbles: true}}));\
+             return true",
+            b64 = Value::from(b64)
+        ));
+    }
+    app.wait_for("#key-dev-done");
+    let marked = app.js(
+        "return Array.from(document.querySelectorAll('.key-card'))\
+         .filter(c => c.dataset.label.startsWith('dev/'))\
+         .map(c => c.dataset.development === 'true' && c.querySelector('.key-development') !== null)",
+    );
+    let marked = marked.as_array().unwrap();
+    assert!(marked.len() >= 4, "governance and issuer keys: {marked:?}");
+    assert!(marked.iter().all(|m| m == &Value::Bool(true)), "{marked:?}");
     app.log(format!("keys: {os_key} (OS store), {token_key} (token)"));
     app.shot("keys-created.png");
     assert_ne!(os_key, token_key);

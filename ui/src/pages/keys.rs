@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tradeseal_api::{
-    ApiError, ErrorCode, KeyBackendChoice, KeyCreate, KeyDelete, KeyImport, KeyView, TokenChoice,
+    ApiError, ErrorCode, KeyBackendChoice, KeyCreate, KeyDelete, KeyImport, KeyImportDev, KeyView,
+    TokenChoice,
 };
 
 use crate::{
@@ -331,6 +332,36 @@ pub fn KeysPage() -> impl IntoView {
         });
     };
 
+    let dev_done = RwSignal::new(None::<usize>);
+    let on_dev_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        // Choosing the same file again must read it again.
+        input.set_value("");
+        error.set(None);
+        dev_done.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            match crate::files::read_text(&file).await {
+                Ok(text) => match backend::key_import_dev(&KeyImportDev { text }).await {
+                    Ok(keys) => {
+                        dev_done.set(Some(keys.len()));
+                        load();
+                    }
+                    Err(e) => error.set(Some(e)),
+                },
+                Err(why) => {
+                    let t = texts.get_untracked();
+                    let why = crate::describe::isolate(&why);
+                    error.set(Some(invalid(&fill(t.keys_dev_read_failed, &[&why]))));
+                }
+            }
+            busy.set(false);
+        });
+    };
+
     let on_written = move |_| {
         if let Backup::Words { words, .. } = backup.get_untracked() {
             let asked = positions_to_ask(words.len(), WORDS_ASKED);
@@ -448,6 +479,26 @@ pub fn KeysPage() -> impl IntoView {
                 {move || texts.get().keys_import}
             </button>
         </form>
+        <section class="card key-form" id="key-dev">
+            <h2>{move || texts.get().keys_dev_title}</h2>
+            <p class="muted">{move || texts.get().keys_dev_intro}</p>
+            <label class="button file-button" id="key-dev-label">
+                <input
+                    type="file"
+                    id="key-dev-file"
+                    class="visually-hidden"
+                    accept=".json,application/json"
+                    on:change=on_dev_file
+                    disabled=move || busy.get()
+                />
+                {move || texts.get().keys_dev_button}
+            </label>
+            {move || dev_done.get().map(|n| view! {
+                <p class="tone-good" id="key-dev-done" role="status">
+                    {fill(texts.get().keys_dev_done, &[&n.to_string()])}
+                </p>
+            })}
+        </section>
     }
 }
 
