@@ -1214,8 +1214,12 @@ impl LightNode {
     pub async fn follow(&self, mut stop: watch::Receiver<bool>) {
         let poll = self.inner.options.poll_interval;
         let mut blocks = NewBlocks::new(poll, self.inner.options.subscribe.clone());
+        // The head kept when the primary said it has nothing newer.
+        let mut unchanged: Option<Head> = None;
         loop {
-            let synced = {
+            let synced = if let Some(head) = unchanged.take() {
+                Ok(head)
+            } else {
                 // While a sync waits on a slow node, the head keeps ageing: say so.
                 let sync = self.sync();
                 tokio::pin!(sync);
@@ -1246,19 +1250,52 @@ impl LightNode {
             };
             let woken = async {
                 if synced.is_ok() {
-                    blocks.wait(wait).await;
+                    blocks.wait(wait).await
                 } else {
                     // After a failed round, give the nodes the whole pause.
                     tokio::time::sleep(wait).await;
+                    false
                 }
             };
-            tokio::select! {
-                () = woken => {}
+            let announced = tokio::select! {
+                a = woken => a,
                 _ = stop.changed() => return,
-            }
+            };
             if *stop.borrow() {
                 return;
             }
+            // Woken by the clock rather than by a new block: the primary's height (a small
+            // answer) before a light block (a commit, larger with every validator).
+            if let (false, Ok(head)) = (announced, &synced) {
+                if self.nothing_new(head).await {
+                    unchanged = Some(head.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether the primary says it has no block after `head`, while `head` is not stale (a
+    /// stale head takes a whole sync, which asks the witnesses whether the chain went on).
+    async fn nothing_new(&self, head: &Head) -> bool {
+        let Ok(Some(last)) = self.inner.store.latest().await else {
+            return false;
+        };
+        if last.height() != head.height {
+            return false;
+        }
+        let age = self
+            .inner
+            .clock
+            .now()
+            .duration_since(last.time())
+            .unwrap_or_default();
+        if age > self.stale_limit(&last).await {
+            return false;
+        }
+        let primary = self.providers()[0].clone();
+        match primary.status().await {
+            Ok(info) => info.latest_height <= head.height,
+            Err(_) => false,
         }
     }
 

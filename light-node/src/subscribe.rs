@@ -524,12 +524,13 @@ impl NewBlocks {
         }
     }
 
-    /// Waits until an event claims a height above the verified head, or `timeout`.
-    pub(crate) async fn wait(&mut self, timeout: Duration) {
+    /// Waits until an event claims a height above the verified head (answers `true`), or
+    /// `timeout` (answers `false`).
+    pub(crate) async fn wait(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let Some(task) = self.task.as_mut() else {
             tokio::time::sleep_until(deadline).await;
-            return;
+            return false;
         };
         loop {
             let announced = task.feed.borrow_and_update().latest;
@@ -538,15 +539,15 @@ impl NewBlocks {
                     tokio::time::sleep_until((last + MIN_WAKE_GAP).min(deadline)).await;
                 }
                 self.last_wake = Some(Instant::now());
-                return;
+                return true;
             }
             match tokio::time::timeout_at(deadline, task.feed.changed()).await {
                 Ok(Ok(())) => {}
-                Err(_) => return,
+                Err(_) => return false,
                 // The task ended (it does not, but then: poll).
                 Ok(Err(_)) => {
                     tokio::time::sleep_until(deadline).await;
-                    return;
+                    return false;
                 }
             }
         }

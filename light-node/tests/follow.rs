@@ -2,7 +2,8 @@
 //! subscription wakes the node on each block without polling; a garbage or silent primary is
 //! replaced and the next one wakes it; a silent, broken or garbage subscription (served by a
 //! stand-in WebSocket server in front of an honest node) falls back to polling and is made
-//! again with backoff; frames that are not events are ignored and counted.
+//! again with backoff; frames that are not events are ignored and counted; polling a quiet
+//! chain asks the primary's height, not a light block.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -756,4 +757,75 @@ async fn a_subscription_whose_pongs_stop_is_given_up_and_made_again() {
     assert!(n >= 3, "subscribed {n} times");
     stop(stopper, task).await;
     net.shutdown().await;
+}
+
+/// Polling (no subscription: the in-memory node has no `/websocket`), a quiet chain costs a
+/// `/status` per poll, not a light block: the primary's height is asked first, and a light
+/// block is fetched once there is a new block.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quiet_chain_is_polled_by_status_not_by_light_blocks() {
+    use crate::support::{config, identity, stable_chain};
+    use light_node::testing::MemoryProvider;
+    use light_node::ManualClock;
+
+    let chain = stable_chain(11);
+    let cfg = config(&chain[0]);
+    let store = SqliteStore::in_memory(identity(&cfg), PruneWindow::default())
+        .await
+        .unwrap();
+    let primary = Arc::new(MemoryProvider::new("mem://primary", chain.clone()));
+    primary.truncate(10);
+    let witness = Arc::new(MemoryProvider::new("mem://witness", chain.clone()));
+    witness.truncate(10);
+    // Block 10's time plus a second: far from stale (blocks are 5 s apart).
+    let clock = Arc::new(ManualClock::new(
+        chain[9].time().checked_add(Duration::from_secs(1)).unwrap(),
+    ));
+    let options = NodeOptions {
+        poll_interval: Duration::from_millis(20),
+        ..NodeOptions::default()
+    };
+    let node = LightNode::new(
+        cfg,
+        store,
+        primary.clone() as Arc<dyn Provider>,
+        vec![witness.clone() as Arc<dyn Provider>],
+        clock.clone(),
+        options,
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(node.sync().await.unwrap().height, Height(10));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let follower = node.clone();
+    let task = tokio::spawn(async move { follower.follow(stop_rx).await });
+
+    // Quiet: the first round syncs (one light block at most), then polls ask the height.
+    let before = primary.requests();
+    while primary.requests() < before + 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let quiet_blocks = primary.light_blocks_served();
+    let quiet_requests = primary.requests();
+    while primary.requests() < quiet_requests + 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        primary.light_blocks_served(),
+        quiet_blocks,
+        "20 polls of a quiet chain fetched light blocks"
+    );
+
+    // A new block: fetched and verified.
+    primary.put(chain[10].clone());
+    witness.put(chain[10].clone());
+    assert!(
+        head_reaches(&node, 11, Duration::from_secs(10))
+            .await
+            .is_some(),
+        "the new block was not followed"
+    );
+    assert!(primary.light_blocks_served() > quiet_blocks);
+    stop(stop_tx, task).await;
 }
