@@ -37,8 +37,9 @@ pub use status::{
     NodeState, NodeStatus, TrustedHead,
 };
 pub use verify::{
-    CannotVerify, CertificateView, Evidence, ExportFormat, FileData, Frame, Freshness,
-    HistoryExport, HistoryQuery, IssuerView, Mismatch, Mode, NotOurs, OfflineStatus, OfflineSync,
-    OfflineUpdate, Origin, ProofStatus, Recheck, RecordView, RevocationView, Source, Verdict,
-    VerifyInput, VerifyReport, VerifyRequest,
+    CannotVerify, CertificateView, Evidence, ExportFormat, Facts, FileData, Frame, Freshness,
+    HistoryExport, HistoryQuery, IssuerStanding, IssuerView, Mismatch, Mode, NotOurs,
+    OfflineStatus, OfflineSync, OfflineUpdate, Origin, ProofStatus, Recheck, RecordView,
+    RevocationFacts, RevocationView, Source, Unregistrable, Verdict, VerifyInput, VerifyReport,
+    VerifyRequest,
 };

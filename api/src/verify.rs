@@ -123,6 +123,16 @@ named! {
 }
 
 named! {
+    /// For an offline NOT REGISTERED: why the registry would never have registered it.
+    Unregistrable {
+        /// The issuer may not issue this kind of certificate.
+        KindNotAllowed = "kind_not_allowed",
+        /// It is dated outside the period in which its issuer may issue.
+        OutsideIssuerValidity = "outside_issuer_validity",
+    }
+}
+
+named! {
     /// For CANNOT VERIFY: why the wallet cannot know.
     CannotVerify {
         /// No node could be reached.
@@ -384,6 +394,75 @@ pub struct Evidence {
     pub detail: Option<String>,
     /// For offline verdicts: how fresh the local knowledge is.
     pub freshness: Option<Freshness>,
+    /// The facts the verdict's sentence states, structured, so that a UI can say it in its
+    /// own language (`reason` is the wallet's English sentence of them). `None` in reports
+    /// kept before it existed.
+    #[serde(default)]
+    pub facts: Option<Facts>,
+}
+
+/// The facts a verdict's sentence states (see [`Evidence::facts`]); each is set for the
+/// verdicts it is about, and left empty for the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The issuer as the sentence names it: its legal name when its record is known, else the
+    /// issuer id the certificate names.
+    #[serde(default)]
+    pub issuer_name: Option<String>,
+    /// Judged by the certificate id alone (a serial typed in): the verdict speaks of the
+    /// chain's record, not of a paper in hand.
+    #[serde(default)]
+    pub id_only: bool,
+    /// For `tampered`: every part that differs, in the order they are checked
+    /// ([`Evidence::mismatch`] is the first of them).
+    #[serde(default)]
+    pub mismatches: Vec<Mismatch>,
+    /// For `revoked`: the revocation, online from the record, offline from the proven
+    /// revocation log.
+    #[serde(default)]
+    pub revocation: Option<RevocationFacts>,
+    /// For `issuer_removed` and `issuer_suspended`: the issuer's standing.
+    #[serde(default)]
+    pub issuer_standing: Option<IssuerStanding>,
+    /// For `expired`: the expiry (unix seconds, exclusive).
+    #[serde(default)]
+    pub expires_at: Option<u64>,
+    /// For `not_yet_valid`: the issue time (unix seconds).
+    #[serde(default)]
+    pub issued_at: Option<u64>,
+    /// For an offline `not_registered`: why the registry would never have registered it.
+    #[serde(default)]
+    pub unregistrable: Option<Unregistrable>,
+}
+
+/// A revocation as a verdict states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationFacts {
+    /// The reason (`issued_in_error`, `superseded`, `cancelled`, `fraudulent`,
+    /// `key_compromise`, `other`).
+    pub reason: String,
+    /// Block time of the revocation (unix seconds).
+    pub time: u64,
+    /// Its block.
+    pub height: u64,
+    /// `issuer` or `governance`; `None` offline (the revocation log does not say).
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The note given with it, if any (the revoker's words, in their language).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An issuer's standing as a verdict states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerStanding {
+    /// `active`, `suspended` or `removed`.
+    pub status: String,
+    /// Since when (block time, unix seconds).
+    pub since: u64,
+    /// The reason governance gave, if any (its words, in its language).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// How fresh the local knowledge behind an offline verdict is.
@@ -495,6 +574,7 @@ impl Evidence {
             cannot_verify: None,
             detail: None,
             freshness: None,
+            facts: None,
         }
     }
 }
@@ -576,6 +656,11 @@ mod tests {
         check(ProofStatus::ALL, ProofStatus::as_str, ProofStatus::parse);
         check(Mismatch::ALL, Mismatch::as_str, Mismatch::parse);
         check(NotOurs::ALL, NotOurs::as_str, NotOurs::parse);
+        check(
+            Unregistrable::ALL,
+            Unregistrable::as_str,
+            Unregistrable::parse,
+        );
         check(CannotVerify::ALL, CannotVerify::as_str, CannotVerify::parse);
         check(Source::ALL, Source::as_str, Source::parse);
         check(Origin::ALL, Origin::as_str, Origin::parse);
