@@ -17,9 +17,9 @@ use registry::{keys, Canonical, CertId, SignedCertificate};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tradeseal_api::{
-    CannotVerify, CertificateView, Evidence, FileData, Frame, Freshness, IssuerView, Mismatch,
-    Mode, NotOurs, Origin, ProofStatus, RecordView, RevocationView, Source, Verdict, VerifyInput,
-    VerifyReport,
+    CannotVerify, CertificateView, Evidence, Facts, FileData, Frame, Freshness, IssuerStanding,
+    IssuerView, Mismatch, Mode, NotOurs, Origin, ProofStatus, RecordView, RevocationFacts,
+    RevocationView, Source, Unregistrable, Verdict, VerifyInput, VerifyReport,
 };
 
 use crate::WalletError;
@@ -434,6 +434,53 @@ fn mismatch(m: online::Mismatch) -> Mismatch {
     }
 }
 
+/// Every part that differs for a TAMPERED verdict whose first difference is `first`, in the
+/// order `registry::online::judge` checks them (so `first` stays first).
+fn mismatches(
+    subject: &Subject,
+    record: Option<&CertRecord>,
+    document: Option<&[u8; 32]>,
+    first: online::Mismatch,
+) -> Vec<Mismatch> {
+    let mut all = Vec::new();
+    match (subject, record) {
+        // The signature failing, nothing else the text says can be compared.
+        _ if first == online::Mismatch::Signature => {}
+        (Subject::Certificate { signed, .. }, Some(r)) => {
+            let c = &signed.certificate;
+            let differs = [
+                (r.content_hash != c.content_hash(), Mismatch::Content),
+                (r.kind != c.kind, Mismatch::Kind),
+                (
+                    r.issued_at != c.issued_at || r.expires_at != c.expires_at,
+                    Mismatch::Dates,
+                ),
+                (r.document_hash != c.document_hash, Mismatch::DocumentHash),
+                (
+                    document.is_some_and(|d| c.document_hash.as_ref() != Some(d)),
+                    Mismatch::Document,
+                ),
+            ];
+            all.extend(differs.into_iter().filter(|(d, _)| *d).map(|(_, m)| m));
+        }
+        _ => {}
+    }
+    let first = mismatch(first);
+    if all.first() != Some(&first) {
+        all.retain(|m| *m != first);
+        all.insert(0, first);
+    }
+    all
+}
+
+fn standing(i: &IssuerRecord) -> IssuerStanding {
+    IssuerStanding {
+        status: name(&i.status),
+        since: i.status_since,
+        reason: Some(i.status_reason.clone()).filter(|r| !r.is_empty()),
+    }
+}
+
 /// The judgement of a proven verdict.
 pub fn online_judgement(
     subject: &Subject,
@@ -447,6 +494,40 @@ pub fn online_judgement(
         .map(|i| i.spec.legal_name.clone())
         .unwrap_or_else(|| subject.id().issuer.to_string());
     let serial_only = matches!(subject, Subject::Serial(_));
+    let mut facts = Facts {
+        issuer_name: Some(issuer_name.clone()),
+        id_only: serial_only,
+        ..Facts::default()
+    };
+    match verdict {
+        OnlineVerdict::Tampered { mismatch } => {
+            facts.mismatches = mismatches(subject, proven.record.as_ref(), document, *mismatch);
+        }
+        OnlineVerdict::Revoked { reason, time, note } => {
+            let recorded = proven.record.as_ref().and_then(|r| r.revocation.as_ref());
+            facts.revocation = Some(RevocationFacts {
+                reason: name(reason),
+                time: *time,
+                height: recorded.map_or(0, |rv| rv.height),
+                by: recorded.map(|rv| name(&rv.by)),
+                note: Some(note.clone()).filter(|n| !n.is_empty()),
+            });
+        }
+        OnlineVerdict::IssuerNotActive {
+            status,
+            since,
+            reason,
+        } => {
+            facts.issuer_standing = Some(IssuerStanding {
+                status: name(status),
+                since: *since,
+                reason: Some(reason.clone()).filter(|r| !r.is_empty()),
+            });
+        }
+        OnlineVerdict::Expired { expires_at } => facts.expires_at = Some(*expires_at),
+        OnlineVerdict::NotYetValid { issued_at } => facts.issued_at = Some(*issued_at),
+        OnlineVerdict::Valid | OnlineVerdict::UnknownIssuer | OnlineVerdict::NotRegistered => {}
+    }
     let (v, reason, mismatch) = match verdict {
         OnlineVerdict::Valid if serial_only => (
             Verdict::Valid,
@@ -563,6 +644,7 @@ pub fn online_judgement(
             document_sha256: document_of(subject, document),
             document_matches: document_matches(subject, proven.record.as_ref(), document),
             mismatch,
+            facts: Some(facts),
             ..Evidence::new(Mode::Online, ProofStatus::Verified)
         },
     }
@@ -615,6 +697,7 @@ pub fn not_ours_judgement(kind: NotOurs, detail: &str) -> Judgement {
         evidence: Evidence {
             not_ours: Some(kind),
             detail: Some(detail.to_owned()),
+            facts: Some(Facts::default()),
             ..Evidence::new(Mode::Online, ProofStatus::NotNeeded)
         },
     }
@@ -648,6 +731,11 @@ pub fn cannot_verify_judgement(
             document_sha256: document_of(subject, document),
             cannot_verify: Some(why.kind),
             detail: Some(why.detail.clone()),
+            facts: Some(Facts {
+                issuer_name: Some(subject.id().issuer.to_string()),
+                id_only: matches!(subject, Subject::Serial(_)),
+                ..Facts::default()
+            }),
             ..Evidence::new(mode, ProofStatus::Failed)
         },
     }
@@ -721,6 +809,11 @@ pub fn offline_judgement(
         .issuer
         .as_ref()
         .map_or_else(|| id.issuer.to_string(), |i| i.spec.legal_name.clone());
+    let mut facts = Facts {
+        issuer_name: Some(issuer_name.clone()),
+        id_only: matches!(subject, Subject::Serial(_)),
+        ..Facts::default()
+    };
     let (verdict, mut reason, mismatch) = match subject {
         Subject::Serial(_) => match (&k.issuer, &k.revocation) {
             (None, _) => (
@@ -762,16 +855,22 @@ pub fn offline_judgement(
                     "The document given is not the one this certificate was issued with: it was altered or swapped. Do not accept it.".to_owned(),
                     Some(Mismatch::Document),
                 ),
-                V::KindNotAllowed => (
+                V::KindNotAllowed => {
+                    facts.unregistrable = Some(Unregistrable::KindNotAllowed);
+                    (
                     Verdict::NotRegistered,
                     format!("{issuer_name} may not issue this kind of certificate, so the registry would never have registered it: do not accept it."),
                     None,
-                ),
-                V::OutsideIssuerValidity => (
+                )
+                }
+                V::OutsideIssuerValidity => {
+                    facts.unregistrable = Some(Unregistrable::OutsideIssuerValidity);
+                    (
                     Verdict::NotRegistered,
                     format!("It is dated outside the period in which {issuer_name} may issue, so the registry would never have registered it: do not accept it."),
                     None,
-                ),
+                )
+                }
                 V::Revoked => {
                     let rv = k.revocation.as_ref();
                     (
@@ -799,16 +898,22 @@ pub fn offline_judgement(
                         None,
                     )
                 }
-                V::NotYetValid { issued_at } => (
+                V::NotYetValid { issued_at } => {
+                    facts.issued_at = Some(issued_at);
+                    (
                     Verdict::NotYetValid,
                     format!("Dated {}, in the future: check this device's date and time, then try again.", day(issued_at)),
                     None,
-                ),
-                V::Expired { expires_at } => (
+                )
+                }
+                V::Expired { expires_at } => {
+                    facts.expires_at = Some(expires_at);
+                    (
                     Verdict::Expired,
                     format!("Expired on {}: it is no longer valid.", day(expires_at)),
                     None,
-                ),
+                )
+                }
                 V::Valid => (
                     Verdict::Valid,
                     format!("Signed by {issuer_name}, not revoked and in date."),
@@ -817,6 +922,22 @@ pub fn offline_judgement(
             }
         }
     };
+    match verdict {
+        Verdict::Revoked => {
+            facts.revocation = k.revocation.as_ref().map(|rv| RevocationFacts {
+                reason: name(&rv.reason),
+                time: rv.time,
+                height: rv.height,
+                by: None,
+                note: None,
+            });
+        }
+        Verdict::IssuerRemoved | Verdict::IssuerSuspended => {
+            facts.issuer_standing = k.issuer.as_ref().map(standing);
+        }
+        Verdict::Tampered => facts.mismatches = mismatch.into_iter().collect(),
+        _ => {}
+    }
     let stale = age > policy.warn_after_secs;
     reason.push_str(&format!(
         " Checked offline, as of {} ago (block {}): whether it was registered cannot be known offline.",
@@ -844,6 +965,7 @@ pub fn offline_judgement(
             document_matches: document_matches(subject, None, document),
             mismatch,
             detail: why_offline.map(str::to_owned),
+            facts: Some(facts),
             freshness: Some(Freshness {
                 as_of_height: k.meta.height,
                 as_of_time: k.meta.block_time,
@@ -964,6 +1086,139 @@ mod tests {
         );
     }
 
+    /// The online judgement of the sample certificate against `record` (`None`: the one
+    /// registered for it) and its issuer changed by `issuer`, at `now`.
+    fn online_at(
+        record: impl FnOnce(&mut CertRecord),
+        issuer: impl FnOnce(&mut IssuerRecord),
+        now: u64,
+    ) -> Judgement {
+        let Read::Subject(subject) = read(&payload()) else {
+            panic!("ours");
+        };
+        let Subject::Certificate { signed, .. } = &subject else {
+            panic!("a certificate");
+        };
+        let c = &signed.certificate;
+        let mut r = CertRecord {
+            id: c.id.clone(),
+            kind: c.kind,
+            content_hash: c.content_hash(),
+            document_hash: c.document_hash,
+            issued_at: c.issued_at,
+            expires_at: c.expires_at,
+            registered_height: 5,
+            registered_time: c.issued_at,
+            revocation: None,
+        };
+        record(&mut r);
+        let mut i = knowledge(0).issuer.unwrap();
+        issuer(&mut i);
+        let proven = ProvenPair {
+            record: Some(r),
+            issuer: Some(i),
+            cert_proof: Proven {
+                key: Vec::new(),
+                value: None,
+                height: 10.into(),
+                header_height: 11.into(),
+                header_time: light_client::Time::from_unix(1_767_225_600, 0).unwrap(),
+                app_hash: Vec::new(),
+                node: "http://127.0.0.1:1".into(),
+            },
+            issuer_node: "http://127.0.0.1:1".into(),
+        };
+        let verdict = judge(&subject, &proven, None, "tradeseal-test", now);
+        online_judgement(&subject, &proven, None, &verdict)
+    }
+
+    /// The facts a UI says the sentence from: set for the verdict they are about, online.
+    #[test]
+    fn online_verdicts_carry_their_facts() {
+        let t = 1_767_225_600 + 3_600;
+        let facts = |j: &Judgement| j.evidence.facts.clone().expect("facts");
+        let valid = online_at(|_| {}, |_| {}, t);
+        assert_eq!(valid.verdict, Verdict::Valid, "{valid:#?}");
+        let f = facts(&valid);
+        assert!(f.issuer_name.as_deref().is_some_and(|n| !n.is_empty()));
+        assert!(!f.id_only && f.mismatches.is_empty() && f.revocation.is_none());
+        // Every part of the record that differs, the first one first.
+        let tampered = online_at(
+            |r| {
+                r.kind = registry::CertificateKind::Veterinary;
+                r.expires_at += 1;
+            },
+            |_| {},
+            t,
+        );
+        assert_eq!(tampered.verdict, Verdict::Tampered);
+        assert_eq!(tampered.evidence.mismatch, Some(Mismatch::Kind));
+        assert_eq!(
+            facts(&tampered).mismatches,
+            [Mismatch::Kind, Mismatch::Dates]
+        );
+        let revoked = online_at(
+            |r| {
+                r.revocation = Some(registry::state::Revocation {
+                    reason: registry::state::RevocationReason::Fraudulent,
+                    note: "stamp forged".into(),
+                    height: 8,
+                    time: t - 60,
+                    by: registry::state::Revoker::Governance,
+                    log_index: 0,
+                })
+            },
+            |_| {},
+            t,
+        );
+        assert_eq!(revoked.verdict, Verdict::Revoked);
+        assert_eq!(
+            facts(&revoked).revocation,
+            Some(RevocationFacts {
+                reason: "fraudulent".into(),
+                time: t - 60,
+                height: 8,
+                by: Some("governance".into()),
+                note: Some("stamp forged".into()),
+            })
+        );
+        let removed = online_at(
+            |_| {},
+            |i| {
+                i.status = IssuerStatus::Removed;
+                i.status_since = t - 120;
+                i.status_reason = "key compromised".into();
+            },
+            t,
+        );
+        assert_eq!(removed.verdict, Verdict::IssuerRemoved);
+        assert_eq!(
+            facts(&removed).issuer_standing,
+            Some(IssuerStanding {
+                status: "removed".into(),
+                since: t - 120,
+                reason: Some("key compromised".into()),
+            })
+        );
+        let expired = online_at(|_| {}, |_| {}, u64::MAX / 2);
+        assert_eq!(expired.verdict, Verdict::Expired);
+        let cert = expired.certificate.clone().unwrap();
+        assert_eq!(facts(&expired).expires_at, Some(cert.expires_at));
+        // Not ours, and cannot verify: their kinds are in the evidence, with empty facts.
+        let n = not_ours_judgement(NotOurs::Foreign, "a URL");
+        assert_eq!(n.evidence.facts, Some(Facts::default()));
+        let Read::Subject(subject) = read(&payload()) else {
+            panic!("ours");
+        };
+        let why = Unknowable {
+            kind: CannotVerify::NoNetwork,
+            detail: "down".into(),
+        };
+        let c = cannot_verify_judgement(&subject, None, &why, Mode::Online);
+        assert!(!facts(&c).id_only);
+        assert_eq!(facts(&c).issuer_name.as_deref(), Some("KE-KEPHIS"));
+    }
+
     /// Offline knowledge of the demo genesis as of block 10 at time `t`.
     fn knowledge(t: u64) -> crate::offline::Knowledge {
         let g = registry::devkit::demo_genesis("tradeseal-test", 1_767_225_600);
@@ -1058,11 +1313,25 @@ mod tests {
         let r = offline_judgement(&subject, Some(&kr), None, t + 60, policy, None);
         assert_eq!(r.verdict, Verdict::Revoked);
         assert!(r.reason.contains("fraudulent"), "{}", r.reason);
+        // The facts say it too; offline, the revocation log does not name the revoker.
+        let rv = r.evidence.facts.unwrap().revocation.unwrap();
+        assert_eq!(
+            (rv.reason.as_str(), rv.time, rv.height),
+            ("fraudulent", t - 10, 9)
+        );
+        assert_eq!((rv.by, rv.note), (None, None));
+        assert_eq!(doc.evidence.facts.unwrap().mismatches, [Mismatch::Document]);
+        assert!(fresh.evidence.facts.unwrap().issuer_name.is_some());
         let mut ks = knowledge(t);
         if let Some(i) = ks.issuer.as_mut() {
             i.status = IssuerStatus::Suspended;
         }
         let r = offline_judgement(&subject, Some(&ks), None, t + 60, policy, None);
         assert_eq!(r.verdict, Verdict::IssuerSuspended);
+        let standing = r.evidence.facts.unwrap().issuer_standing.unwrap();
+        assert_eq!(
+            (standing.status.as_str(), standing.reason),
+            ("suspended", None)
+        );
     }
 }

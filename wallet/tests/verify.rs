@@ -1,7 +1,8 @@
 //! Verifying certificates against the devnet (started inside each test, on loopback): every
 //! verdict from the seeded samples and from certificates made here; images and serials; a
 //! lying node never yields VALID and an unreachable network is CANNOT VERIFY, never INVALID;
-//! the history keeps and exports every verification.
+//! each verdict carries the facts its sentence states; the history keeps and exports every
+//! verification.
 
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use devnet::{Behaviour, Devnet, DevnetConfig, SampleStatus, Samples};
 use registry::devkit::dev_key;
 use registry::{qr, CertId, IssuerId, SignedCertificate};
 use tradeseal_api::{
-    CannotVerify, ExportFormat, FileData, HistoryQuery, Mismatch, Mode, NotOurs, Origin,
-    ProofStatus, Source, Verdict, VerifyInput, VerifyReport, VerifyRequest,
+    CannotVerify, ExportFormat, Facts, FileData, HistoryQuery, Mismatch, Mode, NotOurs, Origin,
+    ProofStatus, RevocationFacts, Source, Verdict, VerifyInput, VerifyReport, VerifyRequest,
 };
 use tradeseal_wallet::{Wallet, WalletError};
 
@@ -22,6 +23,14 @@ struct Net {
     _dir: tempfile::TempDir,
     wallet: Wallet,
     samples: Samples,
+}
+
+/// The report's facts, which every verdict carries.
+fn facts(r: &VerifyReport) -> Facts {
+    r.evidence
+        .facts
+        .clone()
+        .expect("every verdict carries its facts")
 }
 
 async fn start() -> Net {
@@ -97,14 +106,36 @@ async fn every_verdict_from_the_chain() {
         r.certificate_id.as_deref(),
         Some(valid.certificate.id.to_string().as_str())
     );
+    // The facts the UI says the sentence from, in the user's language.
+    let f = facts(&r);
+    assert_eq!(
+        f.issuer_name,
+        r.evidence.issuer.as_ref().map(|i| i.legal_name.clone())
+    );
+    assert!(!f.id_only && f.mismatches.is_empty());
+    assert!(f.revocation.is_none() && f.issuer_standing.is_none() && f.expires_at.is_none());
 
     let r = verdict_of(&n, &sample(&n, SampleStatus::Revoked)).await;
     assert_eq!(r.verdict, Verdict::Revoked, "{r:#?}");
     assert!(r.reason.contains("cancelled"), "{}", r.reason);
-    assert!(r.evidence.record.unwrap().revocation.is_some());
+    let recorded = r.evidence.record.clone().unwrap().revocation.unwrap();
+    assert_eq!(
+        facts(&r).revocation,
+        Some(RevocationFacts {
+            reason: "cancelled".into(),
+            time: recorded.time,
+            height: recorded.height,
+            by: Some(recorded.by.clone()),
+            note: Some(recorded.note.clone()).filter(|n| !n.is_empty()),
+        })
+    );
 
     let r = verdict_of(&n, &sample(&n, SampleStatus::Expired)).await;
     assert_eq!(r.verdict, Verdict::Expired, "{r:#?}");
+    assert_eq!(
+        facts(&r).expires_at,
+        r.certificate.as_ref().map(|c| c.expires_at)
+    );
 
     let r = verdict_of(&n, &sample(&n, SampleStatus::IssuerRemoved)).await;
     assert_eq!(r.verdict, Verdict::IssuerRemoved, "{r:#?}");
@@ -113,6 +144,16 @@ async fn every_verdict_from_the_chain() {
         "{}",
         r.reason
     );
+    let standing = facts(&r).issuer_standing.unwrap();
+    assert_eq!(standing.status, "removed");
+    assert_eq!(
+        standing.reason.as_deref(),
+        Some(devnet::REMOVED_ISSUER_REASON)
+    );
+    assert_eq!(
+        Some(standing.since),
+        r.evidence.issuer.as_ref().map(|i| i.status_since)
+    );
 
     // Altered after signing: the issuer's signature no longer matches.
     let mut altered = valid.clone();
@@ -120,6 +161,7 @@ async fn every_verdict_from_the_chain() {
     let r = verdict_of(&n, &altered).await;
     assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(r.evidence.mismatch, Some(Mismatch::Signature));
+    assert_eq!(facts(&r).mismatches, [Mismatch::Signature]);
     // Re-signed by someone else.
     let forged = valid
         .certificate
@@ -140,6 +182,8 @@ async fn every_verdict_from_the_chain() {
     let unregistered = unregistered.sign(&n.samples.chain_id, &issuer.key).unwrap();
     let r = verdict_of(&n, &unregistered).await;
     assert_eq!(r.verdict, Verdict::NotRegistered, "{r:#?}");
+    assert_eq!(facts(&r).issuer_name, Some(issuer.spec.legal_name.clone()));
+    assert_eq!(facts(&r).unregistrable, None);
 
     // An issuer the registry does not know.
     let mut stranger = valid.certificate.clone();
@@ -163,6 +207,7 @@ async fn every_verdict_from_the_chain() {
         .unwrap();
     assert_eq!(r.verdict, Verdict::NotOurs);
     assert_eq!(r.evidence.not_ours, Some(NotOurs::Foreign));
+    assert_eq!(facts(&r), Facts::default());
 
     // By serial: the chain's record alone.
     let by_serial = |id: String| VerifyRequest {
@@ -178,6 +223,7 @@ async fn every_verdict_from_the_chain() {
     assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
     assert_eq!(r.source, Source::Serial);
     assert!(r.reason.contains("Compare"), "{}", r.reason);
+    assert!(facts(&r).id_only);
     let r = n
         .wallet
         .verify(&by_serial("KE-KEPHIS/NO-SUCH-SERIAL".into()))
@@ -192,6 +238,8 @@ async fn every_verdict_from_the_chain() {
         .await
         .unwrap();
     assert_eq!(all.len(), 11);
+    // Kept with their facts.
+    assert!(all.iter().all(|r| r.evidence.facts.is_some()), "{all:#?}");
     let tampered = n
         .wallet
         .history_list(&HistoryQuery {
@@ -293,6 +341,7 @@ async fn lying_or_unreachable_nodes_never_decide() {
         assert_eq!(r.verdict, Verdict::CannotVerify, "{r:#?}");
         assert_eq!(r.evidence.cannot_verify, Some(CannotVerify::NodeLying));
         assert_eq!(r.evidence.proof, ProofStatus::Failed);
+        assert!(!facts(&r).id_only);
     }
     // One honest node is enough to decide, and the liars' answers are never used.
     n.net.set_behaviour(2, Behaviour::Honest);
