@@ -1,5 +1,5 @@
-//! How the light node's facts read to a person: states, ages, durations, times, node health
-//! and attack kinds, in the chosen language.
+//! How the light node's facts read to a person: states, ages, durations, times, dates, node
+//! health and attack kinds, in the chosen language.
 
 use tradeseal_api::{ApiError, ErrorCode, NodeHealth, NodeState, NodeStatus};
 
@@ -117,6 +117,21 @@ pub fn time(rfc3339: &str) -> String {
     }
 }
 
+/// A date (UTC) from unix seconds, as "2026-01-31".
+pub fn day(secs: u64) -> String {
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian), in 400-year eras.
+    let z = secs / 86_400 + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 pub fn health_slug(health: NodeHealth) -> &'static str {
     match health {
         NodeHealth::Unknown => "unknown",
@@ -173,6 +188,15 @@ mod tests {
         assert_eq!(grouped(en, 999), "999");
         assert_eq!(grouped(en, 1_000), "1,000");
         assert_eq!(grouped(texts(Language::Fr), 12_345), "12\u{202f}345");
+    }
+
+    #[test]
+    fn days_are_utc_dates() {
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(1_767_225_600), "2026-01-01");
+        assert_eq!(day(1_767_225_600 - 1), "2025-12-31");
+        assert_eq!(day(951_782_400), "2000-02-29");
+        assert_eq!(day(4_107_542_400), "2100-03-01");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod files;
 mod i18n;
 mod pages;
 mod status_bar;
+mod verdict;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,6 +1,7 @@
 //! The History page: every verification on this device, newest first, filtered by verdict
-//! and text, offline verdicts with their online re-check (same, or CHANGED); each opens its
-//! report; the list exports as CSV or JSON.
+//! and text, each with its verdict's sentence in the user's language, offline verdicts with
+//! their online re-check (same, or CHANGED); each opens its report; the list exports as CSV
+//! or JSON (with the wallet's English sentence).
 
 use leptos::{prelude::*, task::spawn_local};
 use tradeseal_api::{ExportFormat, HistoryExport, HistoryQuery, Verdict, VerifyReport};
@@ -12,6 +13,7 @@ use crate::{
         verify::{headline, moment, tone, RecheckNote, ReportCard},
         PageHeader,
     },
+    verdict::sentence,
 };
 
 #[component]
@@ -140,6 +142,7 @@ pub fn HistoryPage() -> impl IntoView {
                         let id = r.history_id;
                         let v = r.verdict;
                         let report = r.clone();
+                        let said = r.clone();
                         let (mode, recheck) = (r.evidence.mode, r.recheck.clone());
                         view! {
                             <tr
@@ -150,6 +153,7 @@ pub fn HistoryPage() -> impl IntoView {
                                 <td>{moment(r.checked_at)}</td>
                                 <td class=format!("tone-{}", tone(v))>
                                     {move || headline(texts.get(), v)}
+                                    <p class="muted history-sentence">{move || sentence(texts.get(), &said)}</p>
                                     <RecheckNote mode=mode recheck=recheck/>
                                 </td>
                                 <td>{r.certificate_id.clone().unwrap_or_default()}</td>

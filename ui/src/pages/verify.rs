@@ -1,6 +1,7 @@
 //! The Verify page: scan a certificate's QR code with the camera, open photos or a PDF, or
 //! type the code's text or the serial; optionally the certificate's document to check; then
-//! the verdict, in one word and one sentence, with the evidence one tap away.
+//! the verdict, in one word and one sentence (in the user's language, see `verdict.rs`), with
+//! the evidence one tap away.
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tradeseal_api::{
@@ -16,6 +17,7 @@ use crate::{
     files,
     i18n::{fill, Text, Texts},
     pages::{Page, PageHeader},
+    verdict::sentence,
 };
 
 /// The headline of a verdict.
@@ -278,6 +280,7 @@ pub fn ReportCard(report: VerifyReport) -> impl IntoView {
     let ev = report.evidence.clone();
     let id = report.certificate_id.clone().unwrap_or_default();
     let file = report.file.clone();
+    let said = report.clone();
     view! {
         <article
             class=format!("report tone-{}", tone(v))
@@ -285,7 +288,7 @@ pub fn ReportCard(report: VerifyReport) -> impl IntoView {
             data-certificate=id.clone()
         >
             <h2 class="report-verdict">{move || headline(texts.get(), v)}</h2>
-            <p class="report-reason">{report.reason}</p>
+            <p class="report-reason">{move || sentence(texts.get(), &said)}</p>
             <OfflineNote evidence=ev.clone()/>
             <RecheckNote mode=ev.mode recheck=report.recheck/>
             {file.map(|f| view! { <p class="muted report-file">{f}</p> })}
