@@ -47,6 +47,9 @@ pub enum DevnetError {
         /// The error.
         source: std::io::Error,
     },
+    /// The registry refused the development genesis (e.g. a chain id out of its limits).
+    #[error("invalid registry genesis: {0}")]
+    Genesis(#[from] registry::GenesisError),
     /// Seeding the registry failed.
     #[error(transparent)]
     Seed(#[from] registry_app::SeedError),
@@ -324,7 +327,7 @@ fn open_chain(
     let (app, seed_samples): (Box<dyn Application>, bool) = match config.app {
         AppKind::Kv => (Box::new(KvApp::default()), false),
         AppKind::Registry { seed_samples } => (
-            Box::new(RegistryApp::new(&config.chain_id, &config.seed)),
+            Box::new(RegistryApp::new(&config.chain_id, &config.seed)?),
             seed_samples,
         ),
     };

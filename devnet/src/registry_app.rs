@@ -5,8 +5,8 @@
 use ed25519_dalek::SigningKey;
 use registry::state::{GovAction, Governance, IssuerSpec, RevocationReason};
 use registry::{
-    CertId, Certificate, CertificateKind, Country, Genesis, Goods, IssuerId, KindSet, Party,
-    Registry, RegistryConfig, Serial, SignedCertificate, TxBuilder,
+    CertId, Certificate, CertificateKind, Country, Genesis, GenesisError, Goods, IssuerId, KindSet,
+    Party, Registry, RegistryConfig, Serial, SignedCertificate, TxBuilder,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -83,26 +83,27 @@ pub fn genesis(chain_id: &str, seed: &str) -> Genesis {
 /// The registry as the chain's application.
 #[derive(Debug)]
 pub struct RegistryApp {
-    inner: Result<Registry, String>,
+    inner: Registry,
     genesis: Genesis,
 }
 
 impl RegistryApp {
-    /// A registry at the development genesis.
-    pub fn new(chain_id: &str, seed: &str) -> Self {
+    /// A registry at the development genesis; an invalid genesis (a chain id out of its
+    /// limits) is an error, and no application exists.
+    pub fn new(chain_id: &str, seed: &str) -> Result<Self, GenesisError> {
         let config = RegistryConfig {
             retain_versions: Some(RETAIN_VERSIONS),
         };
         let genesis = genesis(chain_id, seed);
-        Self {
-            inner: Registry::with_config(&genesis, config).map_err(|e| e.to_string()),
+        Ok(Self {
+            inner: Registry::with_config(&genesis, config)?,
             genesis,
-        }
+        })
     }
 
     /// The registry (for in-process inspection).
-    pub fn registry(&self) -> Option<&Registry> {
-        self.inner.as_ref().ok()
+    pub fn registry(&self) -> &Registry {
+        &self.inner
     }
 }
 
@@ -133,21 +134,15 @@ impl Application for RegistryApp {
     }
 
     fn genesis_app_hash(&self) -> Vec<u8> {
+        // Every version's root is kept, pruned or not: version 0 is always there.
         self.inner
-            .as_ref()
-            .map(|r| r.app_hash_at(0).unwrap_or_default().to_vec())
-            .unwrap_or_default()
+            .app_hash_at(0)
+            .unwrap_or_else(|| self.inner.app_hash())
+            .to_vec()
     }
 
     fn check_tx(&mut self, tx: &[u8]) -> TxResult {
-        match &self.inner {
-            Ok(r) => tx_result(r.check_tx(tx)),
-            Err(e) => TxResult {
-                code: 99,
-                log: e.clone(),
-                ..TxResult::default()
-            },
-        }
+        tx_result(self.inner.check_tx(tx))
     }
 
     fn finalize_block(
@@ -156,12 +151,12 @@ impl Application for RegistryApp {
         time: Timestamp,
         txs: &[Vec<u8>],
     ) -> Result<BlockOutcome, AppError> {
-        let registry = self.inner.as_mut().map_err(|e| AppError {
+        let secs = u64::try_from(time.secs).map_err(|_| AppError {
             height,
-            reason: e.clone(),
+            reason: format!("block time {} is before 1970", time.secs),
         })?;
-        let secs = u64::try_from(time.secs).unwrap_or(0);
-        let out = registry
+        let out = self
+            .inner
             .execute_block(height, secs, txs)
             .map_err(|e| AppError {
                 height,
@@ -174,14 +169,7 @@ impl Application for RegistryApp {
     }
 
     fn query(&self, q: &Query) -> QueryResponse {
-        let Ok(registry) = &self.inner else {
-            return QueryResponse {
-                code: 99,
-                log: "registry failed at genesis".into(),
-                ..QueryResponse::default()
-            };
-        };
-        let r = registry.query(&q.path, &q.data, Some(q.height), q.prove);
+        let r = self.inner.query(&q.path, &q.data, Some(q.height), q.prove);
         let found = r.value.is_some();
         QueryResponse {
             code: r.code,
@@ -555,4 +543,20 @@ pub fn submit_samples(chain: &Chain, samples: &Samples) -> Result<(), SeedError>
         .collect();
     submit_all(chain, approvals)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_genesis_is_an_error_not_an_application() {
+        let long = "c".repeat(registry::MAX_CHAIN_ID_LEN + 1);
+        assert!(matches!(
+            RegistryApp::new(&long, "seed"),
+            Err(GenesisError::Invalid(_))
+        ));
+        let app = RegistryApp::new("tradeseal-devnet", "seed").unwrap();
+        assert_eq!(app.genesis_app_hash(), app.registry().app_hash().to_vec());
+    }
 }

@@ -75,9 +75,12 @@ pub enum NodeError {
     /// The genesis cannot start the chain.
     #[error(transparent)]
     AppState(#[from] AppStateError),
-    /// The stored genesis cannot be read back.
+    /// The stored genesis cannot be read back, or the registry refuses it.
     #[error("stored genesis: {0}")]
-    StoredGenesis(String),
+    StoredGenesis(#[source] AppStateError),
+    /// The genesis cannot be written as JSON (a bug).
+    #[error("writing the genesis: {0}")]
+    WriteGenesis(#[source] serde_json::Error),
     /// The registry refused a block.
     #[error("block {height}: {reason}")]
     Block {
@@ -168,9 +171,9 @@ impl NodeApp {
         if let Some(text) = app.data.read_genesis()? {
             let (genesis, limits) = AppState::parse(text.as_bytes())
                 .and_then(AppState::into_stored)
-                .map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
+                .map_err(NodeError::StoredGenesis)?;
             let mut registry = Registry::with_config(&genesis, app.config.registry)
-                .map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
+                .map_err(|e| NodeError::StoredGenesis(AppStateError::Invalid(e)))?;
             for rec in &contents.blocks {
                 let out = registry
                     .execute_block(rec.height, rec.time, &rec.txs)
@@ -255,7 +258,7 @@ impl NodeApp {
         let registry = Registry::with_config(&genesis, self.config.registry)
             .map_err(AppStateError::Invalid)?;
         let text = serde_json::to_string_pretty(&AppState::from_genesis(&genesis, limits))
-            .map_err(|e| NodeError::StoredGenesis(e.to_string()))?;
+            .map_err(NodeError::WriteGenesis)?;
         self.data.write_genesis(&text)?;
         tracing::info!(
             chain_id = %req.chain_id,

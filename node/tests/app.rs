@@ -13,6 +13,7 @@ use tendermint_proto::v0_38::types::{
 };
 use tradeseal_node::app::codes;
 use tradeseal_node::blocklog::{BlockRecord, LOG_FILE};
+use tradeseal_node::genesis::AppStateError;
 use tradeseal_node::{AppState, ChainLimits, NodeApp, NodeConfig, NodeError};
 
 const CHAIN_ID: &str = "tradeseal-app-test";
@@ -139,6 +140,28 @@ fn a_refused_genesis_is_an_error_and_nothing_is_written() {
         "no chain yet"
     );
     assert!(!dir.path().join("genesis.json").exists());
+}
+
+#[test]
+fn a_stored_genesis_the_registry_refuses_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+        app.init_chain(&init(&demo_state(), CHAIN_ID, 1)).unwrap();
+    }
+    let path = dir.path().join("genesis.json");
+    let mut stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    stored["governance"]["threshold"] = 0.into();
+    std::fs::write(&path, stored.to_string()).unwrap();
+    let err = NodeApp::open(dir.path(), NodeConfig::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NodeError::StoredGenesis(AppStateError::Invalid(registry::GenesisError::Invalid(_)))
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]

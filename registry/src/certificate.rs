@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::codec::{check_text, Canonical, DecodeError, Reader, Writer};
 use crate::tx::MAX_CHAIN_ID_LEN;
-use crate::types::{CertId, CertificateKind, Country, IssuerId, PublicKey, Serial};
+use crate::types::{CertId, CertificateKind, Country, PublicKey};
+#[cfg(any(test, feature = "testkit"))]
+use crate::types::{IssuerId, Serial};
 
 /// Certificate encoding format version.
 pub const CERT_VERSION: u8 = 1;
@@ -385,7 +387,8 @@ impl Canonical for SignedCertificate {
 }
 
 /// A typical certificate for examples and tests: a Kenyan phytosanitary certificate for cut
-/// roses to the Netherlands, issued by `KE-KEPHIS`, 371 bytes signed.
+/// roses to the Netherlands, issued by `KE-KEPHIS`, 371 bytes signed. Feature `testkit`.
+#[cfg(any(test, feature = "testkit"))]
 pub fn sample_certificate(serial: Serial, issued_at: u64) -> Certificate {
     let country = |s| Country::new(s).expect("constant country code is valid");
     Certificate {

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::MAX_FUTURE_SKEW_SECS;
 use crate::certificate::{Certificate, SignedCertificate};
 use crate::qr::{self, QrError};
 use crate::state::{IssuerRecord, IssuerStatus, RevocationEntry};
+use crate::tx::MAX_FUTURE_SKEW_SECS;
 use crate::types::{CertId, IssuerId};
 
 /// What the device knows, proven as of a state version.

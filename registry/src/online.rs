@@ -9,9 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::MAX_FUTURE_SKEW_SECS;
 use crate::certificate::SignedCertificate;
 use crate::state::{CertRecord, IssuerRecord, IssuerStatus, RevocationReason};
+use crate::tx::MAX_FUTURE_SKEW_SECS;
 
 /// What differs when a certificate is judged tampered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,9 +20,35 @@ pub enum ProofError {
     Invalid,
 }
 
-/// The ICS-23 proof spec of the registry's tree.
+/// The ICS-23 proof spec of the registry's tree: jmt 0.12's `ics23_spec()`, written out so
+/// that the client side checks proofs without the tree crate (a test on the chain side checks
+/// the two are equal). Leaves are `SHA-256("JMT::LeafNode" || SHA-256(key) ||
+/// SHA-256(value))`, inner nodes `SHA-256("JMT::IntrnalNode" || left || right)`, an empty
+/// child is the placeholder hash, and keys are compared by their SHA-256.
 pub fn spec() -> ics23::ProofSpec {
-    jmt::ics23_spec()
+    const LEAF_PREFIX: &[u8] = b"JMT::LeafNode";
+    const INTERNAL_PREFIX: &[u8] = b"JMT::IntrnalNode";
+    const PLACEHOLDER: &[u8; 32] = b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
+    ics23::ProofSpec {
+        leaf_spec: Some(ics23::LeafOp {
+            hash: ics23::HashOp::Sha256.into(),
+            prehash_key: ics23::HashOp::Sha256.into(),
+            prehash_value: ics23::HashOp::Sha256.into(),
+            length: ics23::LengthOp::NoPrefix.into(),
+            prefix: LEAF_PREFIX.to_vec(),
+        }),
+        inner_spec: Some(ics23::InnerSpec {
+            hash: ics23::HashOp::Sha256.into(),
+            child_order: vec![0, 1],
+            min_prefix_length: INTERNAL_PREFIX.len() as i32,
+            max_prefix_length: INTERNAL_PREFIX.len() as i32,
+            child_size: 32,
+            empty_child: PLACEHOLDER.to_vec(),
+        }),
+        min_depth: 0,
+        max_depth: 64,
+        prehash_key_before_comparison: true,
+    }
 }
 
 /// Decodes the `data` of a proof op.
@@ -62,4 +88,12 @@ pub fn verify_query(app_hash: &[u8; 32], answer: &crate::QueryResult) -> Result<
         return Err(ProofError::Invalid);
     }
     verify_value(app_hash, &answer.key, answer.value.as_deref(), &op.data)
+}
+
+#[cfg(all(test, feature = "chain"))]
+mod tests {
+    #[test]
+    fn spec_is_the_trees_own() {
+        assert_eq!(super::spec(), jmt::ics23_spec());
+    }
 }

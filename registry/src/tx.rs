@@ -29,6 +29,10 @@ pub const MAX_CHAIN_ID_LEN: usize = 50;
 /// and so lock the key for good (code 23).
 pub const MAX_SEQUENCE_GAP: u64 = 1_000_000;
 
+/// How far in the future (seconds past block time) an issue or inspection time may be, to
+/// absorb clock differences between a clerk's machine and the chain.
+pub const MAX_FUTURE_SKEW_SECS: u64 = 300;
+
 /// A transaction message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
