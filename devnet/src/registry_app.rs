@@ -1,14 +1,12 @@
 //! The registry application behind the network's [`Application`] trait, and the sample data
 //! a development network is seeded with: governance, three issuers, certificates (some
-//! revoked, some expired), all signed with development keys.
+//! revoked, some expired), all signed with development keys. The samples themselves are
+//! `registry`'s test helpers ([`registry::samples`]); this file derives their keys from the
+//! network seed and writes them on the chain.
 
 use ed25519_dalek::SigningKey;
-use registry::state::{GovAction, Governance, IssuerSpec, RevocationReason};
-use registry::{
-    CertId, Certificate, CertificateKind, Country, Genesis, GenesisError, Goods, IssuerId, KindSet,
-    Party, Registry, RegistryConfig, Serial, SignedCertificate, TxBuilder,
-};
-use sha2::{Digest as _, Sha256};
+use registry::state::{GovAction, Governance, RevocationReason};
+use registry::{Genesis, GenesisError, Registry, RegistryConfig, TxBuilder};
 
 use crate::app::{
     AppError, Application, BlockOutcome, Event, ProofOp, Query, QueryResponse, TxResult,
@@ -24,8 +22,9 @@ pub const GENESIS_TIME: u64 = 1_767_225_600;
 pub const GOVERNANCE_KEYS: u32 = 3;
 /// Approvals needed for a governance action.
 pub const GOVERNANCE_THRESHOLD: u8 = 2;
-/// Sample certificates per issuer.
-pub const CERTS_PER_ISSUER: usize = 24;
+pub use registry::samples::{
+    SampleCertificate, SampleIssuer, SampleStatus, Samples, REMOVED_ISSUER_REASON,
+};
 /// State versions kept queryable with proofs.
 pub const RETAIN_VERSIONS: u64 = 10_000;
 
@@ -198,219 +197,17 @@ impl Application for RegistryApp {
     }
 }
 
-/// What a sample certificate's state on the chain is meant to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SampleStatus {
-    /// Registered, current.
-    Valid,
-    /// Registered, then revoked by its issuer.
-    Revoked,
-    /// Registered with an expiry in the past.
-    Expired,
-    /// Registered, current, but governance has since removed its issuer (a compromised key).
-    IssuerRemoved,
-}
-
-/// A sample issuer and its development key.
-#[derive(Debug, Clone)]
-pub struct SampleIssuer {
-    /// What governance registers.
-    pub spec: IssuerSpec,
-    /// Its signing key.
-    pub key: SigningKey,
-}
-
-/// A sample certificate, signed by its issuer.
-#[derive(Debug, Clone)]
-pub struct SampleCertificate {
-    /// The signed certificate (what the QR code carries).
-    pub signed: SignedCertificate,
-    /// Its intended state.
-    pub status: SampleStatus,
-}
-
-/// All sample data of a development chain.
-#[derive(Debug, Clone)]
-pub struct Samples {
-    /// Chain id the signatures are bound to.
-    pub chain_id: String,
-    /// Governance keys.
-    pub governance: Vec<SigningKey>,
-    /// Issuers.
-    pub issuers: Vec<SampleIssuer>,
-    /// Certificates.
-    pub certificates: Vec<SampleCertificate>,
-}
-
-struct IssuerTemplate {
-    id: &'static str,
-    name: &'static str,
-    country: &'static str,
-    kinds: &'static [CertificateKind],
-    prefix: &'static str,
-    /// How many certificates it issues.
-    certificates: usize,
-    /// Governance removes it after its certificates are registered.
-    removed: bool,
-}
-
-/// Why governance removes the removed sample issuer.
-pub const REMOVED_ISSUER_REASON: &str = "signing key compromised (devnet sample)";
-
-const ISSUERS: [IssuerTemplate; 4] = [
-    IssuerTemplate {
-        id: "KE-KNCCI",
-        name: "Kenya National Chamber of Commerce and Industry (devnet sample)",
-        country: "KE",
-        kinds: &[CertificateKind::CertificateOfOrigin],
-        prefix: "CO",
-        certificates: CERTS_PER_ISSUER,
-        removed: false,
-    },
-    IssuerTemplate {
-        id: "KE-KEPHIS",
-        name: "Kenya Plant Health Inspectorate Service (devnet sample)",
-        country: "KE",
-        kinds: &[CertificateKind::Phytosanitary, CertificateKind::Fumigation],
-        prefix: "PH",
-        certificates: CERTS_PER_ISSUER,
-        removed: false,
-    },
-    IssuerTemplate {
-        id: "KE-TRADE-LIC",
-        name: "Import and Export Licensing Office (devnet sample)",
-        country: "KE",
-        kinds: &[
-            CertificateKind::ImportLicence,
-            CertificateKind::ExportLicence,
-            CertificateKind::Permit,
-        ],
-        prefix: "LIC",
-        certificates: CERTS_PER_ISSUER,
-        removed: false,
-    },
-    IssuerTemplate {
-        id: "KE-OLD-INSPECT",
-        name: "Former Export Inspection Office (devnet sample; removed by governance)",
-        country: "KE",
-        kinds: &[CertificateKind::Conformity],
-        prefix: "CC",
-        certificates: 4,
-        removed: true,
-    },
-];
-
-const EXPORTERS: [(&str, &str); 4] = [
-    ("Rift Valley Roses Ltd", "P051234567X"),
-    ("Mombasa Coffee Traders Ltd", "P051987654Q"),
-    ("Naivasha Fresh Produce Ltd", "P052223344M"),
-    ("Thika Tea Exporters Ltd", "P053334455K"),
-];
-const IMPORTERS: [(&str, &str, &str); 4] = [
-    ("Aalsmeer Flower Imports B.V.", "NL", "NL823456789B01"),
-    ("Hamburg Kaffee Import GmbH", "DE", "DE812345678"),
-    ("Dubai Fresh Foods LLC", "AE", "100234567800003"),
-    ("London Tea Merchants Ltd", "GB", "GB123456789"),
-];
-const GOODS: [(&str, &str, &str, &str); 4] = [
-    ("Fresh cut roses (Rosa spp.)", "060311", "9600", "KGM"),
-    ("Green coffee beans, not roasted", "090111", "18000", "KGM"),
-    ("Fresh avocados (Hass)", "080440", "12500", "KGM"),
-    ("Black tea, fermented, in bulk", "090240", "20000", "KGM"),
-];
-
-/// Builds the sample data. `base_time` (unix seconds; the time of block 1) anchors every
-/// date, so the same chain always gets the same samples.
+/// Builds the sample data ([`registry::samples`], with the development keys of `seed`).
+/// `base_time` (the time of block 1) anchors every date, so the same chain always gets the
+/// same samples.
 pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Samples, SeedError> {
     let now = u64::try_from(base_time.secs)
         .unwrap_or(GENESIS_TIME)
         .max(GENESIS_TIME);
-    let mut issuers = Vec::new();
-    let mut certificates = Vec::new();
-    for (i, t) in ISSUERS.iter().enumerate() {
-        let key = dev_signing_key(seed, KeyRole::Issuer, u32::try_from(i).unwrap_or(0));
-        let country = Country::new(t.country).map_err(invalid)?;
-        let spec = IssuerSpec {
-            id: IssuerId::new(t.id).map_err(invalid)?,
-            legal_name: t.name.to_string(),
-            country,
-            keys: vec![registry::PublicKey::from(&key.verifying_key())],
-            kinds: KindSet::of(t.kinds),
-            valid_from: GENESIS_TIME - 3 * 365 * DAY,
-            valid_until: GENESIS_TIME + 10 * 365 * DAY,
-        };
-        for n in 0..t.certificates {
-            let status = match n % 6 {
-                _ if t.removed => SampleStatus::IssuerRemoved,
-                2 => SampleStatus::Revoked,
-                4 => SampleStatus::Expired,
-                _ => SampleStatus::Valid,
-            };
-            let n64 = u64::try_from(n).unwrap_or(0);
-            let (issued_at, expires_at) = match status {
-                SampleStatus::Expired => (now - 400 * DAY + n64 * DAY, now - 30 * DAY + n64 * 3600),
-                _ => (now - (n64 + 1) * 3600, now + 180 * DAY),
-            };
-            let (exporter, exporter_id) = EXPORTERS[n % EXPORTERS.len()];
-            let (importer, importer_country, importer_id) = IMPORTERS[n % IMPORTERS.len()];
-            let (goods, hs, qty, unit) = GOODS[n % GOODS.len()];
-            // The issuer's main kinds, with its last kind for one certificate in four
-            // (fumigation certificates, permits).
-            let main = t.kinds.len().saturating_sub(1).max(1);
-            let kind = if t.kinds.len() > 1 && n % 4 == 3 {
-                t.kinds[t.kinds.len() - 1]
-            } else {
-                t.kinds[n % main]
-            };
-            let serial = format!("{}-2026-{:04}", t.prefix, n + 1);
-            let destination = Country::new(importer_country).map_err(invalid)?;
-            let certificate = Certificate {
-                kind,
-                id: CertId::new(
-                    spec.id.clone(),
-                    Serial::new(serial.clone()).map_err(invalid)?,
-                ),
-                exporter: Party {
-                    name: exporter.into(),
-                    country,
-                    identifier: Some(exporter_id.into()),
-                },
-                importer: Party {
-                    name: importer.into(),
-                    country: destination,
-                    identifier: Some(importer_id.into()),
-                },
-                goods: Goods {
-                    description: goods.into(),
-                    hs_code: hs.into(),
-                    quantity: qty.into(),
-                    unit: unit.into(),
-                },
-                origin: country,
-                destination,
-                issued_at,
-                expires_at,
-                transport: Some(format!("Sea MSC-{} MBA-RTM", 100 + n)),
-                invoice: Some(format!("INV-2026-{:05}", 1000 + n)),
-                remarks: None,
-                document_hash: Some(
-                    Sha256::digest(format!("devnet sample document {serial}")).into(),
-                ),
-            };
-            certificates.push(SampleCertificate {
-                signed: certificate.sign(chain_id, &key).map_err(invalid)?,
-                status,
-            });
-        }
-        issuers.push(SampleIssuer { spec, key });
-    }
-    Ok(Samples {
-        chain_id: chain_id.to_string(),
-        governance: governance_keys(seed),
-        issuers,
-        certificates,
+    registry::samples::samples(chain_id, GENESIS_TIME, now, governance_keys(seed), |i| {
+        dev_signing_key(seed, KeyRole::Issuer, i)
     })
+    .map_err(invalid)
 }
 
 /// A sample transaction: what it does, and its bytes or why it could not be built.
@@ -512,11 +309,11 @@ pub fn submit_samples(chain: &Chain, samples: &Samples) -> Result<(), SeedError>
     submit_all(chain, issues)?;
     submit_all(chain, revokes)?;
     // Governance removes the issuers meant to be removed, after their certificates are in.
-    let removed: Vec<_> = ISSUERS
+    let removed: Vec<_> = samples
+        .issuers
         .iter()
-        .zip(&samples.issuers)
-        .filter(|(t, _)| t.removed)
-        .map(|(_, s)| s.spec.id.clone())
+        .filter(|s| s.removed)
+        .map(|s| s.spec.id.clone())
         .collect();
     let first = samples.issuers.len();
     let proposals = removed

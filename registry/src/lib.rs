@@ -13,7 +13,8 @@
 //! - [`Registry`]: the application the full nodes run (genesis, `check_tx`,
 //!   `execute_block`, `query`), over a Jellyfish Merkle tree whose root is the app hash.
 //!
-//! Feature `testkit`: [`devkit`] (development keys, the demo genesis, a sample certificate).
+//! Feature `testkit`: [`devkit`] (development keys, the demo genesis, a sample certificate) and
+//! [`samples`] (the data a development network is seeded with).
 //!
 //! The protocol is specified in `docs/protocol.md`. This crate reads no clock and does no I/O.
 
@@ -34,6 +35,8 @@ pub mod online;
 pub mod proof;
 pub mod qr;
 mod query;
+#[cfg(any(test, feature = "testkit"))]
+pub mod samples;
 pub mod state;
 #[cfg(feature = "chain")]
 mod store;
