@@ -406,6 +406,27 @@ mod tests {
     }
 
     #[test]
+    fn values_are_isolated_and_words_are_given_in_every_language() {
+        let valid = report(Verdict::Valid, Mode::Online, Some(facts()));
+        for language in Language::ALL {
+            let t = texts(language);
+            let s = sentence(t, &valid);
+            assert!(
+                s.contains(&isolate("Kenya Plant Health Inspectorate Service")),
+                "{}: {s}",
+                language.tag()
+            );
+            for words in [&t.mismatch_parts[..], &t.revocation_reasons[..]] {
+                let mut distinct: Vec<&str> = words.to_vec();
+                distinct.sort_unstable();
+                distinct.dedup();
+                assert_eq!(distinct.len(), words.len(), "{}", language.tag());
+                assert!(words.iter().all(|w| !w.trim().is_empty()));
+            }
+        }
+    }
+
+    #[test]
     fn a_report_kept_before_the_facts_existed_keeps_its_reason() {
         let t = texts(Language::Fr);
         for v in [Verdict::Valid, Verdict::Revoked, Verdict::Tampered] {
