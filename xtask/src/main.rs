@@ -151,6 +151,23 @@ fn test(ws: &util::Workspace) -> Result<()> {
             Ok(())
         },
     )?;
+    // A workspace build unifies registry's features (the node enables `chain`), so each side
+    // is linted alone: the client side must build without the tree, the test helpers
+    // without the chain.
+    util::step(
+        "registry by side (client, chain, testkit), warnings denied",
+        || {
+            for features in REGISTRY_FEATURE_SETS {
+                let mut args = vec!["clippy", "-p", "registry"];
+                if !features.is_empty() {
+                    args.extend(["--features", features]);
+                }
+                args.extend(["--", "-D", "warnings"]);
+                util::cargo(ws, &args)?;
+            }
+            Ok(())
+        },
+    )?;
     util::step("unit and integration tests", || {
         util::cargo(
             ws,
@@ -172,6 +189,10 @@ fn test(ws: &util::Workspace) -> Result<()> {
     );
     Ok(())
 }
+
+/// The feature sets of `registry` linted one by one: the client side alone (what the wallet
+/// builds), the chain side, the test helpers without the chain.
+const REGISTRY_FEATURE_SETS: [&str; 3] = ["", "chain", "testkit"];
 
 /// The Android target the app, its light node and its core are type-checked for.
 const ANDROID: &str = "aarch64-linux-android";
