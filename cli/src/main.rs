@@ -131,8 +131,11 @@ enum Command {
     /// "certificate" (the fields read from the code), "evidence": {"mode": "online" |
     /// "offline", "proven_height", "header_height", "header_time", "proof": "verified" |
     /// "not_needed" | "failed", "nodes", "issuer", "record", "document_sha256",
-    /// "document_matches", "mismatch", "not_ours", "cannot_verify", "detail", "freshness"},
-    /// "source", "file", "checked_at", "history_id", "recheck"}.
+    /// "document_matches", "mismatch", "not_ours", "cannot_verify", "detail", "freshness",
+    /// "facts": {"issuer_name", "id_only", "mismatches" (every part that differs),
+    /// "revocation" (reason, time, height, revoker, note), "issuer_standing", "expires_at",
+    /// "issued_at", "unregistrable"}: what the sentence says, as data}, "source", "file",
+    /// "checked_at", "history_id", "recheck"}.
     ///
     /// Exit code per verdict: 0 valid, 10 revoked, 11 expired, 12 not_yet_valid, 13
     /// unknown_issuer, 14 issuer_removed, 15 issuer_suspended, 16 not_registered, 17
