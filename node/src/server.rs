@@ -366,6 +366,18 @@ mod tests {
     }
 
     #[test]
+    fn the_private_directory_is_only_the_users_and_goes_on_drop() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = PrivateDir::create().unwrap();
+        let path = dir.0.clone();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::write(path.join("abci.sock"), b"").unwrap();
+        drop(dir);
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn frames_are_found_whole_or_not_at_all() {
         let f = frame(Value::Echo(RequestEcho {
             message: "x".repeat(300),

@@ -928,14 +928,6 @@ async fn the_server_answers_on_tcp() {
     drop(conn);
     server.abort();
     let _ = server.await;
-    // The private directory of the relay's Unix socket is gone with the server.
-    let leftover = std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .filter_map(Result::ok)
-        .any(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("tradeseal-node-{}-", std::process::id()))
-        });
-    assert!(!leftover, "the relay's socket directory was removed");
+    // (That the relay's private socket directory goes with the server is checked in
+    // server.rs's unit tests: other servers of this process make theirs meanwhile.)
 }
