@@ -364,3 +364,45 @@ fn offline_field_mode(app: &App, net: &Net, valid: &Value) {
     });
     app.shot("history-changed.png");
 }
+
+/// The verdict's sentence in the chosen language, in the real WebView: French, then Arabic
+/// (right to left), for a revoked certificate typed in by its serial; the backend's English
+/// sentence is not what the page shows.
+#[test]
+fn the_verdict_sentence_reads_in_the_chosen_language() {
+    let net = Net::start();
+    let app = App::launch(Some(&net.chain_config));
+    app.wait_state(SYNC, &["synced"]);
+    let all = samples(&net);
+    let revoked = sample(&all, "revoked")["id"].as_str().unwrap().to_owned();
+
+    let sentence = |lang: &str| -> String {
+        app.open("settings");
+        app.wait_for("#language-select");
+        app.click(&format!("#language-select option[value='{lang}']"));
+        app.wait(WAIT, &format!("the page in {lang}"), || {
+            (app.js("return document.documentElement.lang") == lang).then_some(())
+        });
+        app.open("verify");
+        type_and_verify(&app, &revoked);
+        let shown = wait_verdict(&app, "a typed serial", &revoked);
+        assert_eq!(shown.0, "revoked");
+        app.text_of("#verify-results .report .report-reason")
+            .unwrap_or_default()
+    };
+    let english = sentence("en");
+    let french = sentence("fr");
+    app.shot("verify-revoked-fr.png");
+    let arabic = sentence("ar");
+    app.shot("verify-revoked-ar.png");
+    app.log(format!("en: {english}\nfr: {french}\nar: {arabic}"));
+    assert!(english.starts_with("Revoked"), "{english}");
+    assert!(french.contains("Révoqué"), "{french}");
+    assert!(arabic.contains("ألغت"), "{arabic}");
+    assert_eq!(
+        app.js("return document.documentElement.dir"),
+        Value::from("rtl")
+    );
+    // Back to English for whoever looks at the screenshots next.
+    let _ = sentence("en");
+}
