@@ -123,6 +123,9 @@ pub(crate) async fn plan(
         } else {
             BTreeMap::new()
         };
+        if wanted.len() + sets.len() > MAX_SETS {
+            return None;
+        }
         let set_heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
         let (headers, fetched) = futures_util::future::join(
             provider.headers(&heights),
@@ -132,16 +135,7 @@ pub(crate) async fn plan(
         for (h, answer) in asks.iter().zip(headers) {
             points.insert(*h, Point::of(&answer.ok()?));
         }
-        if wanted.len() > MAX_SETS {
-            return None;
-        }
-        for (hash, answer) in wanted.keys().zip(fetched) {
-            let set = answer.ok()?;
-            if set.hash() != *hash {
-                return None;
-            }
-            sets.insert(*hash, set);
-        }
+        keep_sets(&wanted, fetched, &mut sets)?;
         asks = open_intervals(&points)?;
     }
 
@@ -151,13 +145,7 @@ pub(crate) async fn plan(
     }
     if !wanted.is_empty() {
         let heights: Vec<Height> = wanted.values().map(|&h| Height(h)).collect();
-        for (hash, answer) in wanted.keys().zip(provider.validator_sets(&heights).await) {
-            let set = answer.ok()?;
-            if set.hash() != *hash {
-                return None;
-            }
-            sets.insert(*hash, set);
-        }
+        keep_sets(&wanted, provider.validator_sets(&heights).await, &mut sets)?;
     }
 
     let path = greedy(&points, &sets, from, to, level);
@@ -165,6 +153,26 @@ pub(crate) async fn plan(
         path,
         sets: sets.into_values().collect(),
     })
+}
+
+/// Keeps the sets answered for `wanted` (each hash with the height it was asked at); `None`
+/// when one is missing or is not the set its hash names.
+fn keep_sets(
+    wanted: &BTreeMap<Hash, u64>,
+    answers: Vec<Result<ValidatorSet, crate::provider::ProviderError>>,
+    sets: &mut HashMap<Hash, ValidatorSet>,
+) -> Option<()> {
+    if answers.len() != wanted.len() {
+        return None;
+    }
+    for (hash, answer) in wanted.keys().zip(answers) {
+        let set = answer.ok()?;
+        if set.hash() != *hash {
+            return None;
+        }
+        sets.insert(*hash, set);
+    }
+    Some(())
 }
 
 /// The sets named by `points` that are not in `sets`, each with the first height known to
