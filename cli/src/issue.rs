@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tradeseal_wallet::issuance::{self, Artefacts, FormErrors, IssuanceError, IssueForm};
@@ -15,8 +14,8 @@ use tradeseal_wallet::signing::{self, unix_now, Confirmation, SignError};
 
 use crate::output::{default_data_dir, print, runtime, BAD_INPUT};
 use crate::sign::{
-    entry_json, error, open_store, open_wallet, pin_for, sign_error, stdin_line, wallet_error,
-    Place, NOT_CONFIRMED,
+    entry_json, error, open_store, open_wallet, pin_for, sign_error, stdin_line, submit_entry,
+    wallet_error, Place, NOT_CONFIRMED,
 };
 
 /// Arguments of `issue`.
@@ -195,24 +194,11 @@ async fn issue_with(
         Ok(e) => e,
         Err(e) => return sign_error(&e),
     };
-    let result = if args.no_wait {
-        outbox.submit(wallet).await
-    } else {
-        let deadline = Instant::now() + Duration::from_secs(args.timeout);
-        outbox
-            .submit_until_settled(wallet, &[entry.id], deadline)
-            .await
-    };
-    let report = match result {
+    let (report, now) = match submit_entry(wallet, outbox, entry, args.no_wait, args.timeout).await
+    {
         Ok(r) => r,
         Err(e) => return wallet_error(&e),
     };
-    let now = report
-        .entries
-        .iter()
-        .find(|e| e.id == entry.id)
-        .cloned()
-        .unwrap_or(entry);
     let signed = match issuance::signed_certificate_of(&now) {
         Ok(s) => s,
         Err(e) => return issuance_error(&e),

@@ -200,6 +200,32 @@ pub(crate) fn stdin_line() -> Option<Zeroizing<String>> {
     }
 }
 
+/// Submits what the outbox holds; unless `no_wait`, waits up to `timeout` seconds for `entry`
+/// to settle (confirmed by proof or failed). Answers the report and `entry` as it is then.
+pub(crate) async fn submit_entry(
+    wallet: &Wallet,
+    outbox: &Outbox,
+    entry: OutboxEntry,
+    no_wait: bool,
+    timeout: u64,
+) -> Result<(SubmitReport, OutboxEntry), WalletError> {
+    let report = if no_wait {
+        outbox.submit(wallet).await?
+    } else {
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        outbox
+            .submit_until_settled(wallet, &[entry.id], deadline)
+            .await?
+    };
+    let now = report
+        .entries
+        .iter()
+        .find(|e| e.id == entry.id)
+        .cloned()
+        .unwrap_or(entry);
+    Ok((report, now))
+}
+
 pub(crate) fn entry_json(e: &OutboxEntry) -> Value {
     serde_json::to_value(e).unwrap_or(Value::Null)
 }
@@ -292,24 +318,11 @@ async fn sign_with(
         print(&json!({"review": review, "entry": entry_json(&entry)}));
         return ExitCode::SUCCESS;
     }
-    let result = if args.no_wait {
-        outbox.submit(wallet).await
-    } else {
-        let deadline = Instant::now() + Duration::from_secs(args.timeout);
-        outbox
-            .submit_until_settled(wallet, &[entry.id], deadline)
-            .await
-    };
-    let report = match result {
+    let (report, now) = match submit_entry(wallet, outbox, entry, args.no_wait, args.timeout).await
+    {
         Ok(r) => r,
         Err(e) => return wallet_error(&e),
     };
-    let now = report
-        .entries
-        .iter()
-        .find(|e| e.id == entry.id)
-        .cloned()
-        .unwrap_or(entry);
     print(&json!({"review": review, "entry": entry_json(&now), "offline": report.offline}));
     let ok = match now.state {
         OutboxState::Confirmed => true,
