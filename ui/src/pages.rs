@@ -1,5 +1,6 @@
 //! The pages of the app and what they share (icons, the heading).
 
+mod form;
 mod history;
 mod issue;
 mod join;

@@ -9,8 +9,8 @@ use tradeseal_api::{FileData, IssuePrepare, IssuedFiles, KeyView, SignConfirm, S
 use crate::{
     app::use_app,
     files,
-    i18n::{fill, Texts},
-    pages::PageHeader,
+    i18n::fill,
+    pages::{form::Field, PageHeader},
 };
 
 /// The certificate kinds, in the order of `Texts::issue_kinds`.
@@ -114,31 +114,6 @@ enum Step {
     /// Signed and queued: the outbox entry, waiting for the proof.
     Waiting(i64),
     Done(Box<IssuedFiles>),
-}
-
-/// One labelled text input bound to `value`.
-#[component]
-fn Input(
-    id: &'static str,
-    label: fn(&Texts) -> &'static str,
-    value: RwSignal<String>,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] wide: bool,
-) -> impl IntoView {
-    let texts = use_app().texts;
-    view! {
-        <label class=if wide { "field grow" } else { "field" }>
-            <span class="field-label">{move || label(texts.get())}</span>
-            <input
-                type="text"
-                id=id
-                required=required
-                autocomplete="off"
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-        </label>
-    }
 }
 
 fn download_b64(name: &str, mime: &str, b64: &str) -> Result<(), String> {
@@ -310,45 +285,45 @@ pub fn IssuePage() -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </label>
-                    <Input id="issue-issuer" label=|t| t.issue_issuer value=f.issuer required=true/>
-                    <Input id="issue-serial" label=|t| t.issue_serial value=f.serial required=true/>
+                    <Field id="issue-issuer" label=|t| t.issue_issuer value=f.issuer required=true/>
+                    <Field id="issue-serial" label=|t| t.issue_serial value=f.serial required=true/>
                 </div>
                 <fieldset>
                     <legend>{move || texts.get().issue_exporter}</legend>
                     <div class="verify-row">
-                        <Input id="issue-exporter-name" label=|t| t.issue_party_name value=f.exporter_name required=true wide=true/>
-                        <Input id="issue-exporter-country" label=|t| t.issue_country value=f.exporter_country required=true/>
-                        <Input id="issue-exporter-id" label=|t| t.issue_identifier value=f.exporter_id/>
+                        <Field id="issue-exporter-name" label=|t| t.issue_party_name value=f.exporter_name required=true wide=true/>
+                        <Field id="issue-exporter-country" label=|t| t.issue_country value=f.exporter_country required=true/>
+                        <Field id="issue-exporter-id" label=|t| t.issue_identifier value=f.exporter_id/>
                     </div>
                 </fieldset>
                 <fieldset>
                     <legend>{move || texts.get().issue_importer}</legend>
                     <div class="verify-row">
-                        <Input id="issue-importer-name" label=|t| t.issue_party_name value=f.importer_name required=true wide=true/>
-                        <Input id="issue-importer-country" label=|t| t.issue_country value=f.importer_country required=true/>
-                        <Input id="issue-importer-id" label=|t| t.issue_identifier value=f.importer_id/>
+                        <Field id="issue-importer-name" label=|t| t.issue_party_name value=f.importer_name required=true wide=true/>
+                        <Field id="issue-importer-country" label=|t| t.issue_country value=f.importer_country required=true/>
+                        <Field id="issue-importer-id" label=|t| t.issue_identifier value=f.importer_id/>
                     </div>
                 </fieldset>
                 <fieldset>
                     <legend>{move || texts.get().issue_goods}</legend>
                     <div class="verify-row">
-                        <Input id="issue-goods" label=|t| t.issue_goods_description value=f.goods required=true wide=true/>
-                        <Input id="issue-hs-code" label=|t| t.issue_hs_code value=f.hs_code required=true/>
-                        <Input id="issue-quantity" label=|t| t.issue_quantity value=f.quantity required=true/>
-                        <Input id="issue-unit" label=|t| t.issue_unit value=f.unit required=true/>
+                        <Field id="issue-goods" label=|t| t.issue_goods_description value=f.goods required=true wide=true/>
+                        <Field id="issue-hs-code" label=|t| t.issue_hs_code value=f.hs_code required=true/>
+                        <Field id="issue-quantity" label=|t| t.issue_quantity value=f.quantity required=true/>
+                        <Field id="issue-unit" label=|t| t.issue_unit value=f.unit required=true/>
                     </div>
                 </fieldset>
                 <div class="verify-row">
-                    <Input id="issue-origin" label=|t| t.issue_origin value=f.origin required=true/>
-                    <Input id="issue-destination" label=|t| t.issue_destination value=f.destination required=true/>
-                    <Input id="issue-valid-days" label=|t| t.issue_valid_days value=f.valid_days required=true/>
+                    <Field id="issue-origin" label=|t| t.issue_origin value=f.origin required=true/>
+                    <Field id="issue-destination" label=|t| t.issue_destination value=f.destination required=true/>
+                    <Field id="issue-valid-days" label=|t| t.issue_valid_days value=f.valid_days required=true/>
                 </div>
                 <div class="verify-row">
-                    <Input id="issue-transport" label=|t| t.issue_transport value=f.transport wide=true/>
-                    <Input id="issue-invoice" label=|t| t.issue_invoice value=f.invoice/>
+                    <Field id="issue-transport" label=|t| t.issue_transport value=f.transport wide=true/>
+                    <Field id="issue-invoice" label=|t| t.issue_invoice value=f.invoice/>
                 </div>
                 <div class="verify-row">
-                    <Input id="issue-remarks" label=|t| t.issue_remarks value=f.remarks wide=true/>
+                    <Field id="issue-remarks" label=|t| t.issue_remarks value=f.remarks wide=true/>
                 </div>
                 <div class="verify-row">
                     <label class="button" for="issue-attachment">

@@ -19,7 +19,7 @@ use crate::{
     app::use_app,
     backend,
     i18n::{fill, Texts},
-    pages::{verify::moment, PageHeader},
+    pages::{form::Field, verify::moment, PageHeader},
 };
 
 /// How many backup words the user types back to confirm the backup.
@@ -120,29 +120,6 @@ impl StoreChoice {
             },
             Some(pin).filter(|p| !p.is_empty()),
         ))
-    }
-}
-
-/// A text field bound to a signal.
-#[component]
-fn Field(
-    #[prop(into)] id: String,
-    label: fn(&Texts) -> &'static str,
-    value: RwSignal<String>,
-    #[prop(default = "text")] kind: &'static str,
-) -> impl IntoView {
-    let texts = use_app().texts;
-    view! {
-        <label class="field">
-            <span class="field-label">{move || label(texts.get())}</span>
-            <input
-                type=kind
-                id=id
-                autocomplete="off"
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-        </label>
     }
 }
 

@@ -18,6 +18,7 @@ use crate::{
     backend, files,
     i18n::{fill, Text, Texts},
     pages::{
+        form::Field,
         keys::{error_view, invalid},
         verify::moment,
         Page, PageHeader,
@@ -190,29 +191,6 @@ impl Fields {
         } else {
             Err(missing)
         }
-    }
-}
-
-/// A text field of a form.
-#[component]
-fn Input(
-    id: &'static str,
-    label: fn(&Texts) -> &'static str,
-    value: RwSignal<String>,
-    #[prop(default = "text")] kind: &'static str,
-) -> impl IntoView {
-    let texts = use_app().texts;
-    view! {
-        <label class="field">
-            <span class="field-label">{move || label(texts.get())}</span>
-            <input
-                type=kind
-                id=id
-                autocomplete="off"
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-        </label>
     }
 }
 
@@ -433,39 +411,39 @@ pub fn SignPage() -> impl IntoView {
         let kind = f.kind.get();
         match kind.as_str() {
             "inspect" => view! {
-                <Input id="sign-cert" label=|t| t.sign_cert value=f.cert/>
+                <Field id="sign-cert" label=|t| t.sign_cert value=f.cert/>
                 <div class="verify-row">
-                    <Input id="sign-agency" label=|t| t.sign_agency value=f.agency/>
-                    <Input id="sign-location" label=|t| t.sign_location value=f.location/>
+                    <Field id="sign-agency" label=|t| t.sign_agency value=f.agency/>
+                    <Field id="sign-location" label=|t| t.sign_location value=f.location/>
                 </div>
                 <Choice id="sign-outcome" label=|t| t.sign_outcome value=f.outcome values=&OUTCOMES words=|t| t.sign_outcomes.to_vec()/>
-                <Input id="sign-notes" label=|t| t.sign_notes value=f.notes/>
+                <Field id="sign-notes" label=|t| t.sign_notes value=f.notes/>
             }
             .into_any(),
             "revoke" | "revoke_certificate" => view! {
-                <Input id="sign-cert" label=|t| t.sign_cert value=f.cert/>
+                <Field id="sign-cert" label=|t| t.sign_cert value=f.cert/>
                 <Choice id="sign-reason" label=|t| t.sign_reason value=f.reason values=&REASONS words=|t| t.sign_reasons.to_vec()/>
-                <Input id="sign-notes" label=|t| t.sign_notes value=f.notes/>
+                <Field id="sign-notes" label=|t| t.sign_notes value=f.notes/>
             }
             .into_any(),
             "register_issuer" => view! {
                 <div class="verify-row">
-                    <Input id="sign-issuer-id" label=|t| t.sign_issuer_id value=f.issuer_id/>
-                    <Input id="sign-country" label=|t| t.sign_country value=f.country/>
+                    <Field id="sign-issuer-id" label=|t| t.sign_issuer_id value=f.issuer_id/>
+                    <Field id="sign-country" label=|t| t.sign_country value=f.country/>
                 </div>
-                <Input id="sign-legal-name" label=|t| t.sign_legal_name value=f.legal_name/>
+                <Field id="sign-legal-name" label=|t| t.sign_legal_name value=f.legal_name/>
                 <Lines id="sign-issuer-keys" label=|t| t.sign_issuer_keys value=f.issuer_keys/>
                 <Lines id="sign-kinds" label=|t| t.sign_kinds value=f.kinds/>
-                <Input id="sign-valid-until" label=|t| t.sign_valid_until value=f.valid_until kind="date"/>
+                <Field id="sign-valid-until" label=|t| t.sign_valid_until value=f.valid_until kind="date"/>
             }
             .into_any(),
             "suspend_issuer" | "reinstate_issuer" | "remove_issuer" => view! {
-                <Input id="sign-issuer-id" label=|t| t.sign_issuer_id value=f.issuer_id/>
-                <Input id="sign-why" label=|t| t.sign_reason value=f.why/>
+                <Field id="sign-issuer-id" label=|t| t.sign_issuer_id value=f.issuer_id/>
+                <Field id="sign-why" label=|t| t.sign_reason value=f.why/>
             }
             .into_any(),
             "approve" => view! {
-                <Input id="sign-proposal" label=|t| t.sign_proposal value=f.proposal kind="number"/>
+                <Field id="sign-proposal" label=|t| t.sign_proposal value=f.proposal kind="number"/>
             }
             .into_any(),
             _ => ().into_any(),
@@ -536,7 +514,7 @@ pub fn SignPage() -> impl IntoView {
                     {r.checks.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}
                 </ul>
                 <Show when=token_key>
-                    <Input id="sign-pin" label=|t| t.sign_pin value=pin kind="password"/>
+                    <Field id="sign-pin" label=|t| t.sign_pin value=pin kind="password"/>
                 </Show>
                 <div class="verify-row">
                     <button class="button" id="sign-back" on:click=move |_| { pin.set(String::new()); step.set(Step::Form); }>
