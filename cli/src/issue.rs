@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use tradeseal_wallet::issuance::{self, Artefacts, FormErrors, IssuanceError, IssueForm};
 use tradeseal_wallet::outbox::OutboxState;
-use tradeseal_wallet::signing::{self, unix_now, Confirmation, SignError};
+use tradeseal_wallet::signing::{self, unix_now, SignError};
 
 use crate::output::{default_data_dir, print, runtime, BAD_INPUT};
 use crate::sign::{
-    entry_json, error, open_store, open_wallet, pin_for, sign_error, stdin_line, submit_entry,
+    confirm_and_sign, entry_json, error, open_store, open_wallet, sign_error, submit_entry,
     wallet_error, Place, NOT_CONFIRMED,
 };
 
@@ -177,20 +177,8 @@ async fn issue_with(
     }
     if !args.yes {
         print(&json!({ "review": review }));
-        eprintln!("Type yes to sign it with '{}':", args.key);
-        let answer = stdin_line();
-        if answer.as_deref().map(String::as_str) != Some("yes") {
-            return sign_error(&SignError::NotConfirmed(
-                "not confirmed: nothing was signed".into(),
-            ));
-        }
     }
-    let pin = match pin_for(keystore, &args.key).await {
-        Ok(p) => p,
-        Err(e) => return sign_error(&e),
-    };
-    let confirmation = Confirmation::of(&prepared.review);
-    let entry = match signing::sign(keystore, outbox, &prepared, &confirmation, pin).await {
+    let entry = match confirm_and_sign(keystore, outbox, &prepared, &args.key, args.yes).await {
         Ok(e) => e,
         Err(e) => return sign_error(&e),
     };

@@ -200,6 +200,29 @@ pub(crate) fn stdin_line() -> Option<Zeroizing<String>> {
     }
 }
 
+/// Unless `yes`, asks for `yes` on stdin (the review was shown); then the PIN when `key` is
+/// in a token, and signs exactly the reviewed bytes into the outbox.
+pub(crate) async fn confirm_and_sign(
+    keystore: &Keystore,
+    outbox: &Outbox,
+    prepared: &signing::Prepared,
+    key: &str,
+    yes: bool,
+) -> Result<OutboxEntry, SignError> {
+    if !yes {
+        eprintln!("Type yes to sign it with '{key}':");
+        let answer = stdin_line();
+        if answer.as_deref().map(String::as_str) != Some("yes") {
+            return Err(SignError::NotConfirmed(
+                "not confirmed: nothing was signed".into(),
+            ));
+        }
+    }
+    let pin = pin_for(keystore, key).await?;
+    let confirmation = Confirmation::of(&prepared.review);
+    signing::sign(keystore, outbox, prepared, &confirmation, pin).await
+}
+
 /// Submits what the outbox holds; unless `no_wait`, waits up to `timeout` seconds for `entry`
 /// to settle (confirmed by proof or failed). Answers the report and `entry` as it is then.
 pub(crate) async fn submit_entry(
@@ -297,20 +320,8 @@ async fn sign_with(
     if !args.yes {
         print(&json!({ "review": review }));
         eprintln!("{}", prepared.review.summary);
-        eprintln!("Type yes to sign it with '{}':", args.key);
-        let answer = stdin_line();
-        if answer.as_deref().map(String::as_str) != Some("yes") {
-            return sign_error(&SignError::NotConfirmed(
-                "not confirmed: nothing was signed".into(),
-            ));
-        }
     }
-    let pin = match pin_for(keystore, &args.key).await {
-        Ok(p) => p,
-        Err(e) => return sign_error(&e),
-    };
-    let confirmation = Confirmation::of(&prepared.review);
-    let entry = match signing::sign(keystore, outbox, &prepared, &confirmation, pin).await {
+    let entry = match confirm_and_sign(keystore, outbox, &prepared, &args.key, args.yes).await {
         Ok(e) => e,
         Err(e) => return sign_error(&e),
     };
