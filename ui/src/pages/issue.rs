@@ -146,12 +146,10 @@ pub fn IssuePage() -> impl IntoView {
     });
 
     let on_attachment = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|l| l.get(0)) else {
+        let Some(file) = files::take_chosen(&ev) else {
             attachment.set(None);
             return;
         };
-        input.set_value("");
         spawn_local(async move {
             match files::read_bytes(&file).await {
                 Ok(bytes) => attachment.set(Some(FileData {

@@ -82,12 +82,9 @@ pub fn JoinNetwork(
     };
 
     let on_file = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        let Some(file) = files::take_chosen(&ev) else {
             return;
         };
-        // Choosing the same file again must read it again.
-        input.set_value("");
         busy.set(true);
         error.set(None);
         spawn_local(async move {
@@ -108,11 +105,9 @@ pub fn JoinNetwork(
     // An image of the config's QR code goes to the backend as a `data:` URL, which decodes
     // it and previews and imports it as it does the text; the text box is left as it was.
     let on_image = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        let Some(file) = files::take_chosen(&ev) else {
             return;
         };
-        input.set_value("");
         busy.set(true);
         error.set(None);
         spawn_local(async move {

@@ -311,12 +311,9 @@ pub fn KeysPage() -> impl IntoView {
 
     let dev_done = RwSignal::new(None::<usize>);
     let on_dev_file = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        let Some(file) = crate::files::take_chosen(&ev) else {
             return;
         };
-        // Choosing the same file again must read it again.
-        input.set_value("");
         error.set(None);
         dev_done.set(None);
         busy.set(true);

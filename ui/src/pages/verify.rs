@@ -139,12 +139,10 @@ pub fn VerifyPage() -> impl IntoView {
     };
 
     let on_document = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(f) = input.files().and_then(|l| l.get(0)) else {
+        let Some(f) = files::take_chosen(&ev) else {
             document.set(None);
             return;
         };
-        input.set_value("");
         spawn_local(async move {
             match files::read_bytes(&f).await {
                 Ok(bytes) => document.set(Some(FileData {
