@@ -26,7 +26,7 @@ pub use review::{Review, ReviewError, ReviewField};
 pub use service::{key_view, outbox_item, SigningService};
 
 use crate::audit::{AuditEvent, AuditSubject};
-use crate::keystore::{Keystore, KeystoreError, Pin, SigningSession};
+use crate::keystore::{KeyInfo, Keystore, KeystoreError, Pin, SigningSession};
 use crate::outbox::{NewEntry, Outbox, OutboxEntry};
 use crate::{Wallet, WalletError};
 
@@ -514,17 +514,7 @@ pub async fn prepare(
         Err(SignError::Wallet(e)) if is_no_network(&e) => {
             if let Message::RecordInspection(m) = &message {
                 if let Some(offline) = offline_checks(wallet, &signer, m, &e).await? {
-                    return finish(
-                        outbox,
-                        key_label,
-                        &key.public_key,
-                        chain_id,
-                        signer,
-                        message,
-                        offline,
-                        None,
-                    )
-                    .await;
+                    return finish(outbox, &key, chain_id, message, offline, None).await;
                 }
             }
             return Err(SignError::Wallet(e));
@@ -540,17 +530,7 @@ pub async fn prepare(
         height: state.height,
         lines: state.checks,
     };
-    finish(
-        outbox,
-        key_label,
-        &key.public_key,
-        chain_id,
-        signer,
-        message,
-        checks,
-        Some(proven),
-    )
-    .await
+    finish(outbox, &key, chain_id, message, checks, Some(proven)).await
 }
 
 /// Proves, at one verified height, the last sequence the chain accepted from each key in the
@@ -638,18 +618,17 @@ async fn offline_checks(
 }
 
 /// The sequence after both the chain's (`proven`; `None` offline, where it cannot be known)
-/// and the outbox's last, then the bytes to sign and their review.
-#[allow(clippy::too_many_arguments)]
+/// and the outbox's last, then the bytes `key` is to sign and their review.
 async fn finish(
     outbox: &Outbox,
-    key_label: &str,
-    public_key: &str,
+    key: &KeyInfo,
     chain_id: String,
-    signer: PublicKey,
     message: Message,
     mut checks: Checks,
     proven: Option<u64>,
 ) -> Result<Prepared, SignError> {
+    let (key_label, public_key) = (key.label.as_str(), key.public_key.as_str());
+    let signer = PublicKey(key.public_key_bytes()?);
     let queued = outbox.last_sequence(&chain_id, public_key).await?;
     let known = match proven {
         Some(_) => None,
