@@ -402,6 +402,18 @@ impl Chain {
         Ok(lock(&self.app)?.query(query))
     }
 
+    /// The application's value at `key` in the latest state (the `/key` query, without a
+    /// proof; empty when absent): what tests and benchmarks read to set up their checks.
+    pub fn value(&self, key: &[u8]) -> Result<Vec<u8>, ChainError> {
+        let answer = self.query(&Query {
+            path: "/key".into(),
+            data: key.to_vec(),
+            height: 0,
+            prove: false,
+        })?;
+        Ok(answer.value)
+    }
+
     /// Checks a transaction and queues it. `Ok` carries the CheckTx result (queued only when its
     /// code is 0).
     pub fn submit_tx(&self, tx: Vec<u8>) -> Result<TxResult, MempoolError> {

@@ -205,19 +205,11 @@ async fn light_node(chain: &light_client::config::ChainConfig) -> (LightNode, Ve
 
 /// A counter in the latest state (0 when absent), read from the devnet directly.
 fn counter(net: &Devnet, key: &[u8]) -> u64 {
-    let answer = net
-        .chain()
-        .query(&devnet::Query {
-            path: "/key".into(),
-            data: key.to_vec(),
-            height: 0,
-            prove: false,
-        })
-        .unwrap();
-    if answer.value.is_empty() {
+    let value = net.chain().value(key).unwrap();
+    if value.is_empty() {
         0
     } else {
-        registry::state::decode_u64(&answer.value).unwrap()
+        registry::state::decode_u64(&value).unwrap()
     }
 }
 

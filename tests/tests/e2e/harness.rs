@@ -106,16 +106,7 @@ impl Net {
 
     /// A registry value in the devnet's latest state (empty when absent), read directly.
     pub fn state(&self, key: &[u8]) -> Vec<u8> {
-        self.devnet()
-            .chain()
-            .query(&devnet::Query {
-                path: "/key".into(),
-                data: key.to_vec(),
-                height: 0,
-                prove: false,
-            })
-            .unwrap()
-            .value
+        self.devnet().chain().value(key).unwrap()
     }
 
     /// A counter in the latest state (0 when absent).
