@@ -12,7 +12,7 @@ use devnet::{Devnet, DevnetConfig};
 use light_node::RpcConfig;
 use tradeseal_wallet::audit::{AuditEvent, ExportFormat};
 use tradeseal_wallet::keystore::{BackendChoice, Keystore};
-use tradeseal_wallet::outbox::{Outbox, OutboxState};
+use tradeseal_wallet::outbox::{Outbox, OutboxEntry, OutboxState};
 use tradeseal_wallet::signing::{self, Confirmation, Form, ProposalForm, SignError};
 use tradeseal_wallet::Wallet;
 
@@ -63,6 +63,21 @@ async fn start_with(rpc: RpcConfig) -> Net {
         wallet,
         keystore,
         outbox,
+    }
+}
+
+impl Net {
+    /// Signs `prepared` as the user confirms its review (no PIN: the keys are in memory).
+    async fn confirm(&self, prepared: &signing::Prepared) -> OutboxEntry {
+        signing::sign(
+            &self.keystore,
+            &self.outbox,
+            prepared,
+            &Confirmation::of(&prepared.review),
+            None,
+        )
+        .await
+        .unwrap()
     }
 }
 
@@ -152,15 +167,7 @@ async fn an_inspection_is_reviewed_signed_queued_and_confirmed_by_proof() {
     );
     assert!(n.outbox.list(None).await.unwrap().is_empty());
 
-    let entry = signing::sign(
-        &n.keystore,
-        &n.outbox,
-        &prepared,
-        &Confirmation::of(&prepared.review),
-        None,
-    )
-    .await
-    .unwrap();
+    let entry = n.confirm(&prepared).await;
     assert_eq!(entry.state, OutboxState::Pending);
     assert_eq!(entry.sequence, r.sequence);
     // The stored bytes are the reviewed ones plus the signature.
@@ -348,15 +355,7 @@ async fn governance_proposes_and_approves_and_a_rejection_keeps_the_registrys_re
             let p = signing::prepare(&n.wallet, &n.keystore, &n.outbox, label, &form)
                 .await
                 .unwrap();
-            signing::sign(
-                &n.keystore,
-                &n.outbox,
-                &p,
-                &Confirmation::of(&p.review),
-                None,
-            )
-            .await
-            .unwrap()
+            n.confirm(&p).await
         }
     };
     let proposals = proven_u64(&n.wallet, "gov/proposal/len").await;
@@ -503,15 +502,7 @@ async fn a_certificate_is_signed_by_the_issuer_key_and_registered() {
         hex::encode(certificate.content_hash())
     );
     assert!(field("signature").contains("when you confirm"));
-    let entry = signing::sign(
-        &n.keystore,
-        &n.outbox,
-        &prepared,
-        &Confirmation::of(&prepared.review),
-        None,
-    )
-    .await
-    .unwrap();
+    let entry = n.confirm(&prepared).await;
     let report = n
         .outbox
         .submit_until_settled(&n.wallet, &[entry.id], deadline())
@@ -606,15 +597,7 @@ async fn an_inspection_recorded_offline_is_queued_and_submitted_when_the_network
         "{wrong:?}"
     );
 
-    let entry = signing::sign(
-        &n.keystore,
-        &n.outbox,
-        &prepared,
-        &Confirmation::of(&prepared.review),
-        None,
-    )
-    .await
-    .unwrap();
+    let entry = n.confirm(&prepared).await;
     // No network: it waits in the outbox.
     let _ = n.outbox.submit(&n.wallet).await;
     let waiting = n.outbox.get(&entry.id.to_string()).await.unwrap();
