@@ -292,6 +292,15 @@ fn block_hash(height: i64, txs: &[Vec<u8>]) -> Bytes {
     Bytes::from(h.finalize().to_vec())
 }
 
+/// The development genesis with the default limits, as the `app_state` of CometBFT's genesis.
+fn demo_app_state() -> Vec<u8> {
+    serde_json::to_vec(&AppState::from_genesis(
+        &demo_genesis(CHAIN_ID, GENESIS_TIME),
+        ChainLimits::default(),
+    ))
+    .unwrap()
+}
+
 fn init_chain(app_state: Vec<u8>) -> Req {
     let validator_key = SigningKey::from_bytes(&[42u8; 32]);
     Req::InitChain(RequestInitChain {
@@ -622,11 +631,7 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
 async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(
-        &demo_genesis(CHAIN_ID, GENESIS_TIME),
-        ChainLimits::default(),
-    ))
-    .unwrap();
+    let app_state = demo_app_state();
     let mut node = Node::spawn(&data, &socket).await;
     assert_eq!(node.info().await, (0, Vec::new()));
     let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
@@ -659,11 +664,7 @@ async fn the_binary_killed_before_a_commit_replays_to_the_same_app_hash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_agree_on_every_block() {
     let dir = tempfile::tempdir().unwrap();
-    let app_state = serde_json::to_vec(&AppState::from_genesis(
-        &demo_genesis(CHAIN_ID, GENESIS_TIME),
-        ChainLimits::default(),
-    ))
-    .unwrap();
+    let app_state = demo_app_state();
     let mut nodes = Vec::new();
     for i in 0..4 {
         let (data, socket) = paths(&dir.path().join(format!("v{i}")));
@@ -765,11 +766,7 @@ async fn four_validators_agree_on_every_block() {
 async fn cometbft_restarted_before_a_commit_replays_the_block_on_the_running_node() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(
-        &demo_genesis(CHAIN_ID, GENESIS_TIME),
-        ChainLimits::default(),
-    ))
-    .unwrap();
+    let app_state = demo_app_state();
     let mut node = Node::start(&data, &socket).await;
     let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
         panic!("not an InitChain answer")
@@ -792,11 +789,7 @@ async fn cometbft_restarted_before_a_commit_replays_the_block_on_the_running_nod
 async fn a_block_out_of_order_closes_the_consensus_connection() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(
-        &demo_genesis(CHAIN_ID, GENESIS_TIME),
-        ChainLimits::default(),
-    ))
-    .unwrap();
+    let app_state = demo_app_state();
     let mut node = Node::start(&data, &socket).await;
     let Resp::InitChain(_) = node.consensus.call(init_chain(app_state)).await else {
         panic!("not an InitChain answer")
@@ -839,11 +832,7 @@ async fn a_file_at_the_socket_path_is_kept() {
 async fn init_chain_is_repeated_after_a_restart_before_the_first_block() {
     let dir = tempfile::tempdir().unwrap();
     let (data, socket) = paths(dir.path());
-    let app_state = serde_json::to_vec(&AppState::from_genesis(
-        &demo_genesis(CHAIN_ID, GENESIS_TIME),
-        ChainLimits::default(),
-    ))
-    .unwrap();
+    let app_state = demo_app_state();
     let mut node = Node::start(&data, &socket).await;
     let Resp::InitChain(first) = node.consensus.call(init_chain(app_state.clone())).await else {
         panic!("not an InitChain answer")
@@ -891,16 +880,7 @@ async fn the_server_answers_on_tcp() {
         panic!("not an Echo answer")
     };
     assert_eq!(e.message, "ping");
-    let Resp::InitChain(init) = conn
-        .call(init_chain(
-            serde_json::to_vec(&AppState::from_genesis(
-                &demo_genesis(CHAIN_ID, GENESIS_TIME),
-                ChainLimits::default(),
-            ))
-            .unwrap(),
-        ))
-        .await
-    else {
+    let Resp::InitChain(init) = conn.call(init_chain(demo_app_state())).await else {
         panic!("not an InitChain answer")
     };
     assert_eq!(init.app_hash.len(), 32);
