@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use registry::devkit::{demo_genesis, dev_key};
+use registry::devkit::{demo_genesis, dev_key, dev_public_key};
 use registry::state::{GovAction, InspectionOutcome, RevocationReason};
 use registry::{
     qr, sample_certificate, Canonical as _, CertId, IssuerId, RecordInspection, Registry, Serial,
@@ -82,6 +82,7 @@ fn main() -> std::io::Result<()> {
                 inspected_at: t0,
             },
         ),
+        TxBuilder::new(chain, &g).set_validator(3, dev_public_key("validator-0"), 10, t0 + 3600),
     ]
     .into_iter()
     .map(|tx| tx.unwrap_or_else(|_| unreachable()))

@@ -26,7 +26,8 @@ use crate::genesis::Genesis;
 use crate::keys;
 use crate::query::{ProofOp, QueryError, QueryResult, PROOF_OP_TYPE};
 use crate::state::{
-    encode_u64, BlockMeta, IssuerChange, IssuerLogEntry, IssuerRecord, IssuerStatus,
+    decode_u64, encode_u64, BlockMeta, IssuerChange, IssuerLogEntry, IssuerRecord, IssuerStatus,
+    Validator, ValidatorTotals,
 };
 use crate::store::{MemoryStore, StoreStats};
 use crate::tx::Tx;
@@ -137,6 +138,12 @@ pub struct BlockOutcome {
     pub tx_results: Vec<TxResult>,
     /// The root of state version `height`: goes into header `height + 1` as `app_hash`.
     pub app_hash: [u8; 32],
+    /// The validators whose voting power this block changed (executed `SetValidator`
+    /// actions), by key, each once with its power at the end of the block (0: removed). A
+    /// power set and set back within the block is no change. CometBFT applies them from
+    /// block `height + 2`.
+    #[serde(default)]
+    pub validator_updates: Vec<Validator>,
 }
 
 /// The registry application and its authenticated state.
@@ -206,6 +213,18 @@ impl Registry {
             keys::ISSUER_LOG_LEN.to_vec(),
             encode_u64(genesis.issuers.len() as u64),
         );
+        // A genesis without validators writes none of these keys: its state (and app hash)
+        // is what it was before validator changes existed.
+        if !genesis.validators.is_empty() {
+            for v in &genesis.validators {
+                w.insert(keys::validator(&v.pub_key), encode_u64(v.power));
+            }
+            let totals = ValidatorTotals {
+                count: genesis.validators.len() as u64,
+                total_power: genesis.validators.iter().map(|v| v.power).sum(),
+            };
+            w.insert(keys::VALIDATOR_SET.to_vec(), totals.to_bytes());
+        }
         let mut reg = Self {
             chain_id: genesis.chain_id.clone(),
             config,
@@ -340,13 +359,62 @@ impl Registry {
             });
         }
         writes.insert(keys::BLOCK.to_vec(), BlockMeta { height, time }.to_bytes());
+        let validator_updates = self.validator_updates(&writes)?;
         let app_hash = self.commit(writes, height).map_err(BlockError::Tree)?;
         self.last_time = time;
         Ok(BlockOutcome {
             height,
             tx_results,
             app_hash,
+            validator_updates,
         })
+    }
+
+    /// The validators whose power `writes` changes from the committed state, in key order.
+    fn validator_updates(
+        &self,
+        writes: &BTreeMap<Vec<u8>, Vec<u8>>,
+    ) -> Result<Vec<Validator>, BlockError> {
+        let power = |bytes: &[u8]| {
+            decode_u64(bytes).map_err(|e| BlockError::Tree(format!("validator power: {e}")))
+        };
+        let mut updates = Vec::new();
+        for (key, value) in writes {
+            let Some(pub_key) = keys::parse_validator(key) else {
+                continue;
+            };
+            let new = power(value)?;
+            let old = match self.get(key) {
+                Some(b) => power(&b)?,
+                None => 0,
+            };
+            if new != old {
+                updates.push(Validator {
+                    pub_key,
+                    power: new,
+                });
+            }
+        }
+        Ok(updates)
+    }
+
+    /// The voting power of `key` in the latest committed state: `None` when the registry
+    /// knows no validator set (a genesis without validators), `Some(0)` for a key that is not
+    /// a validator.
+    pub fn validator_power(&self, key: &crate::PublicKey) -> Option<u64> {
+        self.get(keys::VALIDATOR_SET)?;
+        Some(
+            self.get(&keys::validator(key))
+                .and_then(|b| decode_u64(&b).ok())
+                .unwrap_or(0),
+        )
+    }
+
+    /// The size of the validator set in the latest committed state (`None` when the registry
+    /// knows no set).
+    pub fn validator_totals(&self) -> Option<ValidatorTotals> {
+        self.get(keys::VALIDATOR_SET)
+            .and_then(|b| ValidatorTotals::from_bytes(&b).ok())
     }
 
     fn commit(

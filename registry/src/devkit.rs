@@ -75,6 +75,7 @@ pub fn demo_genesis(chain_id: &str, genesis_time: u64) -> Genesis {
             keys: DEMO_GOVERNANCE.iter().map(|l| dev_public_key(l)).collect(),
         },
         issuers,
+        validators: Vec::new(),
     }
 }
 

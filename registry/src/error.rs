@@ -181,6 +181,44 @@ pub enum TxError {
         /// The key.
         key: PublicKey,
     },
+    /// The registry knows no validator set (its genesis listed none, as genesis files from
+    /// before validator changes did), so it cannot check a validator change. Code 25.
+    #[error(
+        "the registry knows no validator set (none in its genesis): validator changes are refused"
+    )]
+    ValidatorSetUnknown,
+    /// Removing (power 0) a key that is not a validator. Code 26.
+    #[error("key {key} is not a validator")]
+    ValidatorNotFound {
+        /// The key.
+        key: PublicKey,
+    },
+    /// Removing the last validator would leave the chain without one. Code 27.
+    #[error("validator {key} is the last one and cannot be removed")]
+    LastValidator {
+        /// The key.
+        key: PublicKey,
+    },
+    /// Adding a validator to a full set ([`crate::state::MAX_VALIDATORS`]). Code 28.
+    #[error("the validator set already holds the most validators, {max}")]
+    TooManyValidators {
+        /// The most validators.
+        max: usize,
+    },
+    /// A validator's power over [`crate::state::MAX_VALIDATOR_POWER`]. Code 29.
+    #[error("voting power {power} is over the largest of one validator, {max}")]
+    ValidatorPowerTooHigh {
+        /// The power asked.
+        power: u64,
+        /// The largest.
+        max: u64,
+    },
+    /// The set's total power would go over [`crate::state::MAX_TOTAL_VOTING_POWER`]. Code 30.
+    #[error("the validators' total voting power would be over {max}")]
+    TotalPowerTooHigh {
+        /// The largest total.
+        max: u64,
+    },
     /// The state could not be read (a bug or corrupted store). Code 99.
     #[error("internal error: {0}")]
     Internal(String),
@@ -214,6 +252,12 @@ impl TxError {
             Self::BadCertificateSignature { .. } => 22,
             Self::SequenceTooFar { .. } => 23,
             Self::InvalidKey { .. } => 24,
+            Self::ValidatorSetUnknown => 25,
+            Self::ValidatorNotFound { .. } => 26,
+            Self::LastValidator { .. } => 27,
+            Self::TooManyValidators { .. } => 28,
+            Self::ValidatorPowerTooHigh { .. } => 29,
+            Self::TotalPowerTooHigh { .. } => 30,
             Self::Internal(_) => 99,
         }
     }
@@ -255,6 +299,9 @@ pub enum GenesisError {
     /// A key is used twice (by governance or issuers).
     #[error("key {0} is used more than once")]
     DuplicateKey(PublicKey),
+    /// A validator is listed twice.
+    #[error("validator {0} is listed more than once")]
+    DuplicateValidator(PublicKey),
     /// The tree failed (a bug).
     #[error("state tree error: {0}")]
     Tree(String),
@@ -285,6 +332,16 @@ mod tests {
             .code(),
             24
         );
+        let k = PublicKey([1; 32]);
+        let codes = [
+            TxError::ValidatorSetUnknown.code(),
+            TxError::ValidatorNotFound { key: k }.code(),
+            TxError::LastValidator { key: k }.code(),
+            TxError::TooManyValidators { max: 150 }.code(),
+            TxError::ValidatorPowerTooHigh { power: 2, max: 1 }.code(),
+            TxError::TotalPowerTooHigh { max: 1 }.code(),
+        ];
+        assert_eq!(codes, [25, 26, 27, 28, 29, 30]);
         assert_eq!(
             TxError::BadSequence { last: 4, got: 3 }.to_string(),
             "sequence 3 is not greater than the last accepted sequence 4"

@@ -9,7 +9,7 @@ use crate::devkit::demo_genesis;
 use crate::qr;
 use crate::state::{
     BlockMeta, CertRecord, Governance, InspectionRecord, IssuerLogEntry, IssuerRecord, Proposal,
-    RevocationEntry,
+    RevocationEntry, ValidatorTotals,
 };
 use crate::tx::Tx;
 
@@ -54,7 +54,7 @@ pub fn state_values(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
-    match which % 9 {
+    match which % 10 {
         0 => round_trip::<IssuerRecord>(rest),
         1 => round_trip::<CertRecord>(rest),
         2 => round_trip::<RevocationEntry>(rest),
@@ -63,8 +63,9 @@ pub fn state_values(data: &[u8]) {
         5 => round_trip::<Proposal>(rest),
         6 => round_trip::<Governance>(rest),
         7 => round_trip::<BlockMeta>(rest),
-        _ => {
+        8 => {
             let _ = crate::proof::decode_proof(rest);
         }
+        _ => round_trip::<ValidatorTotals>(rest),
     }
 }

@@ -22,6 +22,12 @@ pub const PROPOSAL_LEN: &[u8] = b"gov/proposal/len";
 pub const REVOCATION_LOG_LEN: &[u8] = b"revocation_log/len";
 /// Length of the issuer log (`u64`).
 pub const ISSUER_LOG_LEN: &[u8] = b"issuer_log/len";
+/// The size of the validator set ([`crate::state::ValidatorTotals`]); absent when the
+/// genesis listed no validators (the registry then knows no set and refuses validator
+/// changes).
+pub const VALIDATOR_SET: &[u8] = b"validator_set";
+/// The prefix of [`validator`] keys.
+pub const VALIDATOR_PREFIX: &str = "validator/";
 
 /// `gov/proposal/<n>`.
 pub fn proposal(n: u64) -> Vec<u8> {
@@ -41,6 +47,22 @@ pub fn issuer_key(key: &PublicKey) -> Vec<u8> {
 /// `issuer_log/<n>`.
 pub fn issuer_log(n: u64) -> Vec<u8> {
     format!("issuer_log/{n}").into_bytes()
+}
+
+/// `validator/<hex>`: a consensus validator's voting power (`u64`; 0 once removed).
+pub fn validator(key: &PublicKey) -> Vec<u8> {
+    format!("{VALIDATOR_PREFIX}{}", key.to_hex()).into_bytes()
+}
+
+/// The validator a [`validator`] key names (`None` for any other key).
+pub fn parse_validator(key: &[u8]) -> Option<PublicKey> {
+    let hex = std::str::from_utf8(key)
+        .ok()?
+        .strip_prefix(VALIDATOR_PREFIX)?;
+    if hex.len() != 64 || hex.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    PublicKey::from_hex(hex).ok()
 }
 
 /// `cert/<issuer>/<serial>`.
@@ -85,5 +107,17 @@ mod tests {
             format!("account/{}", "ab".repeat(32)).as_bytes()
         );
         assert_eq!(proposal(3), b"gov/proposal/3");
+        let v = PublicKey([0xcd; 32]);
+        assert_eq!(
+            validator(&v),
+            format!("validator/{}", "cd".repeat(32)).as_bytes()
+        );
+        assert_eq!(parse_validator(&validator(&v)), Some(v));
+        assert_eq!(parse_validator(VALIDATOR_SET), None);
+        assert_eq!(parse_validator(&account(&v)), None);
+        assert_eq!(
+            parse_validator(format!("validator/{}", "CD".repeat(32)).as_bytes()),
+            None
+        );
     }
 }

@@ -18,6 +18,15 @@ pub const MAX_GOVERNANCE_KEYS: usize = 32;
 pub const MAX_NOTE_LEN: usize = 255;
 /// Longest inspection location, in bytes.
 pub const MAX_LOCATION_LEN: usize = 64;
+/// Most validators in the set (CometBFT's own bound is far higher; a trade registry runs a
+/// few dozen at most).
+pub const MAX_VALIDATORS: usize = 150;
+/// Highest voting power of one validator: 2^40.
+pub const MAX_VALIDATOR_POWER: u64 = 1 << 40;
+/// Highest total voting power: CometBFT's `MaxTotalVotingPower` (`i64::MAX / 8`). With at
+/// most [`MAX_VALIDATORS`] validators of at most [`MAX_VALIDATOR_POWER`] each the total stays
+/// below it; execution checks it all the same, since CometBFT halts on an update over it.
+pub const MAX_TOTAL_VOTING_POWER: u64 = (i64::MAX / 8) as u64;
 
 fn tag_error(field: &'static str, v: u8) -> DecodeError {
     DecodeError::InvalidTag {
@@ -588,6 +597,43 @@ impl Canonical for InspectionRecord {
     }
 }
 
+/// A consensus validator and its voting power: a genesis validator, or an update of the set
+/// (power 0 removes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Validator {
+    /// Its ed25519 consensus key (CometBFT's `priv_validator_key.json` public key).
+    pub pub_key: PublicKey,
+    /// Its voting power.
+    pub power: u64,
+}
+
+/// The size of the validator set, stored at `validator_set` (present exactly when the
+/// registry knows the set, i.e. its genesis listed validators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorTotals {
+    /// Validators with a power above 0 (1 to [`MAX_VALIDATORS`]).
+    pub count: u64,
+    /// The sum of their powers (at most [`MAX_TOTAL_VOTING_POWER`]).
+    pub total_power: u64,
+}
+
+impl Canonical for ValidatorTotals {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u64(self.count).u64(self.total_power);
+    }
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let count = r.u64("validator_set.count")?;
+        let total_power = r.u64("validator_set.total_power")?;
+        if count > MAX_VALIDATORS as u64 {
+            return Err(DecodeError::InvalidField {
+                field: "validator_set.count",
+                reason: "more than 150 validators",
+            });
+        }
+        Ok(Self { count, total_power })
+    }
+}
+
 /// A governance action, executed once `threshold` members approve it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -624,6 +670,14 @@ pub enum GovAction {
         /// Note (at most 255 bytes).
         note: String,
     },
+    /// Set a consensus validator's voting power; power 0 removes it (tag 6). CometBFT applies
+    /// the change from two blocks after the one that executes it.
+    SetValidator {
+        /// The validator's ed25519 consensus key.
+        pub_key: PublicKey,
+        /// Its new voting power (at most [`MAX_VALIDATOR_POWER`]; 0 removes it).
+        power: u64,
+    },
 }
 
 impl GovAction {
@@ -639,6 +693,16 @@ impl GovAction {
             }
             Self::RevokeCertificate { note, .. } => {
                 check_text("revocation.note", note, MAX_NOTE_LEN, false)
+            }
+            Self::SetValidator { pub_key, power } => {
+                pub_key.check_valid("validator.pub_key")?;
+                if *power > MAX_VALIDATOR_POWER {
+                    return Err(DecodeError::InvalidField {
+                        field: "validator.power",
+                        reason: "must be at most 2^40",
+                    });
+                }
+                Ok(())
             }
         }
     }
@@ -671,6 +735,11 @@ impl Canonical for GovAction {
                 cert.encode_to(w);
                 w.u8(*reason as u8).str(note);
             }
+            Self::SetValidator { pub_key, power } => {
+                w.u8(6);
+                pub_key.encode_to(w);
+                w.u64(*power);
+            }
         }
     }
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -692,6 +761,10 @@ impl Canonical for GovAction {
                 cert: CertId::decode_from(r)?,
                 reason: RevocationReason::from_code(r.u8("revocation.reason")?)?,
                 note: r.str("revocation.note", MAX_NOTE_LEN)?,
+            }),
+            6 => Ok(Self::SetValidator {
+                pub_key: PublicKey::decode_from(r)?,
+                power: r.u64("validator.power")?,
             }),
             v => Err(tag_error("gov_action", v)),
         }
@@ -877,5 +950,70 @@ mod tests {
         assert!(s.validate().is_err());
         assert!(spec().is_within_validity(100));
         assert!(!spec().is_within_validity(200));
+    }
+
+    #[test]
+    fn set_validator_encoding_and_rules() {
+        let key = crate::devkit::dev_public_key("validator-0");
+        let act = GovAction::SetValidator {
+            pub_key: key,
+            power: 10,
+        };
+        let bytes = act.to_bytes();
+        let mut want = vec![6];
+        want.extend_from_slice(key.as_bytes());
+        want.extend_from_slice(&10u64.to_be_bytes());
+        assert_eq!(bytes, want);
+        assert_eq!(GovAction::from_bytes(&bytes).unwrap(), act);
+        act.validate().unwrap();
+        let remove = GovAction::SetValidator {
+            pub_key: key,
+            power: 0,
+        };
+        remove.validate().unwrap();
+        let too_high = GovAction::SetValidator {
+            pub_key: key,
+            power: MAX_VALIDATOR_POWER + 1,
+        };
+        assert!(matches!(
+            too_high.validate(),
+            Err(DecodeError::InvalidField {
+                field: "validator.power",
+                ..
+            })
+        ));
+        // Decoding takes any power (execution refuses it with a code, as for a hostile
+        // encoder); validation refuses it before signing.
+        assert_eq!(
+            GovAction::from_bytes(&too_high.to_bytes()).unwrap(),
+            too_high
+        );
+        let bad_key = GovAction::SetValidator {
+            pub_key: PublicKey([0; 32]),
+            power: 1,
+        };
+        assert!(matches!(
+            bad_key.validate(),
+            Err(DecodeError::InvalidField {
+                field: "validator.pub_key",
+                ..
+            })
+        ));
+        // Truncated power.
+        assert!(GovAction::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        let totals = ValidatorTotals {
+            count: 3,
+            total_power: 30,
+        };
+        assert_eq!(
+            ValidatorTotals::from_bytes(&totals.to_bytes()).unwrap(),
+            totals
+        );
+        let over = ValidatorTotals {
+            count: MAX_VALIDATORS as u64 + 1,
+            total_power: 1,
+        };
+        assert!(ValidatorTotals::from_bytes(&over.to_bytes()).is_err());
+        const { assert!(MAX_VALIDATORS as u64 * MAX_VALIDATOR_POWER <= MAX_TOTAL_VOTING_POWER) };
     }
 }

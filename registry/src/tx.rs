@@ -438,6 +438,21 @@ impl<'a> TxBuilder<'a> {
         };
         self.propose(sequence, action, expires_at)
     }
+
+    /// Proposes setting a consensus validator's voting power, 0 removing it (governance).
+    pub fn set_validator(
+        &self,
+        sequence: u64,
+        pub_key: PublicKey,
+        power: u64,
+        expires_at: u64,
+    ) -> Result<Vec<u8>, DecodeError> {
+        self.propose(
+            sequence,
+            GovAction::SetValidator { pub_key, power },
+            expires_at,
+        )
+    }
 }
 
 #[cfg(test)]

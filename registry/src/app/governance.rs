@@ -4,8 +4,9 @@ use super::exec::{Exec, Role};
 use crate::error::TxError;
 use crate::keys;
 use crate::state::{
-    encode_u64, GovAction, IssuerChange, IssuerRecord, IssuerStatus, Proposal, ProposalStatus,
-    Revoker,
+    decode_u64, encode_u64, GovAction, IssuerChange, IssuerRecord, IssuerStatus, Proposal,
+    ProposalStatus, Revoker, ValidatorTotals, MAX_TOTAL_VOTING_POWER, MAX_VALIDATORS,
+    MAX_VALIDATOR_POWER,
 };
 use crate::types::PublicKey;
 
@@ -160,7 +161,70 @@ impl Exec<'_> {
             GovAction::RevokeCertificate { cert, reason, note } => {
                 self.revoke(cert, *reason, note, Revoker::Governance)?
             }
+            GovAction::SetValidator { pub_key, power } => {
+                self.set_validator(*pub_key, *power, proposal)?
+            }
         }
+        Ok(())
+    }
+
+    /// `SetValidator`: the rules in order (set known 25, key 24, power 29, removal of an
+    /// unknown 26 or of the last validator 27, a full set 28, the total 30), then
+    /// `validator/<hex>` and `validator_set`. The block's validator updates are read from
+    /// these writes when it commits.
+    fn set_validator(&mut self, key: PublicKey, power: u64, proposal: u64) -> Result<(), TxError> {
+        let mut totals: ValidatorTotals = self
+            .read(keys::VALIDATOR_SET)?
+            .ok_or(TxError::ValidatorSetUnknown)?;
+        if !key.is_valid_ed25519() {
+            return Err(TxError::InvalidKey { key });
+        }
+        if power > MAX_VALIDATOR_POWER {
+            return Err(TxError::ValidatorPowerTooHigh {
+                power,
+                max: MAX_VALIDATOR_POWER,
+            });
+        }
+        let current = match self.get(&keys::validator(&key)) {
+            None => 0,
+            Some(b) => decode_u64(b).map_err(|e| TxError::Internal(format!("validator: {e}")))?,
+        };
+        if power == 0 {
+            if current == 0 {
+                return Err(TxError::ValidatorNotFound { key });
+            }
+            if totals.count <= 1 {
+                return Err(TxError::LastValidator { key });
+            }
+            totals.count -= 1;
+        } else if current == 0 {
+            if totals.count >= MAX_VALIDATORS as u64 {
+                return Err(TxError::TooManyValidators {
+                    max: MAX_VALIDATORS,
+                });
+            }
+            totals.count += 1;
+        }
+        let others = totals
+            .total_power
+            .checked_sub(current)
+            .ok_or_else(|| TxError::Internal("validator_set total below a power".into()))?;
+        totals.total_power = others
+            .checked_add(power)
+            .filter(|t| *t <= MAX_TOTAL_VOTING_POWER)
+            .ok_or(TxError::TotalPowerTooHigh {
+                max: MAX_TOTAL_VOTING_POWER,
+            })?;
+        self.writes.insert(keys::validator(&key), encode_u64(power));
+        self.put(keys::VALIDATOR_SET.to_vec(), &totals);
+        self.event(
+            "validator_updated",
+            &[
+                ("pub_key", key.to_hex()),
+                ("power", power.to_string()),
+                ("proposal", proposal.to_string()),
+            ],
+        );
         Ok(())
     }
 }

@@ -8,3 +8,4 @@ mod ics23_vectors;
 mod proofs;
 mod qr;
 mod rules;
+mod validators;
