@@ -13,6 +13,7 @@ use registry::{PublicKey, QueryError, QueryResult, Registry, RegistryConfig, Tx,
 use tendermint::abci::types::ExecTxResult;
 use tendermint::abci::{request, response, Code, Event};
 use tendermint::merkle::proof::{ProofOp, ProofOps};
+use tendermint::validator;
 use tendermint::{block, AppHash, Hash, Time};
 
 use crate::blocklog::{BlockRecord, DataDir, StoreError};
@@ -114,6 +115,10 @@ pub enum NodeError {
     /// A block time before 1970.
     #[error("block time {0} is before 1970")]
     Time(i64),
+    /// A genesis validator's key is not ed25519 (the only kind the registry records and
+    /// governance changes).
+    #[error("InitChain validator {0} has a key that is not ed25519: only ed25519 validators are supported")]
+    ValidatorKeyType(usize),
 }
 
 /// The chain once `InitChain` ran (or the log was replayed).
@@ -238,8 +243,9 @@ impl NodeApp {
         }
     }
 
-    /// `InitChain`: the registry genesis from `app_state`, written to the data directory;
-    /// CometBFT's validators are kept as they are (the answer's list is empty).
+    /// `InitChain`: the registry genesis from `app_state` and CometBFT's validators (ed25519
+    /// only), written to the data directory. The answer's validator list is empty (CometBFT
+    /// keeps its own) unless CometBFT gave none and the `app_state` lists them.
     pub fn init_chain(
         &mut self,
         req: &request::InitChain,
@@ -253,8 +259,17 @@ impl NodeApp {
         if initial != 1 {
             return Err(NodeError::InitialHeight(initial));
         }
-        let (genesis, limits) = AppState::parse(&req.app_state_bytes)?
-            .into_genesis(&req.chain_id, req.time.unix_timestamp())?;
+        let cometbft = req
+            .validators
+            .iter()
+            .enumerate()
+            .map(|(i, v)| registry_validator(i, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (genesis, limits) = AppState::parse(&req.app_state_bytes)?.into_genesis(
+            &req.chain_id,
+            req.time.unix_timestamp(),
+            &cometbft,
+        )?;
         let registry = Registry::with_config(&genesis, self.config.registry)
             .map_err(AppStateError::Invalid)?;
         let text = serde_json::to_string_pretty(&AppState::from_genesis(&genesis, limits))
@@ -275,9 +290,14 @@ impl NodeApp {
         self.pending = Pending::default();
         self.processed = None;
         self.finalized = None;
+        let validators = if cometbft.is_empty() {
+            genesis.validators.iter().map(validator_update).collect()
+        } else {
+            Vec::new()
+        };
         Ok(response::InitChain {
             consensus_params: None,
-            validators: Vec::new(),
+            validators,
             app_hash: app_hash(hash),
         })
     }
@@ -466,8 +486,9 @@ impl NodeApp {
     }
 
     /// `FinalizeBlock`: executes the decided block (or takes the execution `ProcessProposal`
-    /// made of it), with the registry's codes and events and the new app hash. The registry
-    /// has no validator transactions, so there are never validator updates.
+    /// made of it), with the registry's codes and events, the new app hash, and the
+    /// validator updates of the governance `SetValidator` actions the block executed
+    /// (CometBFT applies them from height + 2).
     ///
     /// The block finalized last and not yet committed is answered again, unchanged, when it
     /// comes again: CometBFT restarted between `FinalizeBlock` and `Commit` while this node
@@ -528,7 +549,11 @@ impl NodeApp {
         let answer = response::FinalizeBlock {
             events: Vec::new(),
             tx_results: outcome.tx_results.iter().map(exec_result).collect(),
-            validator_updates: Vec::new(),
+            validator_updates: outcome
+                .validator_updates
+                .iter()
+                .map(validator_update)
+                .collect(),
             consensus_param_updates: None,
             app_hash: app_hash(outcome.app_hash),
         };
@@ -636,6 +661,33 @@ pub fn proto_size(len: usize) -> u64 {
         n >>= 7;
     }
     1 + varint + len as u64
+}
+
+/// A validator of `InitChain` as the registry records it (ed25519 only).
+fn registry_validator(
+    i: usize,
+    v: &validator::Update,
+) -> Result<registry::state::Validator, NodeError> {
+    let key = v.pub_key.ed25519().ok_or(NodeError::ValidatorKeyType(i))?;
+    let pub_key = PublicKey(
+        key.as_bytes()
+            .try_into()
+            .map_err(|_| NodeError::ValidatorKeyType(i))?,
+    );
+    Ok(registry::state::Validator {
+        pub_key,
+        power: v.power.value(),
+    })
+}
+
+/// A registry validator as CometBFT's update. Powers are at most 2^40 (the registry's bound),
+/// so within CometBFT's.
+fn validator_update(v: &registry::state::Validator) -> validator::Update {
+    validator::Update {
+        pub_key: tendermint::PublicKey::from_raw_ed25519(v.pub_key.as_bytes())
+            .expect("32 bytes are an ed25519 key"),
+        power: tendermint::vote::Power::try_from(v.power).expect("a power of at most 2^40"),
+    }
 }
 
 fn unix_secs(t: Time) -> Result<u64, NodeError> {

@@ -18,10 +18,16 @@
 //! object sets the chain's [`ChainLimits`] (every field optional, defaults otherwise):
 //! `ProcessProposal` judges proposals by them, so they belong to the chain, not to a node.
 //!
-//! The node keeps the full form (both optional fields and the limits written) as its
-//! `genesis.json`.
+//! The consensus validators are CometBFT's (`InitChain`'s `validators`, from its genesis
+//! file's `validators`): the registry records them so that governance can change the set
+//! (`SetValidator`). An `app_state` may list them too (`"validators": [{"pub_key": "<hex>",
+//! "power": 10}]`): they must then be the same set as CometBFT's, or, when CometBFT's genesis
+//! lists none, they are the set `InitChain` answers with.
+//!
+//! The node keeps the full form (both optional fields, the limits and the validators written)
+//! as its `genesis.json`, and rebuilds the registry from it alone.
 
-use registry::state::{Governance, IssuerSpec};
+use registry::state::{Governance, IssuerSpec, Validator};
 use registry::Genesis;
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +91,9 @@ pub struct AppState {
     /// The chain's limits; [`ChainLimits::default`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<ChainLimits>,
+    /// The consensus validators; CometBFT's when absent (see the module documentation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<Validator>,
 }
 
 /// Why an `app_state` cannot start the chain.
@@ -113,15 +122,21 @@ pub enum AppStateError {
     /// The registry refused the genesis.
     #[error("invalid registry genesis: {0}")]
     Invalid(#[from] registry::GenesisError),
+    /// The `app_state`'s validators are not CometBFT's.
+    #[error("app_state validators differ from CometBFT's genesis validators")]
+    Validators,
 }
 
 impl AppState {
-    /// The registry genesis for CometBFT's `chain_id` and genesis time (unix seconds), and
-    /// the chain's limits, validated.
+    /// The registry genesis for CometBFT's `chain_id`, genesis time (unix seconds) and
+    /// validators, and the chain's limits, validated. The validators are CometBFT's, or the
+    /// `app_state`'s when CometBFT gives none; both given must be the same set (in any
+    /// order). The genesis lists them ordered by key.
     pub fn into_genesis(
         self,
         chain_id: &str,
         time: i64,
+        validators: &[Validator],
     ) -> Result<(Genesis, ChainLimits), AppStateError> {
         if let Some(c) = &self.chain_id {
             if c != chain_id {
@@ -137,11 +152,28 @@ impl AppState {
         };
         let limits = self.limits.unwrap_or_default();
         limits.validate()?;
+        let sorted = |v: &[Validator]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v
+        };
+        let validators = match (self.validators.is_empty(), validators.is_empty()) {
+            (_, true) => sorted(&self.validators),
+            (true, false) => sorted(validators),
+            (false, false) => {
+                let ours = sorted(&self.validators);
+                if ours != sorted(validators) {
+                    return Err(AppStateError::Validators);
+                }
+                ours
+            }
+        };
         let genesis = Genesis {
             chain_id: chain_id.to_owned(),
             genesis_time,
             governance: self.governance,
             issuers: self.issuers,
+            validators,
         };
         genesis.validate()?;
         Ok((genesis, limits))
@@ -157,7 +189,7 @@ impl AppState {
             .genesis_time
             .ok_or(AppStateError::Incomplete("genesis_time"))?;
         let time = i64::try_from(time).map_err(|_| AppStateError::Incomplete("genesis_time"))?;
-        self.into_genesis(&chain_id, time)
+        self.into_genesis(&chain_id, time, &[])
     }
 
     /// Parses `app_state` bytes (CometBFT passes the JSON value's text).
@@ -173,6 +205,7 @@ impl AppState {
             governance: g.governance.clone(),
             issuers: g.issuers.clone(),
             limits: Some(limits),
+            validators: g.validators.clone(),
         }
     }
 }
@@ -193,7 +226,7 @@ mod tests {
         assert_eq!(direct, g);
         let parsed = AppState::parse(&json).unwrap();
         assert_eq!(
-            parsed.into_genesis("tradeseal-1", 5).unwrap(),
+            parsed.into_genesis("tradeseal-1", 5, &[]).unwrap(),
             (g.clone(), ChainLimits::default())
         );
         let full = AppState::from_genesis(&g, ChainLimits::default());
@@ -211,7 +244,7 @@ mod tests {
         let json = serde_json::to_vec(&s).unwrap();
         let (got, _) = AppState::parse(&json)
             .unwrap()
-            .into_genesis("other-chain", 42)
+            .into_genesis("other-chain", 42, &[])
             .unwrap();
         assert_eq!(got.chain_id, "other-chain");
         assert_eq!(got.genesis_time, 42);
@@ -221,13 +254,13 @@ mod tests {
         ));
         let full = AppState::from_genesis(&g, ChainLimits::default());
         assert!(matches!(
-            full.clone().into_genesis("other-chain", 42),
+            full.clone().into_genesis("other-chain", 42, &[]),
             Err(AppStateError::ChainId { .. })
         ));
         let mut bad = full;
         bad.governance.threshold = 9;
         assert!(matches!(
-            bad.into_genesis("tradeseal-1", 42),
+            bad.into_genesis("tradeseal-1", 42, &[]),
             Err(AppStateError::Invalid(_))
         ));
         assert!(AppState::parse(b"{\"governance\":1}").is_err());
@@ -243,7 +276,7 @@ mod tests {
             serde_json::to_value(AppState::from_genesis(&g, ChainLimits::default())).unwrap();
         v["limits"] = serde_json::json!({ "max_block_txs": 10 });
         let state = AppState::parse(v.to_string().as_bytes()).unwrap();
-        let (_, limits) = state.into_genesis("tradeseal-1", 0).unwrap();
+        let (_, limits) = state.into_genesis("tradeseal-1", 0, &[]).unwrap();
         assert_eq!(
             limits,
             ChainLimits {
@@ -261,7 +294,7 @@ mod tests {
             let state = AppState::parse(v.to_string().as_bytes()).unwrap();
             assert!(
                 matches!(
-                    state.into_genesis("tradeseal-1", 0),
+                    state.into_genesis("tradeseal-1", 0, &[]),
                     Err(AppStateError::Limits(_))
                 ),
                 "{bad}"
@@ -269,5 +302,57 @@ mod tests {
         }
         v["limits"] = serde_json::json!({ "max_gas": 1 });
         assert!(AppState::parse(v.to_string().as_bytes()).is_err());
+    }
+
+    #[test]
+    fn validators_come_from_cometbft_or_the_app_state_and_must_agree() {
+        use registry::devkit::dev_public_key;
+        let v = |label: &str, power| Validator {
+            pub_key: dev_public_key(label),
+            power,
+        };
+        let (a, b) = (v("validator-a", 10), v("validator-b", 5));
+        let g = demo_genesis("tradeseal-1", 1_767_225_600);
+        let state = AppState::from_genesis(&g, ChainLimits::default());
+        // CometBFT's, kept ordered by key, and stored.
+        let (got, limits) = state
+            .clone()
+            .into_genesis("tradeseal-1", 0, &[a, b])
+            .unwrap();
+        let mut want = vec![a, b];
+        want.sort();
+        assert_eq!(got.validators, want);
+        let stored = AppState::from_genesis(&got, limits);
+        let json = serde_json::to_vec(&stored).unwrap();
+        assert_eq!(
+            AppState::parse(&json).unwrap().into_stored().unwrap().0,
+            got
+        );
+        // The app_state's, when CometBFT gives none; the same set in another order is fine.
+        let mut listed = state.clone();
+        listed.validators = vec![b, a];
+        let (only, _) = listed.clone().into_genesis("tradeseal-1", 0, &[]).unwrap();
+        assert_eq!(only.validators, want);
+        assert_eq!(
+            listed
+                .clone()
+                .into_genesis("tradeseal-1", 0, &[a, b])
+                .unwrap()
+                .0,
+            only
+        );
+        assert!(matches!(
+            listed.into_genesis("tradeseal-1", 0, &[a]),
+            Err(AppStateError::Validators)
+        ));
+        // Without validators the stored form is as before (no `validators` field).
+        assert!(!String::from_utf8(serde_json::to_vec(&state).unwrap())
+            .unwrap()
+            .contains("validators"));
+        // The registry's rules apply.
+        assert!(matches!(
+            state.into_genesis("tradeseal-1", 0, &[v("validator-a", 0)]),
+            Err(AppStateError::Invalid(_))
+        ));
     }
 }

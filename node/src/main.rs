@@ -152,6 +152,7 @@ fn main() -> Result<()> {
                     },
                     issuers: Vec::new(),
                     limits: None,
+                    validators: Vec::new(),
                 }
             };
             state.limits = Some(limits);
@@ -161,6 +162,7 @@ fn main() -> Result<()> {
                 .into_genesis(
                     state.chain_id.as_deref().unwrap_or("check"),
                     i64::try_from(state.genesis_time.unwrap_or(0)).unwrap_or(i64::MAX),
+                    &[],
                 )
                 .context("the app_state would be refused")?;
             println!("{}", serde_json::to_string_pretty(&state)?);

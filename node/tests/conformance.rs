@@ -234,6 +234,17 @@ impl Node {
     }
 
     async fn finalize(&mut self, height: i64, txs: &[Vec<u8>]) -> (Vec<ExecTxResult>, [u8; 32]) {
+        let (results, hash, updates) = self.finalize_with_updates(height, txs).await;
+        assert!(updates.is_empty(), "these blocks change no validator");
+        (results, hash)
+    }
+
+    /// FinalizeBlock; returns the results, the app hash and the validator updates.
+    async fn finalize_with_updates(
+        &mut self,
+        height: i64,
+        txs: &[Vec<u8>],
+    ) -> (Vec<ExecTxResult>, [u8; 32], Vec<ValidatorUpdate>) {
         let Resp::FinalizeBlock(f) = self
             .consensus
             .call(Req::FinalizeBlock(RequestFinalizeBlock {
@@ -253,10 +264,15 @@ impl Node {
         else {
             panic!("not a FinalizeBlock answer")
         };
-        assert!(f.validator_updates.is_empty(), "no validator transactions");
         assert_eq!(f.tx_results.len(), txs.len());
         let hash: [u8; 32] = f.app_hash.to_vec().try_into().expect("32-byte app hash");
-        (f.tx_results, hash)
+        (f.tx_results, hash, f.validator_updates)
+    }
+
+    async fn commit(&mut self) {
+        let Resp::Commit(_) = self.consensus.call(Req::Commit(Default::default())).await else {
+            panic!("not a Commit answer")
+        };
     }
 
     async fn query(&mut self, path: &str, height: i64) -> ResponseQuery {
@@ -301,8 +317,36 @@ fn demo_app_state() -> Vec<u8> {
     .unwrap()
 }
 
+/// The ed25519 key of CometBFT validator `n` (the genesis has validator 0 only).
+fn validator_key(n: u8) -> [u8; 32] {
+    SigningKey::from_bytes(&[42 + n; 32])
+        .verifying_key()
+        .to_bytes()
+}
+
+/// A CometBFT validator update.
+fn validator_update(key: [u8; 32], power: i64) -> ValidatorUpdate {
+    ValidatorUpdate {
+        pub_key: Some(PublicKey {
+            sum: Some(Sum::Ed25519(key.to_vec())),
+        }),
+        power,
+    }
+}
+
+/// The genesis validator as the registry records it.
+fn genesis_validator() -> registry::state::Validator {
+    registry::state::Validator {
+        pub_key: registry::PublicKey(validator_key(0)),
+        power: 10,
+    }
+}
+
 fn init_chain(app_state: Vec<u8>) -> Req {
-    let validator_key = SigningKey::from_bytes(&[42u8; 32]);
+    init_chain_with(app_state, vec![validator_update(validator_key(0), 10)])
+}
+
+fn init_chain_with(app_state: Vec<u8>, validators: Vec<ValidatorUpdate>) -> Req {
     Req::InitChain(RequestInitChain {
         time: Some(Timestamp {
             seconds: i64::try_from(GENESIS_TIME).unwrap(),
@@ -330,14 +374,7 @@ fn init_chain(app_state: Vec<u8>) -> Req {
                 vote_extensions_enable_height: 0,
             }),
         }),
-        validators: vec![ValidatorUpdate {
-            pub_key: Some(PublicKey {
-                sum: Some(Sum::Ed25519(
-                    validator_key.verifying_key().to_bytes().to_vec(),
-                )),
-            }),
-            power: 10,
-        }],
+        validators,
         app_state_bytes: app_state.into(),
         initial_height: 1,
     })
@@ -436,7 +473,12 @@ async fn a_cometbft_session_with_restarts_replays_to_the_same_app_hash() {
     else {
         panic!("not an InitChain answer")
     };
-    let genesis_hash = registry::Registry::new(&genesis).unwrap().app_hash();
+    // The registry's genesis holds CometBFT's validator.
+    let mut with_validators = genesis.clone();
+    with_validators.validators = vec![genesis_validator()];
+    let genesis_hash = registry::Registry::new(&with_validators)
+        .unwrap()
+        .app_hash();
     assert_eq!(init.app_hash.to_vec(), genesis_hash.to_vec());
     assert!(init.validators.is_empty(), "CometBFT's validators are kept");
 
@@ -910,4 +952,180 @@ async fn the_server_answers_on_tcp() {
     let _ = server.await;
     // (That the relay's private socket directory goes with the server is checked in
     // server.rs's unit tests: other servers of this process make theirs meanwhile.)
+}
+
+/// A governance proposal signed without the builder's checks (as a hostile or hand-written
+/// encoder could send it), for what the chain itself refuses.
+fn raw_propose(
+    key: &SigningKey,
+    sequence: u64,
+    action: registry::state::GovAction,
+    expires_at: u64,
+) -> Vec<u8> {
+    use ed25519_dalek::Signer as _;
+    let mut w = registry::codec::Writer::new();
+    w.u8(registry::TX_VERSION).str(CHAIN_ID);
+    registry::PublicKey::from(&key.verifying_key()).encode_to(&mut w);
+    w.u64(sequence);
+    registry::Message::Propose { action, expires_at }.encode_to(&mut w);
+    let mut tx = w.into_bytes();
+    let mut sign_bytes = registry::TX_SIGN_DOMAIN.to_vec();
+    sign_bytes.extend_from_slice(&tx);
+    tx.extend_from_slice(&key.sign(&sign_bytes).to_bytes());
+    tx
+}
+
+/// Governance changes the validator set: the block whose approval executes `SetValidator`
+/// answers FinalizeBlock with that update (CometBFT applies it from two blocks later);
+/// refused changes (the last validator removed, a key that is not a valid ed25519 point)
+/// report none; the state records the set; a restart replaying the block gives the same
+/// answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governance_changes_the_validator_set_through_finalize_block() {
+    use registry::state::GovAction;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let mut node = Node::start(&data, &socket).await;
+    let Resp::InitChain(_) = node.consensus.call(init_chain(demo_app_state())).await else {
+        panic!("not an InitChain answer")
+    };
+    let (g0, g1) = (dev_key("gov-0"), dev_key("gov-1"));
+    let (b0, b1) = (TxBuilder::new(CHAIN_ID, &g0), TxBuilder::new(CHAIN_ID, &g1));
+    let expires = GENESIS_TIME + 3600;
+    let v0 = registry::PublicKey(validator_key(0));
+    let v1 = registry::PublicKey(validator_key(1));
+
+    // Height 1: a proposal to add validator 1 (open: the threshold is 2); one to remove
+    // validator 0, the only one (refused, 27); one with a key that is no curve point (24).
+    let block1 = vec![
+        b0.set_validator(1, v1, 5, expires).unwrap(),
+        b0.set_validator(2, v0, 0, expires).unwrap(),
+        raw_propose(
+            &g0,
+            2,
+            GovAction::SetValidator {
+                pub_key: registry::PublicKey([0; 32]),
+                power: 5,
+            },
+            expires,
+        ),
+    ];
+    let (results, _, updates) = node.finalize_with_updates(1, &block1).await;
+    let codes: Vec<u32> = results.iter().map(|r| r.code).collect();
+    assert_eq!(codes, [0, 27, 24]);
+    assert!(updates.is_empty(), "{updates:?}");
+    node.commit().await;
+
+    // Height 2: the second approval executes it; this block's answer carries the update.
+    let block2 = vec![b1.approve(1, 0).unwrap()];
+    let (results, hash2, updates) = node.finalize_with_updates(2, &block2).await;
+    assert_eq!(results[0].code, 0, "{}", results[0].log);
+    assert_eq!(updates, vec![validator_update(validator_key(1), 5)]);
+    assert_eq!(
+        attribute(&results[0], "validator_updated", "pub_key").0,
+        v1.to_hex()
+    );
+    assert_eq!(attribute(&results[0], "validator_updated", "power").0, "5");
+    node.commit().await;
+    let path = format!("/store/validator/{}", v1.to_hex());
+    let key = format!("validator/{}", v1.to_hex());
+    let q = node.query(&path, 0).await;
+    assert_eq!(proven(&q, &key, &hash2), Some(5u64.to_be_bytes().to_vec()));
+
+    // Heights 3 and 4: validator 0 is removed (two validators now, so it may be).
+    let block3 = vec![b0.set_validator(2, v0, 0, expires).unwrap()];
+    let (results, _, updates) = node.finalize_with_updates(3, &block3).await;
+    assert_eq!(results[0].code, 0, "{}", results[0].log);
+    assert!(updates.is_empty());
+    node.commit().await;
+    let block4 = vec![b1.approve(2, 1).unwrap()];
+    let (results, hash4, updates) = node.finalize_with_updates(4, &block4).await;
+    assert_eq!(results[0].code, 0, "{}", results[0].log);
+    assert_eq!(updates, vec![validator_update(validator_key(0), 0)]);
+    node.commit().await;
+    // Removing validator 1 now would leave none: refused when proposed.
+    let block5 = vec![b0.set_validator(3, v1, 0, expires).unwrap()];
+    let (results, _, updates) = node.finalize_with_updates(5, &block5).await;
+    assert_eq!(results[0].code, 27, "{}", results[0].log);
+    assert!(updates.is_empty());
+    node.stop().await;
+
+    // Block 5 was finalized, not committed: the node comes back at 4 with the set it had.
+    // Cutting block 4's record too, CometBFT's replay of it answers as the first time.
+    let mut node = Node::start(&data, &socket).await;
+    assert_eq!(node.info().await, (4, hash4.to_vec()));
+    node.stop().await;
+    let log = data.join(tradeseal_node::blocklog::LOG_FILE);
+    let len = std::fs::metadata(&log).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    file.set_len(len - 10).unwrap();
+    drop(file);
+    let mut node = Node::start(&data, &socket).await;
+    assert_eq!(node.info().await.0, 3);
+    let (results, replayed, updates) = node.finalize_with_updates(4, &block4).await;
+    assert_eq!(results[0].code, 0);
+    assert_eq!(replayed, hash4);
+    assert_eq!(updates, vec![validator_update(validator_key(0), 0)]);
+    node.commit().await;
+    node.stop().await;
+
+    let app = open(&data).await;
+    let reg = app.registry().unwrap();
+    assert_eq!(reg.validator_power(&v0), Some(0));
+    assert_eq!(reg.validator_power(&v1), Some(5));
+}
+
+/// The registry records ed25519 validators only: an `InitChain` with another key type is
+/// refused (the connection closes), and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_chain_with_a_non_ed25519_validator_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let mut node = Node::start(&data, &socket).await;
+    let secp = ValidatorUpdate {
+        pub_key: Some(PublicKey {
+            sum: Some(Sum::Secp256k1(vec![2; 33])),
+        }),
+        power: 10,
+    };
+    let answer = node
+        .consensus
+        .try_call(init_chain_with(demo_app_state(), vec![secp]))
+        .await;
+    assert!(answer.is_none(), "answered {answer:?}");
+    assert_eq!(node.info().await, (0, Vec::new()));
+    node.stop().await;
+    assert!(open(&data).await.registry().is_none());
+}
+
+/// A genesis whose validators CometBFT leaves to the application (none in its genesis file):
+/// the `app_state`'s are the set, and `InitChain` answers with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_chain_answers_the_app_states_validators_when_cometbft_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, socket) = paths(dir.path());
+    let mut node = Node::start(&data, &socket).await;
+    let mut genesis = demo_genesis(CHAIN_ID, GENESIS_TIME);
+    genesis.validators = vec![genesis_validator()];
+    let app_state =
+        serde_json::to_vec(&AppState::from_genesis(&genesis, ChainLimits::default())).unwrap();
+    let Resp::InitChain(init) = node
+        .consensus
+        .call(init_chain_with(app_state.clone(), Vec::new()))
+        .await
+    else {
+        panic!("not an InitChain answer")
+    };
+    assert_eq!(
+        init.validators,
+        vec![validator_update(validator_key(0), 10)]
+    );
+    // Given by both, they must agree.
+    let other = vec![validator_update(validator_key(3), 10)];
+    let answer = node
+        .consensus
+        .try_call(init_chain_with(app_state, other))
+        .await;
+    assert!(answer.is_none(), "answered {answer:?}");
+    node.stop().await;
 }
