@@ -3,7 +3,9 @@
 //! viewer would draw it), photographed the way a phone does it ([`crate::photo`]: rotation,
 //! perspective, blur, uneven light, sensor noise, JPEG, phone resolution), and every photo must
 //! decode, with the app's decoder (`tradeseal-scan`), to exactly the payload issued. Two
-//! certificates: a typical one and the largest a QR code may carry (version 15).
+//! certificates: a typical one and the largest a QR code may carry (version 15). And the page
+//! prints every language: Arabic, French, Turkish and Cyrillic parties come back from poppler's
+//! `pdftotext` through the embedded fonts' text maps, a character no font covers prints as `?`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -230,6 +232,171 @@ fn the_rendered_page_carries_the_code_at_the_stated_size() {
         .unwrap();
     let codes = tradeseal_scan::decode_image_bytes(&png).unwrap();
     assert_eq!(codes[0].text, a.payload);
+}
+
+/// The page's text as poppler's `pdftotext` reads it, with the bidi embedding marks it puts
+/// around right-to-left words removed.
+fn pdftotext(pdf: &[u8], dir: &Path) -> String {
+    let input = dir.join("certificate.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&input)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect()
+}
+
+/// The decompressed text maps of the PDF's fonts whose name contains `name`.
+fn text_maps(pdf: &[u8], name: &str) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"Subtype").ok().and_then(|s| s.as_name().ok()) == Some(b"Type0"))
+        .filter(|d| {
+            d.get(b"BaseFont")
+                .ok()
+                .and_then(|s| s.as_name().ok())
+                .is_some_and(|n| String::from_utf8_lossy(n).contains(name))
+        })
+        .map(|d| {
+            let id = d.get(b"ToUnicode").unwrap().as_reference().unwrap();
+            let stream = doc.get_object(id).unwrap().as_stream().unwrap();
+            String::from_utf8(stream.decompressed_content().unwrap()).unwrap()
+        })
+        .collect()
+}
+
+fn signed_with(serial: &str, edit: impl FnOnce(&mut registry::Certificate)) -> SignedCertificate {
+    let mut cert = sample_certificate(Serial::new(serial).unwrap(), 1_796_169_600);
+    edit(&mut cert);
+    cert.sign("tradeseal-devnet", &dev_key("issuer-ke-kephis"))
+        .unwrap()
+}
+
+#[test]
+fn the_certificate_prints_every_language() {
+    if !have_pdftoppm() {
+        return;
+    }
+    let exporter = "شركة النخيل للتصدير";
+    let s = signed_with("PH-2026-0103", |c| {
+        c.exporter.name = exporter.into();
+        c.exporter.country = registry::Country::new("AE").unwrap();
+        c.importer.name = "Société Générale des Fleurs, œuvre façade".into();
+        c.goods.description = "Taze güller, ağır — Свежие розы, 480".into();
+        // Lam-alef ("لا") ligates into one glyph.
+        c.remarks = Some("لا آفات".into());
+        c.document_hash = None;
+    });
+    let a = issuance::artefacts(&s, Some("tradeseal-devnet")).unwrap();
+    assert!(
+        a.unprintable_fields.is_empty(),
+        "{:?}",
+        a.unprintable_fields
+    );
+    // The same certificate, the same bytes; well within a print job's size.
+    let again = issuance::artefacts(&s, Some("tradeseal-devnet")).unwrap();
+    assert_eq!(a.pdf, again.pdf);
+    assert!(a.pdf.len() < 100_000, "{} bytes", a.pdf.len());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let text = pdftotext(&a.pdf, tmp.path());
+    // poppler puts right-to-left words back in logical order: the Arabic name comes back as
+    // typed, letters, words and all, though it is drawn right to left and joined.
+    for value in [
+        exporter,
+        "(AE, P051234567X)",
+        "Société Générale des Fleurs, œuvre façade (NL, NL823456789B01)",
+        "Taze güller, ağır — Свежие розы, 480",
+        "آفات",
+        "How to verify",
+    ] {
+        assert!(text.contains(value), "{value} missing from:\n{text}");
+    }
+    // The ligature's glyph maps to its two letters in logical order (poppler's reordering
+    // of a right-to-left word reverses the characters of such a glyph: it reads "ال" where
+    // "لا" is printed, so the map itself is what this checks).
+    let arabic = text_maps(&a.pdf, "NotoSansArabic-Regular");
+    assert_eq!(arabic.len(), 1);
+    assert!(arabic[0].contains("<06440627>"), "{}", arabic[0]);
+    // Only the fonts the page uses are embedded: no Arabic bold here.
+    assert!(text_maps(&a.pdf, "NotoSansArabic-Bold").is_empty());
+
+    // The code still reads: from the file's image, from the rendered page, from a photo.
+    let from_file = tradeseal_scan::decode_pdf(&a.pdf).unwrap();
+    assert_eq!(from_file.codes[0].text, a.payload);
+    let page = render(&a.pdf, 300, tmp.path());
+    let mut png = Vec::new();
+    page.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    assert_eq!(
+        tradeseal_scan::decode_image_bytes(&png).unwrap()[0].text,
+        a.payload
+    );
+    let (jpeg, _) = photograph(&page, &SHOTS[0], 0x5eed);
+    let codes = tradeseal_scan::decode_image_bytes(&jpeg).unwrap();
+    assert_eq!(codes[0].text, a.payload);
+}
+
+#[test]
+fn characters_no_font_covers_print_as_question_marks() {
+    if !have_pdftoppm() {
+        return;
+    }
+    let s = signed_with("PH-2026-0104", |c| {
+        c.importer.name = "北京 Flower Imports".into();
+        c.remarks = Some("Emoji 🌹 here".into());
+    });
+    let a = issuance::artefacts(&s, None).unwrap();
+    assert_eq!(a.unprintable_fields, ["importer", "remarks"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = pdftotext(&a.pdf, tmp.path());
+    assert!(text.contains("?? Flower Imports (NL"), "{text}");
+    assert!(text.contains("Emoji ? here"), "{text}");
+    // It renders, and the code carries the exact text.
+    let page = render(&a.pdf, 100, tmp.path());
+    assert!(page.width() > 800);
+    let decoded = issuance::artefacts_of_payload(&a.payload, None).unwrap();
+    assert_eq!(
+        decoded.certificate.certificate.importer.name,
+        "北京 Flower Imports"
+    );
+}
+
+#[test]
+fn an_oversized_word_wraps_and_reads_back() {
+    if !have_pdftoppm() {
+        return;
+    }
+    // The largest certificate's remarks: one word of some 90 letters, wider than the column.
+    let a = issuance::artefacts(
+        &signed("PH-2026-0105", Some(registry::qr::MAX_QR_PAYLOAD_BYTES)),
+        None,
+    )
+    .unwrap();
+    let remarks = a.certificate.certificate.remarks.clone().unwrap();
+    let word = remarks.split(' ').next_back().unwrap();
+    assert!(word.len() > 60);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = pdftotext(&a.pdf, tmp.path());
+    // Cut where it reaches the column's edge, over two lines or more; every letter back.
+    let lines = text.lines().filter(|l| l.starts_with("RRR")).count();
+    assert!(lines >= 2, "not wrapped:\n{text}");
+    assert_eq!(
+        text.split_whitespace()
+            .collect::<String>()
+            .matches(word)
+            .count(),
+        1,
+        "{text}"
+    );
 }
 
 /// The Issue page's calls against a devnet: the form and its document prepared into the

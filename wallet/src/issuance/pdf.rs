@@ -1,16 +1,21 @@
-//! The printable certificate: one A4 page written with lopdf, in the PDF's standard fonts
-//! (nothing embedded but the code): the title, every human-readable field of the signed
-//! certificate, its QR code as an image XObject (1-bit greyscale, so a decoder reading the
-//! file's images finds it, as `tradeseal-scan` does) drawn at the recommended print size, and
-//! how to verify it. The same certificate always gives the same bytes (no clock is read: the
-//! creation date is the issue time).
+//! The printable certificate: one A4 page written with lopdf: the title, every human-readable
+//! field of the signed certificate, its QR code as an image XObject (1-bit greyscale, so a
+//! decoder reading the file's images finds it, as `tradeseal-scan` does) drawn at the
+//! recommended print size, and how to verify it. Its text is in every language the fonts
+//! embedded in the program cover (Latin, Greek, Cyrillic, Arabic: [`super::typeset`] shapes
+//! and lays it out, right to left where a paragraph starts right to left, which is then
+//! aligned right in its column), the fonts subset to the glyphs used and embedded in the file
+//! with a text map, so the text can be extracted and searched ([`super::embed`]); a character
+//! no font covers prints as `?` and its field is reported. The same certificate always gives
+//! the same bytes (no clock is read: the creation date is the issue time).
 
 use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 use registry::SignedCertificate;
 
+use super::embed::{text_string, EmbedError, Embedded};
 use super::symbol::{Symbol, MIN_MODULE_MM, MODULE_MM};
-use super::winansi::{self, HELVETICA, HELVETICA_BOLD};
+use super::typeset::{Fonts, Line, Weight};
 use crate::signing::forms::kind_name;
 use crate::signing::review::utc;
 
@@ -25,31 +30,26 @@ const IMAGE_PX_PER_MODULE: usize = 4;
 /// Width of the label column.
 const LABEL_W: f64 = 128.0;
 
-/// The page's fonts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Font {
-    Regular,
-    Bold,
-    Mono,
+/// The page's text styles: the weight and the size in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Style {
+    weight: Weight,
+    size: f64,
 }
 
-impl Font {
-    fn name(self) -> &'static str {
-        match self {
-            Font::Regular => "F1",
-            Font::Bold => "F2",
-            Font::Mono => "F3",
-        }
-    }
+const fn style(weight: Weight, size: f64) -> Style {
+    Style { weight, size }
+}
 
-    fn width(self, bytes: &[u8], size: f64) -> f64 {
-        match self {
-            Font::Regular => winansi::width(&HELVETICA, bytes, size),
-            Font::Bold => winansi::width(&HELVETICA_BOLD, bytes, size),
-            // Courier: every glyph 600/1000 em.
-            Font::Mono => bytes.len() as f64 * 0.6 * size,
-        }
-    }
+/// Why the PDF could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    #[error(transparent)]
+    Pdf(#[from] lopdf::Error),
+    #[error(transparent)]
+    Font(#[from] EmbedError),
+    #[error("writing the PDF: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The certificate's kind as a title (`Phytosanitary certificate`).
@@ -72,57 +72,86 @@ pub fn kind_title(kind: registry::CertificateKind) -> String {
     title
 }
 
-/// Greedy word wrap of WinAnsi `text` to `max` points; words longer than a line (a hash)
-/// are cut where they reach the edge.
-fn wrap(text: &[u8], font: Font, size: f64, max: f64) -> Vec<Vec<u8>> {
-    let mut lines: Vec<Vec<u8>> = Vec::new();
-    let mut line: Vec<u8> = Vec::new();
-    for word in text.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
-        let candidate = if line.is_empty() {
-            word.to_vec()
-        } else {
-            [line.as_slice(), b" ", word].concat()
-        };
-        if font.width(&candidate, size) <= max {
-            line = candidate;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        let mut rest = word;
-        while font.width(rest, size) > max {
-            let mut n = rest.len();
-            while n > 1 && font.width(&rest[..n], size) > max {
-                n -= 1;
-            }
-            lines.push(rest[..n].to_vec());
-            rest = &rest[n..];
-        }
-        line = rest.to_vec();
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 /// Content stream operations, with a top-down cursor.
-struct Page {
+struct Page<'f> {
+    fonts: &'f Fonts,
+    embedded: Embedded,
     ops: Vec<Operation>,
-    /// Characters that the standard fonts cannot print, per field.
+    /// Fields with characters that no embedded font covers.
     lost: Vec<String>,
 }
 
-impl Page {
-    fn text(&mut self, font: Font, size: f64, x: f64, top: f64, bytes: Vec<u8>) {
+impl Page<'_> {
+    /// `line` at `size` with its left end at `x` and its baseline at `top`. Each glyph is
+    /// placed where the shaper put it: the text array moves the pen by the difference
+    /// between its shaped advance and its width in the font (kerning, marks), and a mark
+    /// raised or lowered is drawn with a text rise.
+    fn line(&mut self, line: &Line, size: f64, x: f64, top: f64) {
         self.ops.extend([
             Operation::new("BT", vec![]),
-            Operation::new("Tf", vec![font.name().into(), size.into()]),
             Operation::new("Td", vec![x.into(), (PAGE_H - top).into()]),
-            Operation::new("Tj", vec![Object::String(bytes, StringFormat::Literal)]),
-            Operation::new("ET", vec![]),
         ]);
+        let mut face = None;
+        let mut rise = 0;
+        let mut array: Vec<Object> = Vec::new();
+        let mut run: Vec<u8> = Vec::new();
+        // Thousandths of an em to move right before the next glyph.
+        let mut pending = 0;
+        let flush = |ops: &mut Vec<Operation>, array: &mut Vec<Object>, run: &mut Vec<u8>| {
+            if !run.is_empty() {
+                array.push(Object::String(
+                    std::mem::take(run),
+                    StringFormat::Hexadecimal,
+                ));
+            }
+            if !array.is_empty() {
+                ops.push(Operation::new(
+                    "TJ",
+                    vec![Object::Array(std::mem::take(array))],
+                ));
+            }
+        };
+        for g in &line.glyphs {
+            if face != Some(g.face) || rise != g.y_offset {
+                flush(&mut self.ops, &mut array, &mut run);
+                if face != Some(g.face) {
+                    face = Some(g.face);
+                    self.ops.push(Operation::new(
+                        "Tf",
+                        vec![Embedded::resource(g.face).into(), size.into()],
+                    ));
+                }
+                if rise != g.y_offset {
+                    rise = g.y_offset;
+                    let points = f64::from(rise) * size / 1000.0;
+                    self.ops.push(Operation::new("Ts", vec![points.into()]));
+                }
+            }
+            let (cid, width) = self.embedded.cid(self.fonts, g);
+            pending += g.x_offset;
+            if pending != 0 {
+                if !run.is_empty() {
+                    array.push(Object::String(
+                        std::mem::take(&mut run),
+                        StringFormat::Hexadecimal,
+                    ));
+                }
+                array.push(Object::Integer(-i64::from(pending)));
+            }
+            run.extend(cid.to_be_bytes());
+            pending = g.advance - width - g.x_offset;
+        }
+        flush(&mut self.ops, &mut array, &mut run);
+        if rise != 0 {
+            self.ops.push(Operation::new("Ts", vec![0.into()]));
+        }
+        self.ops.push(Operation::new("ET", vec![]));
+    }
+
+    /// One line of `text` (not reported: the page's own words).
+    fn text(&mut self, style: Style, x: f64, top: f64, text: &str) {
+        let line = self.fonts.line(text, style.weight);
+        self.line(&line, style.size, x, top);
     }
 
     fn grey(&mut self, level: f64) {
@@ -139,32 +168,29 @@ impl Page {
         ]);
     }
 
-    /// A text of `field` (for the report of what could not be printed).
-    fn encode(&mut self, field: &str, text: &str) -> Vec<u8> {
-        let (bytes, lost) = winansi::encode(text);
-        if lost && !self.lost.iter().any(|f| f == field) {
-            self.lost.push(field.to_owned());
-        }
-        bytes
-    }
-
-    /// A paragraph wrapped to `max`; answers the new top.
-    #[allow(clippy::too_many_arguments)]
+    /// The text of `field` wrapped to `max` from `x` (right-to-left lines aligned right);
+    /// answers the new top.
     fn paragraph(
         &mut self,
         field: &str,
         text: &str,
-        font: Font,
-        size: f64,
-        x: f64,
+        style: Style,
+        (x, max): (f64, f64),
         top: f64,
-        max: f64,
     ) -> f64 {
-        let bytes = self.encode(field, text);
+        let p = self.fonts.paragraph(text, style.weight, style.size, max);
+        if p.lost && !self.lost.iter().any(|f| f == field) {
+            self.lost.push(field.to_owned());
+        }
         let mut top = top;
-        for line in wrap(&bytes, font, size, max) {
-            self.text(font, size, x, top, line);
-            top += size * 1.3;
+        for line in &p.lines {
+            let left = if line.rtl {
+                x + max - line.width(style.size)
+            } else {
+                x
+            };
+            self.line(line, style.size, left, top);
+            top += style.size * 1.3;
         }
         top
     }
@@ -175,8 +201,7 @@ struct Row {
     field: &'static str,
     label: &'static str,
     value: String,
-    font: Font,
-    size: f64,
+    style: Style,
 }
 
 fn row(field: &'static str, label: &'static str, value: impl Into<String>) -> Row {
@@ -184,18 +209,16 @@ fn row(field: &'static str, label: &'static str, value: impl Into<String>) -> Ro
         field,
         label,
         value: value.into(),
-        font: Font::Regular,
-        size: 10.0,
+        style: style(Weight::Regular, 10.0),
     }
 }
 
-fn mono(field: &'static str, label: &'static str, value: String) -> Row {
+fn small(field: &'static str, label: &'static str, value: String) -> Row {
     Row {
         field,
         label,
         value,
-        font: Font::Mono,
-        size: 8.0,
+        style: style(Weight::Regular, 8.0),
     }
 }
 
@@ -204,7 +227,7 @@ fn mono(field: &'static str, label: &'static str, value: String) -> Row {
 pub struct CertificatePdf {
     /// The file.
     pub bytes: Vec<u8>,
-    /// The fields with characters that the standard fonts cannot print (shown as `?`).
+    /// The fields with characters that no embedded font covers (shown as `?`).
     pub unprintable_fields: Vec<String>,
 }
 
@@ -221,9 +244,12 @@ pub fn certificate_pdf(
     signed: &SignedCertificate,
     symbol: &Symbol,
     chain_id: Option<&str>,
-) -> Result<CertificatePdf, lopdf::Error> {
+) -> Result<CertificatePdf, PdfError> {
     let c = &signed.certificate;
+    let fonts = Fonts::new();
     let mut page = Page {
+        fonts: &fonts,
+        embedded: Embedded::default(),
         ops: Vec::new(),
         lost: Vec::new(),
     };
@@ -258,16 +284,16 @@ pub fn certificate_pdf(
     ];
     let mut cap_top = qr_top + side_pt + 9.0;
     for (i, line) in caption.iter().enumerate() {
-        let (font, size) = if i == 0 {
-            (Font::Bold, 8.0)
+        let s = if i == 0 {
+            style(Weight::Bold, 8.0)
         } else {
-            (Font::Regular, 6.5)
+            style(Weight::Regular, 6.5)
         };
-        let bytes = winansi::encode(line).0;
-        let w = font.width(&bytes, size);
+        let shaped = fonts.line(line, s.weight);
+        let w = shaped.width(s.size);
         page.grey(if i == 0 { 0.0 } else { 0.35 });
-        page.text(font, size, qr_x + (side_pt - w) / 2.0, cap_top, bytes);
-        cap_top += size * 1.4;
+        page.line(&shaped, s.size, qr_x + (side_pt - w) / 2.0, cap_top);
+        cap_top += s.size * 1.4;
     }
     page.grey(0.0);
 
@@ -277,30 +303,24 @@ pub fn certificate_pdf(
     top = page.paragraph(
         "kind",
         &kind_title(c.kind),
-        Font::Bold,
-        20.0,
-        MARGIN,
+        style(Weight::Bold, 20.0),
+        (MARGIN, head_w),
         top,
-        head_w,
     );
     top += 6.0;
     top = page.paragraph(
         "serial",
         &format!("No. {}", c.id.serial),
-        Font::Bold,
-        13.0,
-        MARGIN,
+        style(Weight::Bold, 13.0),
+        (MARGIN, head_w),
         top,
-        head_w,
     );
     top = page.paragraph(
         "issuer",
         &format!("Issued by {}", c.id.issuer),
-        Font::Regular,
-        11.0,
-        MARGIN,
+        style(Weight::Regular, 11.0),
+        (MARGIN, head_w),
         top + 2.0,
-        head_w,
     );
     let registry_line = match chain_id {
         Some(id) => format!("Registered in the Tradeseal registry ({id})"),
@@ -310,11 +330,9 @@ pub fn certificate_pdf(
     page.paragraph(
         "chain_id",
         &registry_line,
-        Font::Regular,
-        9.0,
-        MARGIN,
+        style(Weight::Regular, 9.0),
+        (MARGIN, head_w),
         top + 4.0,
-        head_w,
     );
     page.grey(0.0);
 
@@ -355,17 +373,17 @@ pub fn certificate_pdf(
         ),
         row("invoice", "Invoice", c.invoice.clone().unwrap_or_else(none)),
         row("remarks", "Remarks", c.remarks.clone().unwrap_or_else(none)),
-        mono(
+        small(
             "document_hash",
             "Document (SHA-256)",
             c.document_hash.map_or_else(none, hex::encode),
         ),
-        mono(
+        small(
             "content_hash",
             "Content hash",
             hex::encode(c.content_hash()),
         ),
-        mono(
+        small(
             "signature",
             "Issuer's signature",
             hex::encode(signed.signature),
@@ -374,18 +392,15 @@ pub fn certificate_pdf(
     let mut top = (cap_top + 10.0).max(top + 24.0);
     page.rule(top - 10.0, MARGIN, PAGE_W - MARGIN);
     for r in &rows {
-        let label = winansi::encode(r.label).0;
         page.grey(0.3);
-        page.text(Font::Bold, 8.5, MARGIN, top, label);
+        page.text(style(Weight::Bold, 8.5), MARGIN, top, r.label);
         page.grey(0.0);
         let next = page.paragraph(
             r.field,
             &r.value,
-            r.font,
-            r.size,
-            MARGIN + LABEL_W,
+            r.style,
+            (MARGIN + LABEL_W, content_w - LABEL_W),
             top,
-            content_w - LABEL_W,
         );
         top = next + 3.0;
         page.rule(top - 8.0, MARGIN, PAGE_W - MARGIN);
@@ -394,7 +409,7 @@ pub fn certificate_pdf(
 
     // How to verify.
     top += 10.0;
-    page.text(Font::Bold, 11.0, MARGIN, top, b"How to verify".to_vec());
+    page.text(style(Weight::Bold, 11.0), MARGIN, top, "How to verify");
     top += 16.0;
     let how = [
         "Scan the QR code with the Tradeseal app (Verify), or run: tradeseal-cli verify \
@@ -405,43 +420,36 @@ pub fn certificate_pdf(
          what is verified is the code.",
     ];
     for p in how {
-        top = page.paragraph("how", p, Font::Regular, 9.5, MARGIN, top, content_w) + 4.0;
+        top = page.paragraph(
+            "how",
+            p,
+            style(Weight::Regular, 9.5),
+            (MARGIN, content_w),
+            top,
+        ) + 4.0;
     }
     if c.document_hash.is_some() {
         page.paragraph(
             "how",
             "The certificate's full document is a separate PDF: to check it, give it to the \
              app with the certificate (Check the certificate's document, or --document).",
-            Font::Regular,
-            9.5,
-            MARGIN,
+            style(Weight::Regular, 9.5),
+            (MARGIN, content_w),
             top,
-            content_w,
         );
     }
     page.grey(0.45);
     page.text(
-        Font::Regular,
-        7.0,
+        style(Weight::Regular, 7.0),
         MARGIN,
         PAGE_H - MARGIN + 14.0,
-        winansi::encode(&format!("{} - printed by Tradeseal", c.id)).0,
+        &format!("{} - printed by Tradeseal", c.id),
     );
 
     // The document.
     let mut doc = Document::with_version("1.4");
     let pages_id = doc.new_object_id();
-    let font = |base: &str| {
-        dictionary! {
-            "Type" => "Font",
-            "Subtype" => "Type1",
-            "BaseFont" => base.to_owned(),
-            "Encoding" => "WinAnsiEncoding",
-        }
-    };
-    let f1 = doc.add_object(font("Helvetica"));
-    let f2 = doc.add_object(font("Helvetica-Bold"));
-    let f3 = doc.add_object(font("Courier"));
+    let font_resources = page.embedded.write(&fonts, &mut doc)?;
     let (px, bits) = symbol.bitmap(IMAGE_PX_PER_MODULE);
     let px = i64::try_from(px).unwrap_or(i64::MAX);
     let mut image = Stream::new(
@@ -459,7 +467,7 @@ pub fn certificate_pdf(
     image.compress()?;
     let image_id = doc.add_object(image);
     let resources = doc.add_object(dictionary! {
-        "Font" => dictionary! { "F1" => f1, "F2" => f2, "F3" => f3 },
+        "Font" => font_resources,
         "XObject" => dictionary! { "Im1" => image_id },
     });
     let mut content = Stream::new(
@@ -490,13 +498,12 @@ pub fn certificate_pdf(
         "Type" => "Catalog",
         "Pages" => pages_id,
     });
-    let ascii = |s: String| Object::String(winansi::encode(&s).0, StringFormat::Literal);
     let info = doc.add_object(dictionary! {
-        "Title" => ascii(format!("{} {}", kind_title(c.kind), c.id)),
-        "Subject" => ascii(format!("Tradeseal certificate {}", c.id)),
-        "Creator" => ascii("Tradeseal".to_owned()),
-        "Producer" => ascii("Tradeseal".to_owned()),
-        "CreationDate" => ascii(pdf_date(c.issued_at)),
+        "Title" => text_string(&format!("{} {}", kind_title(c.kind), c.id)),
+        "Subject" => text_string(&format!("Tradeseal certificate {}", c.id)),
+        "Creator" => text_string("Tradeseal"),
+        "Producer" => text_string("Tradeseal"),
+        "CreationDate" => text_string(&pdf_date(c.issued_at)),
     });
     doc.trailer.set("Root", catalog);
     doc.trailer.set("Info", info);
@@ -511,26 +518,6 @@ pub fn certificate_pdf(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrapping_keeps_every_character_and_the_width() {
-        let text = b"Fresh cut roses (Rosa spp.), 480 cartons, and a long hash 0123456789abcdef0123456789abcdef0123456789abcdef";
-        let lines = wrap(text, Font::Regular, 10.0, 120.0);
-        assert!(lines.len() > 2);
-        for l in &lines {
-            assert!(Font::Regular.width(l, 10.0) <= 120.0);
-        }
-        let joined: Vec<u8> = lines.concat();
-        let without_spaces: Vec<u8> = text.iter().copied().filter(|&b| b != b' ').collect();
-        assert_eq!(
-            joined
-                .into_iter()
-                .filter(|&b| b != b' ')
-                .collect::<Vec<_>>(),
-            without_spaces
-        );
-        assert_eq!(wrap(b"", Font::Regular, 10.0, 50.0), vec![Vec::<u8>::new()]);
-    }
 
     #[test]
     fn titles_and_dates() {
