@@ -115,7 +115,8 @@ pub struct KeyDelete {
 pub struct SignPrepare {
     /// The key that signs.
     pub key_label: String,
-    /// The form, in the shape of `tradeseal-cli sign --tx` (`{"type": "inspect", ...}`), as
+    /// The form, in the shape of `tradeseal-cli sign --tx` (`{"type": "inspect", ...}`,
+    /// `{"type": "propose", "action": {"type": "set_validator", "pub_key", "power"}}`), as
     /// JSON text.
     pub form_json: String,
 }

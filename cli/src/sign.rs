@@ -30,8 +30,10 @@ pub struct SignArgs {
     /// The transaction form, a JSON file: {"type": "inspect", "cert", "agency", "location",
     /// "outcome", "notes", "inspected_at"?} | {"type": "revoke", "cert", "reason", "note"} |
     /// {"type": "propose", "action": {"type": "register_issuer" | "suspend_issuer" |
-    /// "reinstate_issuer" | "remove_issuer" | "revoke_certificate", ...}, "expires_at"?} |
-    /// {"type": "approve", "proposal"}.
+    /// "reinstate_issuer" | "remove_issuer" | "revoke_certificate", ...} | {"type":
+    /// "set_validator", "pub_key" (the validator's ed25519 key: 64 hex digits, or the base64
+    /// of CometBFT's priv_validator_key.json or /validators), "power" (0 removes it; at most
+    /// 2^40)}, "expires_at"?} | {"type": "approve", "proposal"}.
     #[arg(long, value_name = "FILE.json")]
     tx: PathBuf,
     #[command(flatten)]

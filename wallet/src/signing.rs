@@ -489,7 +489,55 @@ impl<'a> ChainState<'a> {
                     .push(format!("{id} is active or suspended (proven)"));
             }
             GovAction::RevokeCertificate { cert, .. } => self.check_revocable(cert).await?,
+            GovAction::SetValidator { pub_key, power } => {
+                self.check_validator_change(pub_key, *power).await?
+            }
         }
+        Ok(())
+    }
+
+    /// The registry's validator rules against the proven set: known at all (25), removing a
+    /// validator (26) that is not the last (27), room for a new one (28), the total (30).
+    async fn check_validator_change(
+        &mut self,
+        key: &PublicKey,
+        power: u64,
+    ) -> Result<(), SignError> {
+        use registry::state::{ValidatorTotals, MAX_TOTAL_VOTING_POWER, MAX_VALIDATORS};
+        let reject = |e| Err(SignError::WouldBeRejected(e));
+        let Some(totals) = self.get(keys::VALIDATOR_SET).await? else {
+            return reject(TxError::ValidatorSetUnknown);
+        };
+        let totals: ValidatorTotals = proven_value("validator_set", &totals)?;
+        let current = match self.get(&keys::validator(key)).await? {
+            Some(v) => decode_u64(&v).map_err(|e| {
+                SignError::Wallet(WalletError::Storage(format!("validator power: {e}")))
+            })?,
+            None => 0,
+        };
+        if power == 0 && current == 0 {
+            return reject(TxError::ValidatorNotFound { key: *key });
+        }
+        if power == 0 && totals.count <= 1 {
+            return reject(TxError::LastValidator { key: *key });
+        }
+        if power > 0 && current == 0 && totals.count >= MAX_VALIDATORS as u64 {
+            return reject(TxError::TooManyValidators {
+                max: MAX_VALIDATORS,
+            });
+        }
+        let total = (totals.total_power.saturating_sub(current)).saturating_add(power);
+        if total > MAX_TOTAL_VOTING_POWER {
+            return reject(TxError::TotalPowerTooHigh {
+                max: MAX_TOTAL_VOTING_POWER,
+            });
+        }
+        self.checks.push(format!(
+            "{} has voting power {current} of {} in a set of {} (proven)",
+            key.to_hex(),
+            totals.total_power,
+            totals.count
+        ));
         Ok(())
     }
 }

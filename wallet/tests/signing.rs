@@ -336,6 +336,20 @@ async fn forms_the_registry_would_refuse_are_refused_before_signing() {
     )
     .await;
     assert_eq!(e.registry_code(), Some(20), "{e}");
+    // The registry knows the validators the chain started with (InitChain's): removing a key
+    // that is not one of them is refused before signing.
+    let e = refuse(
+        "dev/governance-0",
+        Form::Propose {
+            action: ProposalForm::SetValidator {
+                pub_key: registry::devkit::dev_public_key("not-a-validator").to_hex(),
+                power: 0,
+            },
+            expires_at: None,
+        },
+    )
+    .await;
+    assert_eq!(e.registry_code(), Some(26), "{e}");
     // A bad field names itself.
     let e = refuse("dev/KE-KEPHIS", inspect(&"x".repeat(300))).await;
     assert!(

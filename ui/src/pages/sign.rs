@@ -1,6 +1,7 @@
 //! The Sign page: a form for each transaction the registry accepts (record an inspection,
 //! revoke, and for governance keys register, suspend, reinstate or remove an issuer, revoke
-//! any certificate, approve a proposal; certificates are issued on the Issue page), checked
+//! any certificate, set a consensus validator's voting power, approve a proposal;
+//! certificates are issued on the Issue page), checked
 //! here for what is missing and then by the wallet against the proven chain state; the review
 //! of every field decoded back from exactly the bytes to sign, with the chain, signer and
 //! sequence; signing only on the user's confirmation (a token's PIN asked for this signing);
@@ -26,7 +27,7 @@ use crate::{
 };
 
 /// The forms, by their value in the type chooser.
-const FORMS: [(&str, Text); 9] = [
+const FORMS: [(&str, Text); 10] = [
     ("inspect", |t| t.sign_type_inspect),
     ("revoke", |t| t.sign_type_revoke),
     ("issue", |t| t.sign_type_issue),
@@ -35,6 +36,7 @@ const FORMS: [(&str, Text); 9] = [
     ("reinstate_issuer", |t| t.sign_type_reinstate),
     ("remove_issuer", |t| t.sign_type_remove),
     ("revoke_certificate", |t| t.sign_type_gov_revoke),
+    ("set_validator", |t| t.sign_type_set_validator),
     ("approve", |t| t.sign_type_approve),
 ];
 
@@ -75,6 +77,8 @@ struct Fields {
     valid_until: RwSignal<String>,
     why: RwSignal<String>,
     proposal: RwSignal<String>,
+    validator_key: RwSignal<String>,
+    validator_power: RwSignal<String>,
 }
 
 impl Fields {
@@ -96,6 +100,8 @@ impl Fields {
             valid_until: s(""),
             why: s(""),
             proposal: s(""),
+            validator_key: s(""),
+            validator_power: s(""),
         }
     }
 
@@ -175,6 +181,21 @@ impl Fields {
                     "reason": self.why.get_untracked().trim(),
                 },
             }),
+            "set_validator" => {
+                let power = need(self.validator_power, t.sign_validator_power);
+                let parsed = power.parse::<u64>().ok();
+                if parsed.is_none() && !power.is_empty() {
+                    missing.borrow_mut().push(t.sign_validator_power);
+                }
+                json!({
+                    "type": "propose",
+                    "action": {
+                        "type": "set_validator",
+                        "pub_key": need(self.validator_key, t.sign_validator_key),
+                        "power": parsed.unwrap_or_default(),
+                    },
+                })
+            }
             "approve" => {
                 let number = need(self.proposal, t.sign_proposal);
                 let proposal = number.parse::<u64>().ok();
@@ -440,6 +461,12 @@ pub fn SignPage() -> impl IntoView {
             "suspend_issuer" | "reinstate_issuer" | "remove_issuer" => view! {
                 <Field id="sign-issuer-id" label=|t| t.sign_issuer_id value=f.issuer_id/>
                 <Field id="sign-why" label=|t| t.sign_reason value=f.why/>
+            }
+            .into_any(),
+            "set_validator" => view! {
+                <Field id="sign-validator-key" label=|t| t.sign_validator_key value=f.validator_key wide=true/>
+                <Field id="sign-validator-power" label=|t| t.sign_validator_power value=f.validator_power kind="number"/>
+                <p class="muted" id="sign-validator-hint">{move || texts.get().sign_validator_hint}</p>
             }
             .into_any(),
             "approve" => view! {

@@ -7,7 +7,7 @@
 
 use registry::state::{
     GovAction, InspectionOutcome, IssuerSpec, RevocationReason, MAX_LEGAL_NAME_LEN,
-    MAX_LOCATION_LEN, MAX_NOTE_LEN,
+    MAX_LOCATION_LEN, MAX_NOTE_LEN, MAX_VALIDATOR_POWER,
 };
 use registry::{
     CertId, Certificate, CertificateKind, Country, IssuerId, KindSet, Message, PublicKey,
@@ -138,6 +138,39 @@ pub enum ProposalForm {
         #[serde(default)]
         note: String,
     },
+    /// Set a consensus validator's voting power; 0 removes it from the set.
+    SetValidator {
+        /// Its ed25519 consensus key: 64 hex digits, or the base64 CometBFT writes
+        /// (`pub_key.value` of `priv_validator_key.json`, `pub_key.value` of `/validators`).
+        pub_key: String,
+        /// The new voting power, 0 to 2^40 (0 removes the validator).
+        power: u64,
+    },
+}
+
+/// A validator's consensus key as given: 64 hex digits or 44 characters of standard base64,
+/// either holding the 32 bytes of a valid ed25519 key.
+pub fn validator_key(field: &str, s: &str) -> Result<PublicKey, FormError> {
+    use base64::Engine as _;
+    let s = s.trim();
+    let key = if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        PublicKey::from_hex(s).map_err(|_| bad(field, "64 hex digits"))?
+    } else {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|_| bad(field, "64 hex digits or the base64 of 32 bytes"))?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|v: Vec<u8>| {
+            bad(
+                field,
+                format!("an ed25519 key is 32 bytes, this base64 holds {}", v.len()),
+            )
+        })?;
+        PublicKey(bytes)
+    };
+    if !key.is_valid_ed25519() {
+        return Err(bad(field, "not a valid ed25519 public key"));
+    }
+    Ok(key)
 }
 
 /// A field that breaks a rule: which one and why.
@@ -380,6 +413,18 @@ impl ProposalForm {
                     note: text("action.note", note, MAX_NOTE_LEN, false)?,
                 }
             }
+            ProposalForm::SetValidator { pub_key, power } => {
+                if *power > MAX_VALIDATOR_POWER {
+                    return Err(bad(
+                        "action.power",
+                        format!("at most {MAX_VALIDATOR_POWER} (2^40)"),
+                    ));
+                }
+                GovAction::SetValidator {
+                    pub_key: validator_key("action.pub_key", pub_key)?,
+                    power: *power,
+                }
+            }
         })
     }
 }
@@ -448,5 +493,61 @@ mod tests {
             );
         }
         assert_eq!(kind_name(CertificateKind::Phytosanitary), "phytosanitary");
+    }
+
+    #[test]
+    fn a_validator_key_is_hex_or_cometbfts_base64() {
+        use base64::Engine as _;
+        let key = registry::devkit::dev_public_key("validator-0");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
+        assert_eq!(b64.len(), 44);
+        for given in [key.to_hex(), key.to_hex().to_uppercase(), b64.clone()] {
+            let form = Form::from_json(&format!(
+                r#"{{"type":"propose","action":{{"type":"set_validator",
+                    "pub_key":" {given} ","power":10}}}}"#
+            ))
+            .unwrap();
+            let Message::Propose { action, .. } = form.to_message(1).unwrap() else {
+                panic!("not a proposal")
+            };
+            assert_eq!(
+                action,
+                GovAction::SetValidator {
+                    pub_key: key,
+                    power: 10
+                }
+            );
+        }
+        let set = |pub_key: &str, power| Form::Propose {
+            action: ProposalForm::SetValidator {
+                pub_key: pub_key.into(),
+                power,
+            },
+            expires_at: None,
+        };
+        // Removal is power 0.
+        assert!(set(&b64, 0).to_message(1).is_ok());
+        let err = |f: Form| f.to_message(1).unwrap_err();
+        assert_eq!(
+            err(set(&b64, MAX_VALIDATOR_POWER + 1)).field,
+            "action.power"
+        );
+        assert_eq!(err(set("zz", 1)).field, "action.pub_key");
+        // 33 bytes (a secp256k1 key's length) is not an ed25519 key.
+        let e = err(set(
+            &base64::engine::general_purpose::STANDARD.encode([2u8; 33]),
+            1,
+        ));
+        assert!(e.reason.contains("33"), "{e}");
+        // 32 bytes that are no curve point.
+        assert_eq!(err(set(&"00".repeat(32), 1)).field, "action.pub_key");
+        assert_eq!(
+            Form::from_json(
+                r#"{"type":"propose","action":{"type":"set_validator","pub_key":"x"}}"#
+            )
+            .unwrap_err()
+            .field,
+            "form"
+        );
     }
 }

@@ -276,7 +276,45 @@ fn describe_action(action: &GovAction) -> (String, Vec<ReviewField>) {
                 field("action.note", "Note", or_none(note)),
             ],
         ),
+        GovAction::SetValidator { pub_key, power: 0 } => (
+            format!("remove validator {}.", pub_key.to_hex()),
+            vec![
+                field("action", "Action", "remove validator"),
+                field(
+                    "action.pub_key",
+                    "Validator key",
+                    validator_key_text(pub_key),
+                ),
+                field("action.power", "Voting power", "0 (removed from the set)"),
+            ],
+        ),
+        GovAction::SetValidator { pub_key, power } => (
+            format!(
+                "set validator {} to voting power {power}.",
+                pub_key.to_hex()
+            ),
+            vec![
+                field("action", "Action", "set validator power"),
+                field(
+                    "action.pub_key",
+                    "Validator key",
+                    validator_key_text(pub_key),
+                ),
+                field("action.power", "Voting power", power.to_string()),
+            ],
+        ),
     }
+}
+
+/// A validator key in both forms one meets it in: hex (the registry's) and base64
+/// (CometBFT's `priv_validator_key.json` and `/validators`).
+fn validator_key_text(key: &registry::PublicKey) -> String {
+    use base64::Engine as _;
+    format!(
+        "{} (base64 {})",
+        key.to_hex(),
+        base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+    )
 }
 
 fn status_change(verb: &str, id: &registry::IssuerId, reason: &str) -> (String, Vec<ReviewField>) {
@@ -375,5 +413,41 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc(1_709_210_096), "2024-02-29 12:34:56 UTC");
+    }
+
+    #[test]
+    fn a_validator_change_reads_in_words() {
+        let key = registry::devkit::dev_public_key("validator-0");
+        let propose = |power| TxBody {
+            message: Message::Propose {
+                action: GovAction::SetValidator {
+                    pub_key: key,
+                    power,
+                },
+                expires_at: 1_767_225_600,
+            },
+            ..body()
+        };
+        let r = review(&propose(25).sign_bytes().unwrap(), "gov", vec![], 3).unwrap();
+        assert_eq!(r.action, "propose");
+        assert_eq!(
+            r.summary,
+            format!(
+                "Propose: set validator {} to voting power 25.",
+                key.to_hex()
+            )
+        );
+        let value =
+            |r: &Review, n: &str| r.fields.iter().find(|f| f.name == n).unwrap().value.clone();
+        assert_eq!(value(&r, "action"), "set validator power");
+        assert_eq!(value(&r, "action.power"), "25");
+        assert!(value(&r, "action.pub_key").starts_with(&key.to_hex()));
+        let r = review(&propose(0).sign_bytes().unwrap(), "gov", vec![], 3).unwrap();
+        assert_eq!(
+            r.summary,
+            format!("Propose: remove validator {}.", key.to_hex())
+        );
+        assert_eq!(value(&r, "action"), "remove validator");
+        assert_eq!(value(&r, "expires_at"), "2026-01-01 00:00:00 UTC");
     }
 }
