@@ -60,7 +60,7 @@ fn corpus_seeds_parse() {
         assert!(registry::qr::decode(&data).is_ok(), "{name}");
     }
     let txs = seeds("tx_decode");
-    assert_eq!(txs.len(), 5);
+    assert_eq!(txs.len(), 6);
     for (name, data) in txs {
         assert!(registry::Tx::decode(&data).is_ok(), "{name}");
     }
