@@ -7,7 +7,10 @@ use registry::devkit::{demo_genesis, dev_key};
 use registry::{sample_certificate, Serial, TxBuilder};
 use tendermint::abci::request::{self, CheckTxKind};
 use tendermint_proto::google::protobuf::{Duration as PbDuration, Timestamp};
-use tendermint_proto::v0_38::abci::{CommitInfo, RequestFinalizeBlock, RequestInitChain};
+use tendermint_proto::v0_38::abci::{
+    CommitInfo, RequestFinalizeBlock, RequestInitChain, RequestProcessProposal, ValidatorUpdate,
+};
+use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey as ProtoKey};
 use tendermint_proto::v0_38::types::{
     AbciParams, BlockParams, ConsensusParams, EvidenceParams, ValidatorParams, VersionParams,
 };
@@ -20,6 +23,16 @@ const CHAIN_ID: &str = "tradeseal-app-test";
 const GENESIS_TIME: u64 = 1_767_225_600;
 
 fn init(app_state: &AppState, chain_id: &str, initial_height: i64) -> request::InitChain {
+    init_with(app_state, chain_id, initial_height, Vec::new())
+}
+
+/// InitChain with CometBFT's validators.
+fn init_with(
+    app_state: &AppState,
+    chain_id: &str,
+    initial_height: i64,
+    validators: Vec<ValidatorUpdate>,
+) -> request::InitChain {
     RequestInitChain {
         time: Some(Timestamp {
             seconds: GENESIS_TIME as i64,
@@ -45,7 +58,7 @@ fn init(app_state: &AppState, chain_id: &str, initial_height: i64) -> request::I
             version: Some(VersionParams { app: 0 }),
             abci: Some(AbciParams::default()),
         }),
-        validators: Vec::new(),
+        validators,
         app_state_bytes: serde_json::to_vec(app_state).unwrap().into(),
         initial_height,
     }
@@ -287,4 +300,89 @@ fn a_log_that_replays_to_another_app_hash_is_refused() {
         NodeApp::open(dir.path(), NodeConfig::default()),
         Err(NodeError::ReplayMismatch { height: 1, .. })
     ));
+}
+
+/// CometBFT's update for a development key's public key.
+fn cometbft_validator(label: &str, power: i64) -> ValidatorUpdate {
+    ValidatorUpdate {
+        pub_key: Some(ProtoKey {
+            sum: Some(Sum::Ed25519(
+                registry::devkit::dev_public_key(label).as_bytes().to_vec(),
+            )),
+        }),
+        power,
+    }
+}
+
+#[test]
+fn validator_changes_reach_finalize_block_through_process_proposal_and_the_stored_genesis() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    // Two listings of one key: the registry refuses the genesis, nothing is written.
+    let twice = vec![
+        cometbft_validator("validator-0", 10),
+        cometbft_validator("validator-0", 5),
+    ];
+    assert!(matches!(
+        app.init_chain(&init_with(&demo_state(), CHAIN_ID, 1, twice)),
+        Err(NodeError::AppState(AppStateError::Invalid(
+            registry::GenesisError::DuplicateValidator(_)
+        )))
+    ));
+    assert!(!dir.path().join("genesis.json").exists());
+    let validators = vec![cometbft_validator("validator-0", 10)];
+    let init = app
+        .init_chain(&init_with(&demo_state(), CHAIN_ID, 1, validators))
+        .unwrap();
+    assert!(init.validators.is_empty(), "CometBFT keeps its own");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("genesis.json")).unwrap())
+            .unwrap();
+    let v0 = registry::devkit::dev_public_key("validator-0");
+    assert_eq!(stored["validators"][0]["pub_key"], v0.to_hex());
+
+    let v1 = registry::devkit::dev_public_key("validator-1");
+    let (g0, g1) = (dev_key("gov-0"), dev_key("gov-1"));
+    let propose = TxBuilder::new(CHAIN_ID, &g0)
+        .set_validator(1, v1, 7, GENESIS_TIME + 3600)
+        .unwrap();
+    let f = app.finalize_block(&finalize(1, &[propose])).unwrap();
+    assert_eq!(f.tx_results[0].code.value(), 0, "{}", f.tx_results[0].log);
+    assert!(f.validator_updates.is_empty());
+    app.commit().unwrap();
+    // The approval, executed by ProcessProposal and taken over by FinalizeBlock.
+    let approve = TxBuilder::new(CHAIN_ID, &g1).approve(1, 0).unwrap();
+    let process: request::ProcessProposal = RequestProcessProposal {
+        txs: vec![Bytes::copy_from_slice(&approve)],
+        proposed_last_commit: Some(CommitInfo::default()),
+        misbehavior: Vec::new(),
+        hash: Bytes::from(vec![2u8; 32]),
+        height: 2,
+        time: Some(Timestamp {
+            seconds: GENESIS_TIME as i64 + 2,
+            nanos: 0,
+        }),
+        next_validators_hash: Bytes::from(vec![1u8; 32]),
+        proposer_address: Bytes::from(vec![2u8; 20]),
+    }
+    .try_into()
+    .unwrap();
+    assert_eq!(
+        app.process_proposal(&process),
+        tendermint::abci::response::ProcessProposal::Accept
+    );
+    let f = app.finalize_block(&finalize(2, &[approve])).unwrap();
+    assert_eq!(f.tx_results[0].code.value(), 0, "{}", f.tx_results[0].log);
+    let want = tendermint::validator::Update {
+        pub_key: tendermint::PublicKey::from_raw_ed25519(v1.as_bytes()).unwrap(),
+        power: 7u32.into(),
+    };
+    assert_eq!(f.validator_updates, vec![want]);
+    app.commit().unwrap();
+    drop(app);
+    // Rebuilt from the stored genesis and the log: the same set.
+    let app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    let reg = app.registry().unwrap();
+    assert_eq!(reg.validator_power(&v0), Some(10));
+    assert_eq!(reg.validator_power(&v1), Some(7));
 }
