@@ -9,9 +9,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::app::QueryResponse;
-use crate::block::{seal, BlockRecord, Draft, Validator, ValidatorSet};
-use crate::chain::Chain;
+use light_client::types::ValidatorSet;
+
+use crate::app::response;
+use crate::chain::{Chain, KeyId};
+use crate::seal::{seal, BlockRecord, Draft};
 
 /// A full node's behaviour. Serialised as `{"mode": "fork", "from_height": 5}` and so on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -194,10 +196,8 @@ impl ChainView {
                 (blocks.get(h)?.clone(), blocks.get(h - 1).cloned())
             };
             let last = match self.forged.last() {
-                Some(prev) => Some((prev.block_id.clone(), prev.commit.clone())),
-                None => prev_canon
-                    .as_ref()
-                    .map(|p| (p.block_id.clone(), p.commit.clone())),
+                Some(prev) => Some((prev.block_id, prev.commit.clone())),
+                None => prev_canon.as_ref().map(|p| (p.block_id, p.commit.clone())),
             };
             let (validators, next_validators) = if lunatic {
                 (
@@ -209,14 +209,14 @@ impl ChainView {
             };
             let draft = Draft {
                 chain_id: canon.header.chain_id.clone(),
-                app_version: canon.header.version_app,
+                app_version: canon.header.version.app,
                 height: h,
-                time: canon.header.time(),
+                time: canon.header.time,
                 last,
                 txs: canon.txs.clone(),
                 validators,
                 next_validators,
-                app_hash: forged_app_hash(&canon.header.app_hash),
+                app_hash: forged_app_hash(&canon.header.app_hash.0),
                 last_results: prev_canon.map(|p| p.tx_results.clone()).unwrap_or_default(),
             };
             let (header, block_id, commit) = seal(&draft, &|v| chain.keys().key_for(v));
@@ -228,6 +228,7 @@ impl ChainView {
                 next_validators: draft.next_validators,
                 txs: draft.txs,
                 tx_results: canon.tx_results.clone(),
+                validator_updates: canon.validator_updates.clone(),
                 app_hash_after: forged_app_hash(&canon.app_hash_after),
             }));
         }
@@ -235,19 +236,21 @@ impl ChainView {
     }
 
     /// Alters a query answer according to the behaviour (lying modes only).
-    pub fn doctor_query(&self, mut response: QueryResponse) -> QueryResponse {
+    pub fn doctor_query(&self, mut response: response::Query) -> response::Query {
         match self.behaviour {
             Behaviour::LieValue => {
-                if response.value.is_empty() {
-                    response.value = b"forged".to_vec();
-                    response.code = 0;
-                } else if let Some(last) = response.value.last_mut() {
+                let mut value = response.value.to_vec();
+                if value.is_empty() {
+                    value = b"forged".to_vec();
+                    response.code = crate::app::Code::Ok;
+                } else if let Some(last) = value.last_mut() {
                     *last ^= 0x01;
                 }
+                response.value = value.into();
             }
             Behaviour::LieProof => {
-                if let Some(ops) = response.proof_ops.as_mut() {
-                    for op in ops {
+                if let Some(proof) = response.proof.as_mut() {
+                    for op in &mut proof.ops {
                         let mid = op.data.len() / 2;
                         if let Some(b) = op.data.get_mut(mid) {
                             *b ^= 0xff;
@@ -282,20 +285,21 @@ fn made_up_set(chain: &Chain, real: &ValidatorSet) -> Arc<ValidatorSet> {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            Validator::from_key(
-                &chain.keys().key(true, u32::try_from(i).unwrap_or(u32::MAX)),
-                v.power,
-                true,
-            )
+            let id = KeyId {
+                lunatic: true,
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+            };
+            chain.keys().validator(id, v.voting_power)
         })
         .collect();
-    Arc::new(ValidatorSet::new(validators))
+    // As many distinct keys as the real set, with its powers: a set the real one could be.
+    Arc::new(ValidatorSet::new(validators, None).unwrap_or_else(|_| real.clone()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::ProofOp;
+    use tradeseal_node::tendermint::merkle::proof::{ProofOp, ProofOps};
 
     #[test]
     fn parses_command_line_modes() {
@@ -339,21 +343,23 @@ mod tests {
 
     #[test]
     fn lies_change_what_they_say() {
-        let honest = QueryResponse {
-            value: b"abc".to_vec(),
-            proof_ops: Some(vec![ProofOp {
-                kind: "ics23:jmt".into(),
-                key: b"k".to_vec(),
-                data: vec![1, 2, 3],
-            }]),
-            ..QueryResponse::default()
+        let honest = response::Query {
+            value: b"abc".to_vec().into(),
+            proof: Some(ProofOps {
+                ops: vec![ProofOp {
+                    field_type: "ics23:jmt".into(),
+                    key: b"k".to_vec(),
+                    data: vec![1, 2, 3],
+                }],
+            }),
+            ..response::Query::default()
         };
         let lie = ChainView::new(Behaviour::LieValue).doctor_query(honest.clone());
         assert_ne!(lie.value, honest.value);
-        assert_eq!(lie.proof_ops, honest.proof_ops);
+        assert_eq!(lie.proof, honest.proof);
         let lie = ChainView::new(Behaviour::LieProof).doctor_query(honest.clone());
         assert_eq!(lie.value, honest.value);
-        assert_ne!(lie.proof_ops, honest.proof_ops);
+        assert_ne!(lie.proof, honest.proof);
         assert_eq!(
             ChainView::new(Behaviour::Honest).doctor_query(honest.clone()),
             honest

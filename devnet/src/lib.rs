@@ -7,31 +7,31 @@
 //! - [`DevnetConfig`]: sizes, timing, ports, data directory, behaviours.
 //! - [`Behaviour`]: what a full node does (honest, fork, lunatic, lies, stale, timeout,
 //!   garbage).
-//! - [`Application`]: the trait the chain drives; [`RegistryApp`] and [`KvApp`] implement it.
+//! - [`Application`]: the ABCI 2.0 connection the chain drives in CometBFT's order;
+//!   [`RegistryApp`] (the production `tradeseal_node::NodeApp`) and [`KvApp`] implement it.
+//! - Blocks are `light_client` types ([`BlockRecord`]), hashed and signed with its code.
 
+mod abci;
 mod app;
 mod behaviour;
-mod block;
 mod chain;
 mod config;
-mod consensus;
-mod hexser;
 mod keys;
 mod network;
 mod output;
 mod registry_app;
 mod rpc;
+mod seal;
 mod store;
-mod timestamp;
 
 pub use app::{
-    AppError, Application, BlockOutcome, Event, KvApp, ProofOp, Query, QueryResponse, TxResult,
+    request, response, AppError, AppGenesis, Application, Code, Event, EventAttribute,
+    ExecTxResult, KvApp, ValidatorUpdate,
 };
 pub use behaviour::{Behaviour, ParseBehaviourError};
-pub use block::{BlockId, BlockRecord, Commit, CommitSig, Header, Validator, ValidatorSet};
 pub use chain::{
-    tx_hash, Blocks, Chain, ChainError, ChainParams, HistoryPlan, MempoolError, TxLocation,
-    MAX_VALIDATORS,
+    tx_hash, Blocks, Chain, ChainError, ChainParams, HistoryPlan, KeyId, KeyRing, MempoolError,
+    PendingUpdate, TxLocation, MAX_KEY_INDEX, MAX_VALIDATORS,
 };
 pub use config::{AppKind, DevnetConfig, DEFAULT_CHAIN_ID, DEFAULT_SEED, MAX_REQUEST_BATCH_SIZE};
 pub use keys::{dev_signing_key, KeyRole, ValidatorKey, DEV_KEY_WARNING};
@@ -47,13 +47,8 @@ pub use registry_app::{
 pub use rpc::jsonrpc::RpcError;
 pub use rpc::EvidenceRecord;
 pub use rpc::{COMETBFT_VERSION, METHODS};
+pub use seal::{after_millis, now, BlockRecord};
 pub use store::{Store, StoreError};
-pub use timestamp::Timestamp;
-
-/// Conversions of the network's blocks into the `light-client` crate's types (to verify them).
-pub mod lc {
-    pub use crate::consensus::{block_id, commit, header, signed_header, validator_set};
-}
 
 /// Installs the TLS crypto provider (ring) once per process. The workspace's reqwest is built
 /// without a default provider (`rustls-no-provider`), and it panics when a client is made

@@ -24,8 +24,8 @@ use crate::config::{AppKind, DevnetConfig};
 use crate::output::{self, OutputError, OutputFiles};
 use crate::registry_app::{self, RegistryApp};
 use crate::rpc::{self, Node};
+use crate::seal::now;
 use crate::store::{Store, StoreError};
-use crate::timestamp::Timestamp;
 
 /// Errors starting the network.
 #[derive(Debug, thiserror::Error)]
@@ -337,15 +337,15 @@ fn open_chain(
     let fresh_chain = chain.latest_height() == history;
     // A block now, also on restart: the checkpoint written for the wallet is then current
     // even when the stored chain is older than the trusting period.
-    chain.produce_block(Timestamp::now())?;
+    chain.produce_block(now())?;
     let samples = if seed_samples {
         // The first block after the history anchors the samples' dates: a restarted chain
         // gets the same ones.
         let base = chain
             .blocks()
             .get(history + 1)
-            .map(|b| b.header.time())
-            .unwrap_or_else(Timestamp::now);
+            .map(|b| b.header.time)
+            .unwrap_or_else(now);
         let samples = registry_app::samples(&config.chain_id, &config.seed, base)?;
         if fresh_chain {
             registry_app::submit_samples(&chain, &samples)?;
@@ -365,11 +365,7 @@ fn history(chain: &Chain, config: &DevnetConfig) -> Result<u64, DevnetError> {
             DevnetError::Config(format!("stored history plan {text:?} is unreadable: {e}"))
         })?),
         None if config.history_blocks > 0 && chain.latest_height() == 0 => {
-            let plan = HistoryPlan::ending_at(
-                Timestamp::now(),
-                config.history_blocks,
-                config.block_interval,
-            );
+            let plan = HistoryPlan::ending_at(now(), config.history_blocks, config.block_interval);
             let text = serde_json::to_string(&plan)
                 .map_err(|e| DevnetError::Config(format!("history plan: {e}")))?;
             chain.set_meta(HistoryPlan::META_KEY, &text)?;
@@ -432,7 +428,7 @@ fn produce_blocks(chain: &Chain, interval: Duration, rx: &mpsc::Receiver<Produce
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         next = Instant::now() + interval;
-        match chain.produce_block(Timestamp::now()) {
+        match chain.produce_block(now()) {
             Ok(b) => tracing::debug!(height = b.height(), txs = b.txs.len(), "block"),
             Err(e) => tracing::error!(error = %e, "block production failed"),
         }
@@ -477,14 +473,15 @@ async fn admin_status(State(s): State<Arc<AdminState>>) -> Response {
         "chain_id": s.chain.chain_id(),
         "latest_height": latest,
         "mempool": s.chain.mempool_size(),
-        "pending_validator_updates": s.chain.pending_updates().iter().map(|(k, p)| json!({
-            "key_index": k,
-            "power": p
+        "pending_validator_updates": s.chain.pending_updates().iter().map(|u| json!({
+            "key_index": u.key.map(|k| k.index),
+            "address": u.pub_key.address().to_hex(),
+            "power": u.power
         })).collect::<Vec<_>>(),
         "next_validators": next.map(|set| set.validators().iter().map(|v| json!({
-            "key_index": v.key_index,
-            "address": hex::encode_upper(&v.address),
-            "power": v.power
+            "key_index": s.chain.keys().find(&v.address).map(|k| k.index),
+            "address": v.address.to_hex(),
+            "power": v.voting_power
         })).collect::<Vec<_>>()),
         "nodes": s.nodes.iter().zip(&s.urls).map(|(n, url)| json!({
             "index": n.index,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use light_client::config::{ChainConfig, Checkpoint, TrustLevel, DEFAULT_MAX_CLOCK_DRIFT};
-use light_client::types::{ChainId, Hash, Height};
+use light_client::types::{ChainId, Height};
 use qrcode::{EcLevel, QrCode};
 use serde_json::json;
 
@@ -94,8 +94,7 @@ pub fn chain_config(
         .latest()
         .cloned()
         .ok_or(OutputError::NoBlock)?;
-    let hash =
-        Hash::from_slice(&latest.block_id.hash).map_err(|e| OutputError::Config(e.to_string()))?;
+    let hash = latest.block_id.hash;
     let cfg = ChainConfig {
         chain_id: ChainId::new(chain.chain_id()),
         checkpoint: Checkpoint {

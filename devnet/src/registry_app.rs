@@ -6,14 +6,14 @@
 
 use ed25519_dalek::SigningKey;
 use registry::state::{GovAction, Governance, RevocationReason};
-use registry::{Genesis, GenesisError, Registry, RegistryConfig, TxBuilder};
+use registry::{Genesis, GenesisError, RegistryConfig, TxBuilder};
+use tradeseal_node::{AppState, ChainLimits, NodeApp, NodeConfig, NodeError};
 
-use crate::app::{
-    AppError, Application, BlockOutcome, Event, ProofOp, Query, QueryResponse, TxResult,
-};
+use crate::app::{request, response, AppError, AppGenesis, Application};
 use crate::chain::Chain;
 use crate::keys::{dev_signing_key, KeyRole};
-use crate::timestamp::Timestamp;
+use crate::seal::now;
+use light_client::types::Time;
 
 /// Genesis time of every development chain (2026-01-01T00:00:00Z): fixed, so that a restarted
 /// network rebuilds the same genesis state.
@@ -76,132 +76,107 @@ pub fn genesis(chain_id: &str, seed: &str) -> Genesis {
                 .collect(),
         },
         issuers: Vec::new(),
+        // The validators are CometBFT's: `InitChain` brings them.
+        validators: Vec::new(),
     }
 }
 
-/// The registry as the chain's application.
+/// The registry as the chain's application: the production ABCI application
+/// ([`NodeApp`]), in memory (the network's own store keeps the blocks and replays them on
+/// start, as CometBFT's handshake does for an application at height 0).
 #[derive(Debug)]
 pub struct RegistryApp {
-    inner: Registry,
-    genesis: Genesis,
+    node: NodeApp,
+    app_state: AppState,
 }
 
 impl RegistryApp {
-    /// A registry at the development genesis; an invalid genesis (a chain id out of its
+    /// The registry at the development genesis; an invalid genesis (a chain id out of its
     /// limits) is an error, and no application exists.
     pub fn new(chain_id: &str, seed: &str) -> Result<Self, GenesisError> {
-        let config = RegistryConfig {
-            retain_versions: Some(RETAIN_VERSIONS),
-        };
         let genesis = genesis(chain_id, seed);
+        genesis.validate()?;
+        let app_state = AppState::from_genesis(&genesis, ChainLimits::default());
+        let config = NodeConfig {
+            registry: RegistryConfig {
+                retain_versions: Some(RETAIN_VERSIONS),
+            },
+            ..NodeConfig::default()
+        };
         Ok(Self {
-            inner: Registry::with_config(&genesis, config)?,
-            genesis,
+            node: NodeApp::in_memory(config),
+            app_state,
         })
     }
 
-    /// The registry (for in-process inspection).
-    pub fn registry(&self) -> &Registry {
-        &self.inner
+    /// The application (for in-process inspection).
+    pub fn node(&self) -> &NodeApp {
+        &self.node
     }
 }
 
-fn tx_result(r: registry::TxResult) -> TxResult {
-    TxResult {
-        code: r.code,
-        log: r.log,
-        codespace: if r.code == 0 {
-            String::new()
-        } else {
-            "registry".into()
-        },
-        events: r
-            .events
-            .into_iter()
-            .map(|e| Event {
-                kind: e.kind,
-                attributes: e.attributes,
-            })
-            .collect(),
-        ..TxResult::default()
+fn app_error(height: u64) -> impl FnOnce(NodeError) -> AppError {
+    move |e| AppError {
+        height,
+        reason: e.to_string(),
     }
 }
 
 impl Application for RegistryApp {
-    fn app_state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&self.genesis).ok()
+    fn genesis(&self) -> AppGenesis {
+        AppGenesis {
+            time_secs: GENESIS_TIME as i64,
+            // A struct of strings, numbers and lists: writing it cannot fail.
+            app_state: serde_json::to_value(&self.app_state).ok(),
+        }
     }
 
-    fn genesis_app_hash(&self) -> Vec<u8> {
-        // Every version's root is kept, pruned or not: version 0 is always there.
-        self.inner
-            .app_hash_at(0)
-            .unwrap_or_else(|| self.inner.app_hash())
-            .to_vec()
+    fn info(&self, req: &request::Info) -> response::Info {
+        self.node.info(req)
     }
 
-    fn check_tx(&mut self, tx: &[u8]) -> TxResult {
-        tx_result(self.inner.check_tx(tx))
+    fn init_chain(&mut self, req: request::InitChain) -> Result<response::InitChain, AppError> {
+        self.node.init_chain(&req).map_err(app_error(0))
+    }
+
+    fn check_tx(&mut self, req: request::CheckTx) -> response::CheckTx {
+        self.node.check_tx(&req)
+    }
+
+    fn prepare_proposal(
+        &mut self,
+        req: request::PrepareProposal,
+    ) -> Result<response::PrepareProposal, AppError> {
+        let height = req.height.value();
+        self.node.prepare_proposal(&req).map_err(app_error(height))
+    }
+
+    fn process_proposal(&mut self, req: request::ProcessProposal) -> response::ProcessProposal {
+        self.node.process_proposal(&req)
     }
 
     fn finalize_block(
         &mut self,
-        height: u64,
-        time: Timestamp,
-        txs: &[Vec<u8>],
-    ) -> Result<BlockOutcome, AppError> {
-        let secs = u64::try_from(time.secs).map_err(|_| AppError {
-            height,
-            reason: format!("block time {} is before 1970", time.secs),
-        })?;
-        let out = self
-            .inner
-            .execute_block(height, secs, txs)
-            .map_err(|e| AppError {
-                height,
-                reason: e.to_string(),
-            })?;
-        Ok(BlockOutcome {
-            tx_results: out.tx_results.into_iter().map(tx_result).collect(),
-            app_hash: out.app_hash.to_vec(),
-        })
+        req: request::FinalizeBlock,
+    ) -> Result<response::FinalizeBlock, AppError> {
+        let height = req.height.value();
+        self.node.finalize_block(&req).map_err(app_error(height))
     }
 
-    fn query(&self, q: &Query) -> QueryResponse {
-        let r = self.inner.query(&q.path, &q.data, Some(q.height), q.prove);
-        let found = r.value.is_some();
-        QueryResponse {
-            code: r.code,
-            log: if r.code == 0 {
-                if found { "exists" } else { "does not exist" }.to_string()
-            } else {
-                r.log
-            },
-            key: r.key,
-            value: r.value.unwrap_or_default(),
-            proof_ops: r.proof.map(|p| {
-                vec![ProofOp {
-                    kind: p.kind,
-                    key: p.key,
-                    data: p.data,
-                }]
-            }),
-            height: r.height,
-            codespace: if r.code == 0 {
-                String::new()
-            } else {
-                "registry".into()
-            },
-            ..QueryResponse::default()
-        }
+    fn commit(&mut self, height: u64) -> Result<response::Commit, AppError> {
+        self.node.commit().map_err(app_error(height))
+    }
+
+    fn query(&self, req: &request::Query) -> response::Query {
+        self.node.query(req)
     }
 }
 
 /// Builds the sample data ([`registry::samples`], with the development keys of `seed`).
 /// `base_time` (the time of block 1) anchors every date, so the same chain always gets the
 /// same samples.
-pub fn samples(chain_id: &str, seed: &str, base_time: Timestamp) -> Result<Samples, SeedError> {
-    let now = u64::try_from(base_time.secs)
+pub fn samples(chain_id: &str, seed: &str, base_time: Time) -> Result<Samples, SeedError> {
+    let now = u64::try_from(base_time.unix_seconds())
         .unwrap_or(GENESIS_TIME)
         .max(GENESIS_TIME);
     registry::samples::samples(chain_id, GENESIS_TIME, now, governance_keys(seed), |i| {
@@ -221,24 +196,24 @@ fn submit_all(chain: &Chain, txs: Vec<SampleTx>) -> Result<(), SeedError> {
             code: 0,
             log: e.to_string(),
         })?;
-        if r.code != 0 {
+        if r.code.is_err() {
             return Err(SeedError::Rejected {
                 what,
-                code: r.code,
+                code: r.code.value(),
                 log: r.log,
             });
         }
     }
-    let block = chain.produce_block(Timestamp::now())?;
+    let block = chain.produce_block(now())?;
     if let Some((i, r)) = block
         .tx_results
         .iter()
         .enumerate()
-        .find(|(_, r)| r.code != 0)
+        .find(|(_, r)| r.code.is_err())
     {
         return Err(SeedError::Rejected {
             what: format!("tx {i} of block {}", block.height()),
-            code: r.code,
+            code: r.code.value(),
             log: r.log.clone(),
         });
     }
@@ -253,7 +228,7 @@ pub fn submit_samples(chain: &Chain, samples: &Samples) -> Result<(), SeedError>
     let [proposer, approver, ..] = samples.governance.as_slice() else {
         return Err(SeedError::Invalid("need two governance keys".into()));
     };
-    let expires = u64::try_from(Timestamp::now().secs).unwrap_or(GENESIS_TIME) + 7 * DAY;
+    let expires = u64::try_from(now().unix_seconds()).unwrap_or(GENESIS_TIME) + 7 * DAY;
     let p = TxBuilder::new(chain_id, proposer);
     let proposals = samples
         .issuers
@@ -354,6 +329,11 @@ mod tests {
             Err(GenesisError::Invalid(_))
         ));
         let app = RegistryApp::new("tradeseal-devnet", "seed").unwrap();
-        assert_eq!(app.genesis_app_hash(), app.registry().app_hash().to_vec());
+        let state = app.genesis().app_state.unwrap();
+        let parsed = AppState::parse(state.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            parsed.into_stored().unwrap().0,
+            genesis("tradeseal-devnet", "seed")
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! SQLite persistence of the chain (through sqlx): one row per block (header, commit,
-//! validator-set hashes, transactions and results, in CBOR; JSON rows of older databases are
-//! still read), each validator set once (JSON), and a few metadata entries. The schema is in `devnet/migrations/`, embedded and applied on open.
+//! SQLite persistence of the chain (through sqlx): one row per block (header, commit and
+//! validator sets as `light_client` types, by their serde shapes; the sets by hash;
+//! transactions; results as ABCI's `ExecTxResult`; in CBOR), each validator set once (JSON),
+//! and a few metadata entries (a database of an older block format is refused by the chain's
+//! fingerprint, see `Chain::open`). The schema is in `devnet/migrations/`, embedded and applied on open.
 //!
 //! The chain is synchronous (its producer is a plain thread), sqlx is async: the database
 //! connection lives on a thread of its own with a single-threaded tokio runtime, and the
@@ -19,8 +21,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 use tokio::sync::mpsc;
 
-use crate::app::TxResult;
-use crate::block::{BlockId, BlockRecord, Commit, Header, ValidatorSet};
+use light_client::types::{BlockId, Commit, Hash, Header, ValidatorSet};
+
+use crate::app::{ExecTxResult, ValidatorUpdate};
+use crate::seal::BlockRecord;
 
 /// The schema, embedded at compile time.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -38,14 +42,13 @@ struct StoredBlock {
     header: Header,
     block_id: BlockId,
     commit: Commit,
-    #[serde(with = "crate::hexser")]
-    validators: Vec<u8>,
-    #[serde(with = "crate::hexser")]
-    next_validators: Vec<u8>,
-    #[serde(with = "crate::hexser::list")]
-    txs: Vec<Vec<u8>>,
-    tx_results: Vec<TxResult>,
-    #[serde(with = "crate::hexser")]
+    validators: Hash,
+    next_validators: Hash,
+    txs: Vec<serde_bytes::ByteBuf>,
+    tx_results: Vec<ExecTxResult>,
+    #[serde(default)]
+    validator_updates: Vec<ValidatorUpdate>,
+    #[serde(with = "serde_bytes")]
     app_hash_after: Vec<u8>,
 }
 
@@ -55,14 +58,12 @@ struct StoredBlockRef<'a> {
     header: &'a Header,
     block_id: &'a BlockId,
     commit: &'a Commit,
-    #[serde(with = "crate::hexser")]
-    validators: &'a [u8],
-    #[serde(with = "crate::hexser")]
-    next_validators: &'a [u8],
-    #[serde(with = "crate::hexser::list")]
-    txs: &'a [Vec<u8>],
-    tx_results: &'a [TxResult],
-    #[serde(with = "crate::hexser")]
+    validators: Hash,
+    next_validators: Hash,
+    txs: Vec<&'a serde_bytes::Bytes>,
+    tx_results: &'a [ExecTxResult],
+    validator_updates: &'a [ValidatorUpdate],
+    #[serde(with = "serde_bytes")]
     app_hash_after: &'a [u8],
 }
 
@@ -340,8 +341,13 @@ fn encode(record: &BlockRecord) -> Result<(i64, Vec<u8>), StoreError> {
             commit: &record.commit,
             validators: record.validators.hash(),
             next_validators: record.next_validators.hash(),
-            txs: &record.txs,
+            txs: record
+                .txs
+                .iter()
+                .map(|t| serde_bytes::Bytes::new(t))
+                .collect(),
             tx_results: &record.tx_results,
+            validator_updates: &record.validator_updates,
             app_hash_after: &record.app_hash_after,
         },
         &mut bytes,
@@ -357,15 +363,16 @@ async fn save_blocks(
 ) -> Result<(), StoreError> {
     let mut tx = conn.begin().await?;
     // Consecutive blocks mostly share their sets: write each set once per batch.
-    let mut written: Vec<&[u8]> = Vec::new();
+    let mut written: Vec<Hash> = Vec::new();
     for record in blocks {
         for set in [&record.validators, &record.next_validators] {
-            if written.contains(&set.hash()) {
+            let hash = set.hash();
+            if written.contains(&hash) {
                 continue;
             }
-            written.push(set.hash());
+            written.push(hash);
             sqlx::query("INSERT OR IGNORE INTO validator_sets (hash, validators) VALUES (?1, ?2)")
-                .bind(set.hash())
+                .bind(hash.as_bytes().as_slice())
                 .bind(serde_json::to_vec(set.as_ref())?)
                 .execute(&mut *tx)
                 .await?;
@@ -398,13 +405,17 @@ async fn save_blocks(
 
 async fn load_sets(
     conn: &mut SqliteConnection,
-) -> Result<HashMap<Vec<u8>, Arc<ValidatorSet>>, StoreError> {
+) -> Result<HashMap<Hash, Arc<ValidatorSet>>, StoreError> {
     let rows = sqlx::query("SELECT hash, validators FROM validator_sets")
         .fetch_all(&mut *conn)
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
         let hash: Vec<u8> = row.try_get(0)?;
+        let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt {
+            height: 0,
+            reason: format!("validator set hash: {e}"),
+        })?;
         let bytes: Vec<u8> = row.try_get(1)?;
         let set: ValidatorSet =
             serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
@@ -447,25 +458,22 @@ async fn load_blocks(conn: &mut SqliteConnection) -> Result<Vec<BlockRecord>, St
 fn decode(
     height: i64,
     bytes: &[u8],
-    sets: &HashMap<Vec<u8>, Arc<ValidatorSet>>,
+    sets: &HashMap<Hash, Arc<ValidatorSet>>,
 ) -> Result<BlockRecord, StoreError> {
-    // Rows are CBOR; rows written before (JSON, from `{`) are read as they are.
-    let s: StoredBlock = if bytes.first() == Some(&b'{') {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
-    } else {
-        ciborium::from_reader(bytes).map_err(|e| e.to_string())
-    }
-    .map_err(|reason| StoreError::Corrupt { height, reason })?;
-    if i64::try_from(s.header.height).ok() != Some(height) {
+    let s: StoredBlock = ciborium::from_reader(bytes).map_err(|e| StoreError::Corrupt {
+        height,
+        reason: e.to_string(),
+    })?;
+    if i64::try_from(s.header.height.value()).ok() != Some(height) {
         return Err(StoreError::Corrupt {
             height,
             reason: "height mismatch".into(),
         });
     }
-    let set = |hash: &[u8]| {
+    let set = |hash: &Hash| {
         sets.get(hash).cloned().ok_or_else(|| StoreError::Corrupt {
             height,
-            reason: format!("validator set {} missing", hex::encode_upper(hash)),
+            reason: format!("validator set {} missing", hash.to_hex()),
         })
     };
     Ok(BlockRecord {
@@ -474,8 +482,13 @@ fn decode(
         header: s.header,
         block_id: s.block_id,
         commit: s.commit,
-        txs: s.txs,
+        txs: s
+            .txs
+            .into_iter()
+            .map(serde_bytes::ByteBuf::into_vec)
+            .collect(),
         tx_results: s.tx_results,
+        validator_updates: s.validator_updates,
         app_hash_after: s.app_hash_after,
     })
 }

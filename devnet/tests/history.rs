@@ -2,11 +2,10 @@
 //! increasing times, validator rotations through the normal update path, verifiable with the
 //! light client adjacent and skipping, kept across a restart.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use devnet::{AppKind, BlockRecord, DevnetConfig};
-use light_client::types::{LightBlock, Time};
+use light_client::types::{LightBlock, SignedHeader, Time};
 use light_client::verify::{verify, Options, Verdict};
 
 use crate::support::{self, light_block, now};
@@ -26,9 +25,12 @@ fn config_in(dir: &std::path::Path) -> DevnetConfig {
 
 fn light(b: &BlockRecord) -> LightBlock {
     LightBlock {
-        signed_header: devnet::lc::signed_header(&b.header, &b.commit),
-        validators: devnet::lc::validator_set(&b.validators).unwrap(),
-        next_validators: Some(devnet::lc::validator_set(&b.next_validators).unwrap()),
+        signed_header: SignedHeader {
+            header: b.header.clone(),
+            commit: b.commit.clone(),
+        },
+        validators: (*b.validators).clone(),
+        next_validators: Some((*b.next_validators).clone()),
     }
 }
 
@@ -40,19 +42,14 @@ fn unix_nanos(t: Time) -> i128 {
 /// next validators that also sign `target` is above a third of theirs (every validator of
 /// the devnet signs).
 fn enough_trust(trusted: &BlockRecord, target: &BlockRecord) -> bool {
-    let power: HashMap<&[u8], i64> = trusted
-        .next_validators
-        .validators()
-        .iter()
-        .map(|v| (v.address.as_slice(), v.power))
-        .collect();
-    let overlap: i64 = target
+    let overlap: u64 = target
         .validators
         .validators()
         .iter()
-        .filter_map(|v| power.get(v.address.as_slice()))
+        .filter_map(|v| trusted.next_validators.find(&v.address))
+        .map(|(_, v)| v.voting_power)
         .sum();
-    3 * overlap > trusted.next_validators.total_power()
+    3 * overlap > trusted.next_validators.total_voting_power()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,10 +63,7 @@ async fn a_generated_history_verifies_and_survives_a_restart() {
         .collect();
 
     // Times: in the past, increasing by the block interval, the last about one interval ago.
-    let times: Vec<i128> = blocks
-        .iter()
-        .map(|b| unix_nanos(devnet::lc::header(&b.header).time))
-        .collect();
+    let times: Vec<i128> = blocks.iter().map(|b| unix_nanos(b.header.time)).collect();
     for pair in times.windows(2) {
         assert_eq!(
             pair[1] - pair[0],
@@ -85,7 +79,7 @@ async fn a_generated_history_verifies_and_survives_a_restart() {
         (unix_nanos(before) - last) / 1_000_000
     );
     let live = net.chain().blocks().get(BLOCKS + 1).cloned().unwrap();
-    assert!(live.header.time() > blocks[BLOCKS as usize - 1].header.time());
+    assert!(live.header.time > blocks[BLOCKS as usize - 1].header.time);
 
     // Rotations: announced by every 50th header, a third of the 4 validators (one) replaced.
     for b in &blocks {
@@ -103,7 +97,7 @@ async fn a_generated_history_verifies_and_survives_a_restart() {
             .validators
             .validators()
             .iter()
-            .map(|v| v.key_index)
+            .map(|v| net.chain().keys().find(&v.address).unwrap().index)
             .collect();
         k.sort_unstable();
         k
@@ -159,7 +153,7 @@ async fn a_generated_history_verifies_and_survives_a_restart() {
     support::wait_height(&net, 2 * ROTATE * 3 + ROTATE + 1).await;
     let b = net.chain().blocks().get(7 * ROTATE).cloned().unwrap();
     assert_ne!(b.header.validators_hash, b.header.next_validators_hash);
-    let first_hash = blocks[0].block_id.hash.clone();
+    let first_hash = blocks[0].block_id.hash;
     let height = net.chain().latest_height();
     net.shutdown().await;
 
@@ -183,8 +177,8 @@ async fn history_on_the_registry_seeds_the_samples_after_it() {
     };
     let net = support::start(config).await;
     let samples = net.samples().expect("samples");
-    let anchor = net.chain().blocks().get(41).unwrap().header.time();
-    assert!(anchor > net.chain().blocks().get(40).unwrap().header.time());
+    let anchor = net.chain().blocks().get(41).unwrap().header.time;
+    assert!(anchor > net.chain().blocks().get(40).unwrap().header.time);
     assert!(!samples.certificates.is_empty());
     // The registry accepted the seed transactions after the history.
     let h = net.chain().latest_height();
@@ -211,7 +205,7 @@ async fn an_interrupted_history_is_finished_on_restart() {
         ..config_in(dir.path())
     };
     let interval = config.block_interval;
-    let plan = devnet::HistoryPlan::ending_at(devnet::Timestamp::now(), 20, interval);
+    let plan = devnet::HistoryPlan::ending_at(devnet::now(), 20, interval);
     // A start that stopped after 10 of the 20 planned blocks.
     {
         let params = devnet::ChainParams {
@@ -239,8 +233,8 @@ async fn an_interrupted_history_is_finished_on_restart() {
     let net = support::start(config).await;
     for h in 1..=20 {
         let b = net.chain().blocks().get(h).cloned().unwrap();
-        assert_eq!(b.header.time(), plan.time_of(h), "height {h} on the plan");
+        assert_eq!(b.header.time, plan.time_of(h), "height {h} on the plan");
     }
-    assert!(net.chain().blocks().get(21).unwrap().header.time() > plan.time_of(20));
+    assert!(net.chain().blocks().get(21).unwrap().header.time > plan.time_of(20));
     net.shutdown().await;
 }

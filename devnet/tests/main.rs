@@ -1,6 +1,7 @@
 //! Integration tests of the local network: each starts a network on loopback (port 0) and
 //! talks to it over HTTP as the wallet does.
 
+mod abci;
 mod bad_input;
 mod clients;
 mod evidence;

@@ -7,8 +7,8 @@ mod time;
 mod validator;
 
 pub use block::{
-    consensus_params_hash, data_hash, BlockId, BlockIdFlag, Commit, CommitSig, Header,
-    PartSetHeader, SignedHeader, Version, BLOCK_PROTOCOL,
+    consensus_params_hash, data_hash, results_hash, BlockId, BlockIdFlag, Commit, CommitSig,
+    Header, PartSetHeader, ResultLeaf, SignedHeader, Version, BLOCK_PROTOCOL,
 };
 pub use light_block::LightBlock;
 pub use primitives::{

@@ -45,7 +45,7 @@ fn chain_config(net: &Devnet, primary: &str, witnesses: &[String]) -> ChainConfi
         chain_id: ChainId::new(net.chain().chain_id()),
         checkpoint: Checkpoint {
             height: Height(latest.height()),
-            hash: Hash::from_slice(&latest.block_id.hash).unwrap(),
+            hash: latest.block_id.hash,
         },
         trusting_period: Duration::from_secs(14 * 24 * 3600),
         trust_level: TrustLevel::ONE_THIRD,

@@ -204,6 +204,21 @@ impl NodeApp {
         Ok(app)
     }
 
+    /// An application that keeps nothing on disk: it starts at height 0 (so `Info` asks for
+    /// `InitChain`, and the driver replays every block it has). The development network runs
+    /// the registry this way, with its own block store.
+    pub fn in_memory(config: NodeConfig) -> Self {
+        Self {
+            config,
+            data: DataDir::in_memory(),
+            chain: None,
+            pending: Pending::default(),
+            processed: None,
+            finalized: None,
+            dropped_bytes: 0,
+        }
+    }
+
     /// The last committed height (0 before the first block or before `InitChain`).
     pub fn committed_height(&self) -> u64 {
         self.chain.as_ref().map_or(0, |c| c.committed)

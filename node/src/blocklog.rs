@@ -142,9 +142,18 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     }
 }
 
-/// The data directory: the genesis file and the open block log.
+/// The data directory: the genesis file and the open block log; or, for an application
+/// that a caller replays itself (the development network), the genesis held in memory and
+/// no log.
 #[derive(Debug)]
 pub struct DataDir {
+    disk: Option<Disk>,
+    /// The genesis text of an in-memory directory.
+    genesis: Option<String>,
+}
+
+#[derive(Debug)]
+struct Disk {
     dir: PathBuf,
     log: File,
     /// Bytes in the log (its append position).
@@ -179,11 +188,11 @@ impl DataDir {
             log.write_all(LOG_MAGIC).map_err(io_err(&path))?;
             log.sync_all().map_err(io_err(&path))?;
             sync_dir(dir)?;
-            let data = Self {
+            let data = Self::on_disk(Disk {
                 dir: dir.to_path_buf(),
                 log,
                 len: LOG_MAGIC.len() as u64,
-            };
+            });
             return Ok((data, LogContents::default()));
         }
         if &bytes[..LOG_MAGIC.len()] != LOG_MAGIC {
@@ -197,11 +206,11 @@ impl DataDir {
             log.sync_all().map_err(io_err(&path))?;
         }
         log.seek(SeekFrom::Start(good)).map_err(io_err(&path))?;
-        let data = Self {
+        let data = Self::on_disk(Disk {
             dir: dir.to_path_buf(),
             log,
             len: good,
-        };
+        });
         Ok((
             data,
             LogContents {
@@ -211,14 +220,34 @@ impl DataDir {
         ))
     }
 
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.dir
+    fn on_disk(disk: Disk) -> Self {
+        Self {
+            disk: Some(disk),
+            genesis: None,
+        }
+    }
+
+    /// A directory in memory: the genesis is kept until the application ends, blocks are not
+    /// kept at all (whoever drives the application keeps them and replays them on start, as
+    /// CometBFT's handshake does for an application that reports height 0).
+    pub fn in_memory() -> Self {
+        Self {
+            disk: None,
+            genesis: None,
+        }
+    }
+
+    /// The directory (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.disk.as_ref().map(|d| d.dir.as_path())
     }
 
     /// The genesis file's text, `None` before `InitChain`.
     pub fn read_genesis(&self) -> Result<Option<String>, StoreError> {
-        let path = self.dir.join(GENESIS_FILE);
+        let Some(disk) = &self.disk else {
+            return Ok(self.genesis.clone());
+        };
+        let path = disk.dir.join(GENESIS_FILE);
         match fs::read_to_string(&path) {
             Ok(s) => Ok(Some(s)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -229,47 +258,55 @@ impl DataDir {
     /// Writes the genesis file atomically (temporary file, fsync, rename, fsync of the
     /// directory) and empties the log: the chain starts again from this genesis.
     pub fn write_genesis(&mut self, text: &str) -> Result<(), StoreError> {
-        let path = self.dir.join(GENESIS_FILE);
-        let tmp = self.dir.join(format!("{GENESIS_FILE}.tmp"));
+        let Some(disk) = &mut self.disk else {
+            self.genesis = Some(text.to_owned());
+            return Ok(());
+        };
+        let path = disk.dir.join(GENESIS_FILE);
+        let tmp = disk.dir.join(format!("{GENESIS_FILE}.tmp"));
         {
             let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
             f.write_all(text.as_bytes()).map_err(io_err(&tmp))?;
             f.sync_all().map_err(io_err(&tmp))?;
         }
         fs::rename(&tmp, &path).map_err(io_err(&path))?;
-        sync_dir(&self.dir)?;
-        let log = self.dir.join(LOG_FILE);
+        sync_dir(&disk.dir)?;
+        let log = disk.dir.join(LOG_FILE);
         let start = LOG_MAGIC.len() as u64;
-        self.log.set_len(start).map_err(io_err(&log))?;
-        self.log
+        disk.log.set_len(start).map_err(io_err(&log))?;
+        disk.log
             .seek(SeekFrom::Start(start))
             .map_err(io_err(&log))?;
-        self.log.sync_all().map_err(io_err(&log))?;
-        self.len = start;
+        disk.log.sync_all().map_err(io_err(&log))?;
+        disk.len = start;
         Ok(())
     }
 
     /// Appends a block and makes it durable (`fdatasync`) before returning. A failed append
     /// (a full disk) is cut off again, so a later append does not follow a partial record.
+    /// In memory, nothing is kept.
     pub fn append(&mut self, block: &BlockRecord) -> Result<(), StoreError> {
-        let path = self.dir.join(LOG_FILE);
+        let Some(disk) = &mut self.disk else {
+            return Ok(());
+        };
+        let path = disk.dir.join(LOG_FILE);
         let record = block.to_record();
-        let written = self
+        let written = disk
             .log
             .write_all(&record)
-            .and_then(|()| self.log.sync_data());
+            .and_then(|()| disk.log.sync_data());
         if let Err(e) = written {
-            let _ = self.log.set_len(self.len);
-            let _ = self.log.seek(SeekFrom::Start(self.len));
+            let _ = disk.log.set_len(disk.len);
+            let _ = disk.log.seek(SeekFrom::Start(disk.len));
             return Err(io_err(&path)(e));
         }
-        self.len += record.len() as u64;
+        disk.len += record.len() as u64;
         Ok(())
     }
 
-    /// Bytes in the log.
+    /// Bytes in the log (0 in memory).
     pub fn log_len(&self) -> u64 {
-        self.len
+        self.disk.as_ref().map_or(0, |d| d.len)
     }
 }
 

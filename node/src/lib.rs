@@ -17,3 +17,6 @@ pub mod server;
 pub use app::{NodeApp, NodeConfig, NodeError};
 pub use genesis::{AppState, ChainLimits};
 pub use server::{serve, AbciService, Listen};
+/// The ABCI types the application speaks (tendermint-rs, the version tower-abci is built on):
+/// whoever drives a [`NodeApp`] in process uses these, not another version's.
+pub use tendermint;

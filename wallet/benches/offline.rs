@@ -129,7 +129,12 @@ async fn submit(net: &Devnet, txs: Vec<Vec<u8>>) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let r = chain.submit_tx(tx).expect("the mempool takes it");
-        assert_eq!(r.code, 0, "CheckTx refused a bench transaction: {}", r.log);
+        assert_eq!(
+            r.code.value(),
+            0,
+            "CheckTx refused a bench transaction: {}",
+            r.log
+        );
     }
     while chain.mempool_size() > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;

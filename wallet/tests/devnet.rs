@@ -145,7 +145,7 @@ async fn a_lunatic_primary_is_rejected_and_replaced() {
         .chain()
         .blocks()
         .get(head.height)
-        .map(|b| hex::encode_upper(&b.block_id.hash));
+        .map(|b| b.block_id.hash.to_hex());
     assert_eq!(honest.as_deref(), Some(head.hash.as_str()));
     n.net.shutdown().await;
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use devnet::{AppKind, Devnet, DevnetConfig};
-use light_client::{ChainConfig, ChainId, Checkpoint, Hash, Height, TrustLevel};
+use light_client::{ChainConfig, ChainId, Checkpoint, Height, TrustLevel};
 use serde_json::Value;
 
 /// Blocks of history before the devnet serves, with a third of the validators replaced
@@ -118,7 +118,7 @@ fn chain_config(net: &Devnet) -> ChainConfig {
         chain_id: ChainId::new(net.chain().chain_id()),
         checkpoint: Checkpoint {
             height: Height(block.height()),
-            hash: Hash::from_slice(&block.block_id.hash).unwrap(),
+            hash: block.block_id.hash,
         },
         trusting_period: Duration::from_secs(14 * 24 * 3600),
         trust_level: TrustLevel::ONE_THIRD,

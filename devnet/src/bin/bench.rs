@@ -155,7 +155,7 @@ async fn main() -> anyhow::Result<()> {
                 let code = blocks
                     .get(loc.height)
                     .and_then(|b| b.tx_results.get(loc.index as usize))
-                    .map(|r| r.code);
+                    .map(|r| r.code.value());
                 if code == Some(0) {
                     ok += 1;
                 } else {

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::jsonrpc::RpcError;
-use crate::timestamp::Timestamp;
 
 /// The amino type name of the one kind of evidence accepted.
 pub const LIGHT_CLIENT_ATTACK: &str = "tendermint/LightClientAttackEvidence";
@@ -161,6 +160,6 @@ pub fn check(text: &str, chain_id: &str, latest_height: u64) -> Result<EvidenceR
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        received_at: Timestamp::now().to_rfc3339(),
+        received_at: crate::seal::now().to_rfc3339(),
     })
 }

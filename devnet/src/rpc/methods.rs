@@ -6,10 +6,16 @@ use serde_json::{json, Value};
 
 use super::jsonrpc::{Params, RawParams, RpcError};
 use super::Node;
-use crate::app::{Query, TxResult};
-use crate::block::BlockRecord;
+use crate::abci;
+use crate::app::{response, ExecTxResult};
 use crate::chain::{tx_hash, MempoolError};
-use crate::consensus;
+use crate::seal::{BlockRecord, BLOCK_MAX_BYTES, BLOCK_MAX_GAS};
+
+/// A `light_client` value in CometBFT's JSON shape (its serde is that shape; it cannot fail
+/// for these types, which hold no maps with non-string keys).
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
 
 /// CometBFT version this node claims (the JSON shapes are those of v0.38).
 pub const COMETBFT_VERSION: &str = "0.38.17";
@@ -82,7 +88,7 @@ pub fn call(
         "commit" => commit(node, &p),
         "header" => {
             let b = block_at(node, &p)?;
-            Ok(json!({ "header": consensus::header_json(&b.header) }))
+            Ok(json!({ "header": to_json(&b.header) }))
         }
         "block" => block(node, &p),
         "block_results" => block_results(node, &p),
@@ -172,14 +178,14 @@ fn status(node: &Node) -> Result<Value, RpcError> {
 fn block_summary(block: Option<&BlockRecord>) -> (String, String, String) {
     match block {
         Some(b) => (
-            upper(&b.block_id.hash),
-            upper(&b.header.app_hash),
-            b.header.time().to_rfc3339(),
+            b.block_id.hash.to_hex(),
+            upper(&b.header.app_hash.0),
+            b.header.time.to_rfc3339(),
         ),
         None => (
             String::new(),
             String::new(),
-            crate::timestamp::Timestamp::default().to_rfc3339(),
+            light_client::types::Time::UNIX_EPOCH.to_rfc3339(),
         ),
     }
 }
@@ -207,8 +213,8 @@ fn commit(node: &Node, p: &Params) -> Result<Value, RpcError> {
     let latest = node.view().latest_height(&node.chain);
     Ok(json!({
         "signed_header": {
-            "header": consensus::header_json(&b.header),
-            "commit": consensus::commit_json(&b.commit)
+            "header": to_json(&b.header),
+            "commit": to_json(&b.commit)
         },
         "canonical": b.height() < latest
     }))
@@ -223,7 +229,7 @@ fn block(node: &Node, p: &Params) -> Result<Value, RpcError> {
 pub(super) fn block_json(node: &Node, b: &BlockRecord) -> Value {
     let last_commit = if b.height() > 1 {
         let prev = node.view().block(&node.chain, b.height() - 1);
-        prev.map_or(Value::Null, |prev| consensus::commit_json(&prev.commit))
+        prev.map_or(Value::Null, |prev| to_json(&prev.commit))
     } else {
         json!({
             "height": "0",
@@ -233,9 +239,9 @@ pub(super) fn block_json(node: &Node, b: &BlockRecord) -> Value {
         })
     };
     json!({
-        "block_id": consensus::block_id_json(&b.block_id),
+        "block_id": to_json(&b.block_id),
         "block": {
-            "header": consensus::header_json(&b.header),
+            "header": to_json(&b.header),
             "data": { "txs": b.txs.iter().map(|t| b64(t)).collect::<Vec<_>>() },
             "evidence": { "evidence": [] },
             "last_commit": last_commit
@@ -248,25 +254,59 @@ pub(super) fn finalize_block_json(b: &BlockRecord) -> Value {
     json!({
         "events": [],
         "tx_results": b.tx_results.iter().map(tx_result_json).collect::<Vec<_>>(),
-        "validator_updates": [],
+        "validator_updates": validator_updates_json(b),
         "consensus_param_updates": null,
         "app_hash": b64(&b.app_hash_after)
     })
 }
 
-/// An `ExecTxResult` (or `ResponseCheckTx`, same fields in v0.38) as CometBFT JSON.
-pub(super) fn tx_result_json(r: &TxResult) -> Value {
+/// A block's validator updates, as tendermint-rs reads them (`pub_key` with its type, `power`
+/// as a string).
+fn validator_updates_json(b: &BlockRecord) -> Value {
+    b.validator_updates.iter().map(to_json).collect()
+}
+
+/// ABCI events as CometBFT JSON (v0.38: string keys and values).
+pub(super) fn events_json(events: &[crate::app::Event]) -> Value {
+    events
+        .iter()
+        .map(|e| {
+            json!({
+                "type": e.kind,
+                "attributes": e.attributes.iter().map(|a| json!({
+                    "key": String::from_utf8_lossy(a.key_bytes()),
+                    "value": String::from_utf8_lossy(a.value_bytes()),
+                    "index": a.index()
+                })).collect::<Vec<_>>()
+            })
+        })
+        .collect()
+}
+
+/// An `ExecTxResult` as CometBFT JSON.
+pub(super) fn tx_result_json(r: &ExecTxResult) -> Value {
     json!({
-        "code": r.code,
+        "code": r.code.value(),
         "data": b64_or_null(&r.data),
         "log": r.log,
         "info": r.info,
         "gas_wanted": r.gas_wanted.to_string(),
         "gas_used": r.gas_used.to_string(),
-        "events": r.events.iter().map(|e| json!({
-            "type": e.kind,
-            "attributes": e.attributes.iter().map(|(k, v)| json!({"key": k, "value": v, "index": true})).collect::<Vec<_>>()
-        })).collect::<Vec<_>>(),
+        "events": events_json(&r.events),
+        "codespace": r.codespace
+    })
+}
+
+/// A `ResponseCheckTx` as CometBFT JSON (v0.38: the same fields as `ExecTxResult`).
+fn check_tx_json(r: &response::CheckTx) -> Value {
+    json!({
+        "code": r.code.value(),
+        "data": b64_or_null(&r.data),
+        "log": r.log,
+        "info": r.info,
+        "gas_wanted": r.gas_wanted.to_string(),
+        "gas_used": r.gas_used.to_string(),
+        "events": events_json(&r.events),
         "codespace": r.codespace
     })
 }
@@ -278,7 +318,7 @@ fn block_results(node: &Node, p: &Params) -> Result<Value, RpcError> {
         "height": b.height().to_string(),
         "txs_results": if results.is_empty() { Value::Null } else { Value::Array(results) },
         "finalize_block_events": [],
-        "validator_updates": [],
+        "validator_updates": validator_updates_json(&b),
         "consensus_param_updates": null,
         "app_hash": b64(&b.app_hash_after)
     }))
@@ -314,7 +354,7 @@ fn validators(node: &Node, p: &Params) -> Result<Value, RpcError> {
         .iter()
         .skip(skip)
         .take(take)
-        .map(consensus::validator_json)
+        .map(to_json)
         .collect();
     Ok(json!({
         "block_height": h.to_string(),
@@ -333,12 +373,9 @@ fn abci_query(node: &Node, p: &Params) -> Result<Value, RpcError> {
         }
         h => u64::try_from(h).unwrap_or(0),
     };
-    let query = Query {
-        path: p.string("path")?.unwrap_or_default(),
-        data: p.hex_bytes("data")?.unwrap_or_default(),
-        height,
-        prove: p.bool("prove")?.unwrap_or(false),
-    };
+    let path = p.string("path")?.unwrap_or_default();
+    let data = p.hex_bytes("data")?.unwrap_or_default();
+    let prove = p.bool("prove")?.unwrap_or(false);
     let view = node.view();
     let latest = view.latest_height(&node.chain);
     if height > latest {
@@ -347,29 +384,22 @@ fn abci_query(node: &Node, p: &Params) -> Result<Value, RpcError> {
         )));
     }
     // A stale node answers from the state it admits to.
-    let query = if height == 0 {
-        Query {
-            height: latest,
-            ..query
-        }
-    } else {
-        query
-    };
+    let at = if height == 0 { latest } else { height };
     let response = node
         .chain
-        .query(&query)
+        .query(&abci::query(&path, &data, at, prove))
         .map_err(|e| RpcError::internal(e.to_string()))?;
     let r = view.doctor_query(response);
-    let proof_ops = r.proof_ops.as_ref().map(|ops| {
-        json!({ "ops": ops.iter().map(|op| json!({
-            "type": op.kind,
+    let proof_ops = r.proof.as_ref().map(|proof| {
+        json!({ "ops": proof.ops.iter().map(|op| json!({
+            "type": op.field_type,
             "key": b64(&op.key),
             "data": b64(&op.data)
         })).collect::<Vec<_>>() })
     });
     Ok(json!({
         "response": {
-            "code": r.code,
+            "code": r.code.value(),
             "log": r.log,
             "info": r.info,
             "index": r.index.to_string(),
@@ -393,7 +423,7 @@ fn broadcast(node: &Node, p: &Params) -> Result<Value, RpcError> {
         }
     })?;
     Ok(json!({
-        "code": result.code,
+        "code": result.code.value(),
         "data": upper(&result.data),
         "log": result.log,
         "codespace": result.codespace,
@@ -438,22 +468,32 @@ fn tx(node: &Node, p: &Params) -> Result<Value, RpcError> {
     });
     // CometBFT's `proof` is `omitempty`: absent unless asked for.
     if prove {
-        answer["proof"] = consensus::tx_proof_json(&b.txs, i);
+        answer["proof"] = tx_proof_json(&b.txs, i);
     }
     Ok(answer)
+}
+
+/// The `tx` endpoint's proof: the transaction's inclusion under the block's `data_hash`
+/// (leaf: the transaction's SHA-256), by `light_client`'s Merkle tree.
+fn tx_proof_json(txs: &[Vec<u8>], index: usize) -> Value {
+    let leaves: Vec<[u8; 32]> = txs.iter().map(|t| tx_hash(t)).collect();
+    let (root, proofs) = light_client::merkle::proofs_from_byte_slices(&leaves);
+    let proof = proofs.get(index).map_or(Value::Null, to_json);
+    let data = txs.get(index).map(|t| b64(t));
+    json!({ "root_hash": root.to_hex(), "data": data, "proof": proof })
 }
 
 /// A `BlockMeta`: block id, size, header, number of transactions. `block_size` is the bytes
 /// of the block's transactions, header and commit as this node serves them (JSON); CometBFT
 /// counts the block's protobuf encoding, which the devnet does not make.
 fn block_meta_json(b: &BlockRecord) -> Value {
-    let header = consensus::header_json(&b.header);
-    let commit = consensus::commit_json(&b.commit);
+    let header = to_json(&b.header);
+    let commit = to_json(&b.commit);
     let size = b.txs.iter().map(Vec::len).sum::<usize>()
         + header.to_string().len()
         + commit.to_string().len();
     json!({
-        "block_id": consensus::block_id_json(&b.block_id),
+        "block_id": to_json(&b.block_id),
         "block_size": size.to_string(),
         "header": header,
         "num_txs": b.txs.len().to_string()
@@ -498,7 +538,7 @@ fn block_by_hash(node: &Node, p: &Params) -> Result<Value, RpcError> {
         (1..=latest)
             .rev()
             .filter_map(|h| view.block(&node.chain, h))
-            .find(|b| b.block_id.hash == hash)
+            .find(|b| b.block_id.hash.as_bytes().as_slice() == hash.as_slice())
     };
     Ok(match found {
         Some(b) => block_json(node, &b),
@@ -514,8 +554,8 @@ fn block_by_hash(node: &Node, p: &Params) -> Result<Value, RpcError> {
 fn consensus_params_json() -> Value {
     json!({
         "block": {
-            "max_bytes": consensus::BLOCK_MAX_BYTES.to_string(),
-            "max_gas": consensus::BLOCK_MAX_GAS.to_string()
+            "max_bytes": BLOCK_MAX_BYTES.to_string(),
+            "max_gas": BLOCK_MAX_GAS.to_string()
         },
         "evidence": {
             "max_age_num_blocks": "100000",
@@ -533,14 +573,14 @@ fn consensus_params_json() -> Value {
 /// `app_state`).
 fn genesis(node: &Node) -> Result<Value, RpcError> {
     let first = node.chain.blocks().get(1).cloned();
-    let time = first.map_or_else(crate::timestamp::Timestamp::now, |b| b.header.time());
+    let time = first.map_or_else(crate::seal::now, |b| b.header.time);
     let validators: Vec<Value> = node
         .chain
         .genesis_validators()
         .validators()
         .iter()
         .map(|v| {
-            let j = consensus::validator_json(v);
+            let j = to_json(v);
             json!({
                 "address": j["address"],
                 "pub_key": j["pub_key"],
@@ -551,7 +591,12 @@ fn genesis(node: &Node) -> Result<Value, RpcError> {
         .collect();
     // An application without a genesis state gets `{}`: CometBFT omits an empty `app_state`,
     // but tendermint-rs's genesis type requires the member.
-    let app_state = node.chain.app_state().unwrap_or_else(|| json!({}));
+    let app_state = node
+        .chain
+        .genesis()
+        .app_state
+        .clone()
+        .unwrap_or_else(|| json!({}));
     Ok(json!({ "genesis": {
         "genesis_time": time.to_rfc3339(),
         "chain_id": node.chain.chain_id(),
@@ -609,14 +654,14 @@ fn broadcast_tx_commit(node: &Node, p: &Params) -> Result<Value, RpcError> {
         .map_err(|e| RpcError::internal(e.to_string()))?;
     let answer = |tx_result: Value, height: u64| {
         json!({
-            "check_tx": tx_result_json(&check),
+            "check_tx": check_tx_json(&check),
             "tx_result": tx_result,
             "hash": upper(&hash),
             "height": height.to_string()
         })
     };
-    if check.code != 0 {
-        return Ok(answer(tx_result_json(&TxResult::default()), 0));
+    if check.code.is_err() {
+        return Ok(answer(tx_result_json(&ExecTxResult::default()), 0));
     }
     let committed = |node: &Node| {
         let loc = node.chain.blocks().find_tx(&hash)?;

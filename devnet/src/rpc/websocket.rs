@@ -19,8 +19,7 @@ use serde_json::{json, Value};
 use super::jsonrpc::{self, Body, Call, Entry, Params, RpcError};
 use super::{methods, run, Node};
 use crate::behaviour::Behaviour;
-use crate::block::BlockRecord;
-use crate::consensus;
+use crate::seal::BlockRecord;
 
 /// CometBFT's default `max_subscriptions_per_client`.
 pub const MAX_SUBSCRIPTIONS: usize = 5;
@@ -294,7 +293,7 @@ fn events(node: &Node, kind: EventKind, query: &str, block: &BlockRecord) -> Vec
     let base = || BTreeMap::from([("tm.event".to_string(), vec![kind.name().to_string()])]);
     match kind {
         EventKind::NewBlockHeader => vec![frame(
-            json!({ "header": consensus::header_json(&block.header) }),
+            json!({ "header": serde_json::to_value(&block.header).unwrap_or(Value::Null) }),
             base(),
         )],
         EventKind::NewBlock => {
@@ -320,11 +319,12 @@ fn events(node: &Node, kind: EventKind, query: &str, block: &BlockRecord) -> Vec
                 );
                 attributes.insert("tx.height".into(), vec![block.height().to_string()]);
                 for e in &result.events {
-                    for (k, v) in &e.attributes {
+                    for a in &e.attributes {
+                        let k = String::from_utf8_lossy(a.key_bytes());
                         attributes
                             .entry(format!("{}.{k}", e.kind))
                             .or_default()
-                            .push(v.clone());
+                            .push(String::from_utf8_lossy(a.value_bytes()).into_owned());
                     }
                 }
                 let value = json!({ "TxResult": {

@@ -380,6 +380,41 @@ pub fn consensus_params_hash(block_max_bytes: i64, block_max_gas: i64) -> Hash {
     Hash::sha256(&w.into_bytes())
 }
 
+/// One transaction's result as a header's `last_results_hash` commits to it: only the
+/// deterministic fields of ABCI's `ExecTxResult` (`types/results.go`
+/// `deterministicExecTxResult`); log, info, events and codespace are not hashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResultLeaf<'a> {
+    /// The result code (0 is success).
+    pub code: u32,
+    /// The result data.
+    pub data: &'a [u8],
+    /// Gas requested.
+    pub gas_wanted: i64,
+    /// Gas used.
+    pub gas_used: i64,
+}
+
+impl ResultLeaf<'_> {
+    /// The protobuf `ExecTxResult` encoding of these fields (a leaf of the results hash).
+    fn encode(&self) -> Vec<u8> {
+        let mut w = ProtoWriter::with_capacity(24 + self.data.len());
+        w.uint(1, u64::from(self.code));
+        w.bytes(2, self.data);
+        w.int(5, self.gas_wanted);
+        w.int(6, self.gas_used);
+        w.into_bytes()
+    }
+}
+
+/// A header's `last_results_hash`: the RFC 6962 Merkle root of the previous block's
+/// transaction results, each encoded as [`ResultLeaf`] (`types/results.go`
+/// `ABCIResults.Hash`).
+pub fn results_hash(results: &[ResultLeaf<'_>]) -> Hash {
+    let leaves: Vec<Vec<u8>> = results.iter().map(ResultLeaf::encode).collect();
+    merkle::hash_from_byte_slices(&leaves)
+}
+
 /// A header and the commit that signs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedHeader {

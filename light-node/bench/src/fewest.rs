@@ -5,42 +5,37 @@
 //! power; every block also needs more than 2/3 of its own set, which the devnet's commits
 //! always have, and is checked here).
 
-use std::collections::HashMap;
-
 use anyhow::bail;
-use devnet::{BlockRecord, Chain, ValidatorSet};
+use devnet::{BlockRecord, Chain};
+use light_client::types::{Address, BlockIdFlag, ValidatorSet};
 use std::sync::Arc;
-
-/// CometBFT's `BlockIDFlagCommit`: the vote is for the block.
-const FLAG_COMMIT: u8 = 2;
 
 /// Consecutive heights, up to `last`, whose blocks are signed by the same validators.
 struct Segment {
     last: u64,
     /// Signers' addresses.
-    signers: Vec<Vec<u8>>,
+    signers: Vec<Address>,
 }
 
-fn signers(block: &BlockRecord) -> anyhow::Result<Vec<Vec<u8>>> {
+fn signers(block: &BlockRecord) -> anyhow::Result<Vec<Address>> {
     let set = &block.validators;
-    let power: HashMap<&[u8], i64> = set
-        .validators()
-        .iter()
-        .map(|v| (v.address.as_slice(), v.power))
-        .collect();
-    let mut out: Vec<Vec<u8>> = block
+    let mut out: Vec<Address> = block
         .commit
         .signatures
         .iter()
-        .filter(|s| s.flag == FLAG_COMMIT)
-        .map(|s| s.address.clone())
+        .filter(|s| s.block_id_flag == BlockIdFlag::Commit)
+        .filter_map(|s| s.validator_address)
         .collect();
-    let signed: i64 = out.iter().filter_map(|a| power.get(a.as_slice())).sum();
-    if signed * 3 <= set.total_power() * 2 {
+    let signed: u64 = out
+        .iter()
+        .filter_map(|a| set.find(a))
+        .map(|(_, v)| v.voting_power)
+        .sum();
+    if signed * 3 <= set.total_voting_power() * 2 {
         bail!(
             "block {} has only {signed} of {} signed",
             block.height(),
-            set.total_power()
+            set.total_voting_power()
         );
     }
     out.sort();
@@ -49,14 +44,14 @@ fn signers(block: &BlockRecord) -> anyhow::Result<Vec<Vec<u8>>> {
 
 /// More than 1/3 of `trusted`'s power among `signers` (CometBFT's trust level 1/3: the
 /// tally must exceed `total * 1 / 3` rounded down).
-fn trusts(trusted: &ValidatorSet, signers: &[Vec<u8>]) -> bool {
-    let tallied: i64 = trusted
+fn trusts(trusted: &ValidatorSet, signers: &[Address]) -> bool {
+    let tallied: u64 = trusted
         .validators()
         .iter()
         .filter(|v| signers.binary_search(&v.address).is_ok())
-        .map(|v| v.power)
+        .map(|v| v.voting_power)
         .sum();
-    tallied > trusted.total_power() / 3
+    tallied > trusted.total_voting_power() / 3
 }
 
 /// The fewest light blocks (verification steps, the target included) from trusted height

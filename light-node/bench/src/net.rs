@@ -70,12 +70,7 @@ impl Net {
         let block = blocks
             .get(height)
             .with_context(|| format!("no block {height}"))?;
-        block
-            .block_id
-            .hash
-            .as_slice()
-            .try_into()
-            .map_err(|_| anyhow!("block {height}: hash is not 32 bytes"))
+        Ok(*block.block_id.hash.as_bytes())
     }
 
     /// The time of block `height`, seconds since the epoch.
@@ -85,7 +80,8 @@ impl Net {
             .get(height)
             .with_context(|| format!("no block {height}"))?
             .header
-            .time_secs)
+            .time
+            .unix_seconds())
     }
 
     /// The full nodes' URLs.

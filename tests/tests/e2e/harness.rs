@@ -86,7 +86,7 @@ impl Net {
             .chain()
             .submit_tx(tx)
             .unwrap_or_else(|e| panic!("{what}: the mempool refused it: {e}"));
-        assert_eq!(r.code, 0, "{what}: CheckTx refused it: {}", r.log);
+        assert_eq!(r.code.value(), 0, "{what}: CheckTx refused it: {}", r.log);
     }
 
     /// Waits until the transactions submitted so far are in a block whose state is
@@ -169,7 +169,7 @@ impl Net {
             .chain()
             .blocks()
             .get(height)
-            .map(|b| upper_hex(&b.block_id.hash))
+            .map(|b| b.block_id.hash.to_hex())
     }
 
     /// The time of the block at `height` (Unix seconds).
@@ -178,7 +178,7 @@ impl Net {
             .chain()
             .blocks()
             .get(height)
-            .map(|b| b.header.time_secs)
+            .map(|b| b.header.time.unix_seconds())
     }
 
     pub fn set_behaviour(&self, node: usize, behaviour: devnet::Behaviour) {
