@@ -396,20 +396,35 @@ impl Chain {
         store: Option<Store>,
     ) -> Result<Self, ChainError> {
         let keys = KeyRing::new(&params.seed);
-        let genesis: Vec<Validator> = params
+        if params.genesis_powers.is_empty() || params.genesis_powers.len() > MAX_VALIDATORS {
+            return Err(invalid_update(format!(
+                "the genesis needs 1 to {MAX_VALIDATORS} validators, got {}",
+                params.genesis_powers.len()
+            )));
+        }
+        let genesis = params
             .genesis_powers
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                keys.validator(
+                let power = u64::try_from(*p)
+                    .ok()
+                    .filter(|p| (1..=MAX_POWER as u64).contains(p))
+                    .ok_or_else(|| {
+                        invalid_update(format!(
+                            "genesis validator {i}: power must be 1 to {MAX_POWER}, got {p}"
+                        ))
+                    })?;
+                let index = u32::try_from(i).map_err(invalid_update)?;
+                Ok(keys.validator(
                     KeyId {
                         lunatic: false,
-                        index: u32::try_from(i).unwrap_or(u32::MAX),
+                        index,
                     },
-                    u64::try_from(*p).unwrap_or(0),
-                )
+                    power,
+                ))
             })
-            .collect();
+            .collect::<Result<Vec<Validator>, ChainError>>()?;
         let genesis_validators =
             Arc::new(ValidatorSet::new(genesis, None).map_err(invalid_update)?);
         let app_genesis = app.genesis();
@@ -1123,6 +1138,21 @@ mod tests {
         // A finished plan makes nothing more.
         chain.generate_history(&small).unwrap();
         assert_eq!(chain.latest_height(), 5);
+    }
+
+    #[test]
+    fn a_genesis_without_validators_or_with_bad_powers_is_refused() {
+        for powers in [vec![], vec![10, 0], vec![-1], vec![MAX_POWER + 1]] {
+            let mut p = params();
+            p.genesis_powers = powers.clone();
+            assert!(
+                matches!(
+                    Chain::open(p, Box::new(KvApp::default()), None),
+                    Err(ChainError::InvalidValidatorUpdate(_))
+                ),
+                "{powers:?}"
+            );
+        }
     }
 
     #[test]

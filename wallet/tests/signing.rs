@@ -686,3 +686,104 @@ async fn development_keys_are_imported_through_the_service_and_marked() {
     );
     assert_eq!(service.keys().await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn governance_adds_a_validator_who_signs_from_two_blocks_later_and_the_light_node_follows() {
+    let n = start().await;
+    let config = DevnetConfig::for_tests();
+    // A development validator key the network can sign with, not in the genesis set (0..4).
+    let joining = devnet::ValidatorKey::derive(&config.seed, devnet::KeyRole::Validator, 4);
+    let key_hex = hex::encode(joining.pub_key);
+    let proposals = proven_u64(&n.wallet, "gov/proposal/len").await;
+    let form = Form::Propose {
+        action: ProposalForm::SetValidator {
+            pub_key: key_hex.clone(),
+            power: 10,
+        },
+        expires_at: None,
+    };
+    let prepared = signing::prepare(&n.wallet, &n.keystore, &n.outbox, "dev/governance-0", &form)
+        .await
+        .unwrap();
+    assert_eq!(
+        prepared.review.summary,
+        format!("Propose: set validator {key_hex} to voting power 10."),
+        "{:?}",
+        prepared.review
+    );
+    let propose = n.confirm(&prepared).await;
+    let r = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[propose.id], deadline())
+        .await
+        .unwrap();
+    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    let approve = signing::prepare(
+        &n.wallet,
+        &n.keystore,
+        &n.outbox,
+        "dev/governance-1",
+        &Form::Approve {
+            proposal: proposals,
+        },
+    )
+    .await
+    .unwrap();
+    let approve = n.confirm(&approve).await;
+    let r = n
+        .outbox
+        .submit_until_settled(&n.wallet, &[approve.id], deadline())
+        .await
+        .unwrap();
+    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    let approved_at = r.entries[0]
+        .height
+        .expect("a confirmed entry has its height");
+
+    // The approving block's FinalizeBlock carries the update; CometBFT's rule: the new set
+    // signs from two heights later.
+    assert!(
+        n.net
+            .wait_for_height(approved_at + 3, Duration::from_secs(30))
+            .await
+    );
+    let chain = n.net.chain();
+    let update = chain
+        .blocks()
+        .get(approved_at)
+        .unwrap()
+        .validator_updates
+        .clone();
+    assert_eq!(update.len(), 1, "the approval's block returns the update");
+    let signs = |h: u64| {
+        chain
+            .validators_at(h)
+            .unwrap()
+            .validators()
+            .iter()
+            .any(|v| v.pub_key.as_bytes() == &joining.pub_key)
+    };
+    assert!(!signs(approved_at) && !signs(approved_at + 1));
+    assert!(signs(approved_at + 2), "in the set from height + 2");
+    let b = chain.blocks().get(approved_at + 2).unwrap().clone();
+    assert!(
+        b.commit
+            .signatures
+            .iter()
+            .any(|s| s.validator_address.map(|a| *a.as_bytes()) == Some(joining.address)),
+        "and it signs"
+    );
+    // The registry's proven state has it, and the wallet's light node verifies across the
+    // change.
+    assert_eq!(
+        proven_u64(&n.wallet, &format!("validator/{key_hex}")).await,
+        10
+    );
+    let status = n.wallet.sync_once().await.unwrap();
+    let head = status.head.as_ref().expect("a verified head");
+    assert!(
+        head.height >= approved_at + 2,
+        "the light node verified past the set change: {status:?}"
+    );
+    n.net.shutdown().await;
+}
