@@ -327,7 +327,15 @@ fn open_chain(
     let (app, seed_samples): (Box<dyn Application>, bool) = match config.app {
         AppKind::Kv => (Box::new(KvApp::default()), false),
         AppKind::Registry { seed_samples } => (
-            Box::new(RegistryApp::new(&config.chain_id, &config.seed)?),
+            Box::new(RegistryApp::with_limits(
+                &config.chain_id,
+                &config.seed,
+                tradeseal_node::ChainLimits {
+                    max_block_txs: config.max_block_txs,
+                    ..tradeseal_node::ChainLimits::default()
+                },
+                config.mempool_limit,
+            )?),
             seed_samples,
         ),
     };

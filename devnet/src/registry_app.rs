@@ -94,13 +94,32 @@ impl RegistryApp {
     /// The registry at the development genesis; an invalid genesis (a chain id out of its
     /// limits) is an error, and no application exists.
     pub fn new(chain_id: &str, seed: &str) -> Result<Self, GenesisError> {
+        Self::with_limits(
+            chain_id,
+            seed,
+            ChainLimits::default(),
+            NodeConfig::default().max_pending_per_signer,
+        )
+    }
+
+    /// A registry with the chain's `limits` in its genesis, and the node's per-signer
+    /// mempool bound set to `max_pending_per_signer` (the network sets it to its mempool's
+    /// size, so that benchmarks flooding one signer's transactions meet the mempool's bound,
+    /// not a production node's).
+    pub fn with_limits(
+        chain_id: &str,
+        seed: &str,
+        limits: ChainLimits,
+        max_pending_per_signer: usize,
+    ) -> Result<Self, GenesisError> {
         let genesis = genesis(chain_id, seed);
         genesis.validate()?;
-        let app_state = AppState::from_genesis(&genesis, ChainLimits::default());
+        let app_state = AppState::from_genesis(&genesis, limits);
         let config = NodeConfig {
             registry: RegistryConfig {
                 retain_versions: Some(RETAIN_VERSIONS),
             },
+            max_pending_per_signer,
             ..NodeConfig::default()
         };
         Ok(Self {
