@@ -24,6 +24,7 @@ use crate::codec::Canonical;
 use crate::error::{BlockError, GenesisError, TxError};
 use crate::genesis::Genesis;
 use crate::keys;
+use crate::log::{Log, Page, PageRequest, MAX_PAGE_BYTES, MAX_PAGE_ENTRIES};
 use crate::query::{ProofOp, QueryError, QueryResult, PROOF_OP_TYPE};
 use crate::state::{
     decode_u64, encode_u64, BlockMeta, IssuerChange, IssuerLogEntry, IssuerRecord, IssuerStatus,
@@ -458,17 +459,33 @@ impl Registry {
     /// `/store/<key>` with the key written in the path (e.g. `/store/cert/KE-KEPHIS/PH-1`).
     /// `height` `None` or `Some(0)` means the latest version. With `prove`, the answer carries
     /// an ICS-23 existence or non-existence proof against the root of that version.
+    ///
+    /// `/log/issuer` and `/log/revocation` answer a page of log entries with no proof
+    /// ([`Registry::log_page`]); `data` is a [`crate::log::PageRequest`].
     pub fn query(&self, path: &str, data: &[u8], height: Option<u64>, prove: bool) -> QueryResult {
+        let version = match height {
+            None | Some(0) => self.version,
+            Some(h) => h,
+        };
+        if let Some(log) = Log::from_page_path(path) {
+            return match self.log_page(log, data, version) {
+                Ok(page) => QueryResult {
+                    code: 0,
+                    log: String::new(),
+                    key: data.to_vec(),
+                    value: Some(page),
+                    proof: None,
+                    height: version,
+                },
+                Err(e) => self.query_error(data.to_vec(), version, &e),
+            };
+        }
         let key = if path == "/key" {
             data.to_vec()
         } else if let Some(rest) = path.strip_prefix("/store/") {
             rest.as_bytes().to_vec()
         } else {
             return self.query_error(Vec::new(), 0, &QueryError::UnknownPath(path.to_owned()));
-        };
-        let version = match height {
-            None | Some(0) => self.version,
-            Some(h) => h,
         };
         match self.query_key(&key, version, prove) {
             Ok((value, proof)) => QueryResult {
@@ -494,6 +511,63 @@ impl Registry {
         }
     }
 
+    /// A page of `log` at state `version` (the answer of `/log/issuer` and `/log/revocation`):
+    /// `data` is a [`PageRequest`]; the answer is the canonical [`Page`] of entries
+    /// `from .. from + count`, fewer when they would exceed [`MAX_PAGE_BYTES`] (never fewer
+    /// than one). No proof: a client checks the entries against the log's proven head. A
+    /// count of 0 or over [`MAX_PAGE_ENTRIES`], or a malformed request, is code 104; a range
+    /// past the end of the log code 105.
+    pub fn log_page(&self, log: Log, data: &[u8], version: u64) -> Result<Vec<u8>, QueryError> {
+        let req = PageRequest::from_bytes(data)
+            .map_err(|e| QueryError::BadPageRequest(format!("data: {e}")))?;
+        if req.count == 0 || req.count > MAX_PAGE_ENTRIES {
+            return Err(QueryError::BadPageRequest(format!(
+                "count {} is not 1 to {MAX_PAGE_ENTRIES}",
+                req.count
+            )));
+        }
+        self.check_version(version)?;
+        let read = |key: &[u8]| self.store.value_at(version, KeyHash::with::<Sha256>(key));
+        let len = match read(log.len_key()) {
+            None => 0,
+            Some(b) => decode_u64(b).map_err(|e| QueryError::Tree(format!("log length: {e}")))?,
+        };
+        let end = req.from.saturating_add(u64::from(req.count));
+        if end > len {
+            return Err(QueryError::PageOutOfRange {
+                from: req.from,
+                end,
+                len,
+            });
+        }
+        let mut page = Page {
+            from: req.from,
+            entries: Vec::new(),
+        };
+        let mut bytes = 0;
+        for n in req.from..end {
+            let entry = read(&log.entry_key(n))
+                .ok_or_else(|| QueryError::Tree(format!("{} entry {n} is missing", log.name())))?;
+            bytes += 4 + entry.len();
+            if bytes > MAX_PAGE_BYTES && !page.entries.is_empty() {
+                break;
+            }
+            page.entries.push(entry.to_vec());
+        }
+        Ok(page.to_bytes())
+    }
+
+    fn check_version(&self, version: u64) -> Result<(), QueryError> {
+        if version > self.version || version < self.oldest {
+            return Err(QueryError::HeightNotAvailable {
+                height: version,
+                oldest: self.oldest,
+                latest: self.version,
+            });
+        }
+        Ok(())
+    }
+
     /// Reads `key` at `version`, with its proof when `prove`.
     pub fn query_key(
         &self,
@@ -504,13 +578,7 @@ impl Registry {
         if key.is_empty() {
             return Err(QueryError::EmptyKey);
         }
-        if version > self.version || version < self.oldest {
-            return Err(QueryError::HeightNotAvailable {
-                height: version,
-                oldest: self.oldest,
-                latest: self.version,
-            });
-        }
+        self.check_version(version)?;
         if !prove {
             let v = self.store.value_at(version, KeyHash::with::<Sha256>(key));
             return Ok((v.map(<[u8]>::to_vec), None));

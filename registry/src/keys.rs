@@ -22,6 +22,12 @@ pub const PROPOSAL_LEN: &[u8] = b"gov/proposal/len";
 pub const REVOCATION_LOG_LEN: &[u8] = b"revocation_log/len";
 /// Length of the issuer log (`u64`).
 pub const ISSUER_LOG_LEN: &[u8] = b"issuer_log/len";
+/// The revocation log's length and hash-chain head ([`crate::log::LogHead`]); written with
+/// every revocation (absent on a chain whose log has not changed since before heads existed).
+pub const REVOCATION_LOG_HEAD: &[u8] = b"revocation_log/head";
+/// The issuer log's length and hash-chain head ([`crate::log::LogHead`]); written with every
+/// issuer change (absent until the first change after genesis).
+pub const ISSUER_LOG_HEAD: &[u8] = b"issuer_log/head";
 /// The size of the validator set ([`crate::state::ValidatorTotals`]); absent when the
 /// genesis listed no validators (the registry then knows no set and refuses validator
 /// changes).

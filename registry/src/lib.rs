@@ -6,6 +6,7 @@
 //! - [`Certificate`], [`qr`]: the certificate, its signature and its QR payload.
 //! - [`proof`]: verification of query proofs ([`QueryResult`], ICS-23).
 //! - [`offline`], [`online`]: the verdicts.
+//! - [`log`]: the logs' hash-chain heads and pages of entries (bulk sync).
 //! - [`Genesis`], [`state`], [`keys`]: the genesis, the records and the state key layout.
 //!
 //! The chain side, feature `chain` (the node and the devnet):
@@ -30,6 +31,7 @@ mod error;
 pub mod fuzzing;
 mod genesis;
 pub mod keys;
+pub mod log;
 pub mod offline;
 pub mod online;
 pub mod proof;

@@ -37,7 +37,7 @@ pub struct QueryResult {
 /// Why a query failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    /// The path is not `/key` or `/store/<key>`. Code 101.
+    /// The path is not `/key`, `/store/<key>`, `/log/issuer` or `/log/revocation`. Code 101.
     #[error("unknown query path {0:?}")]
     UnknownPath(String),
     /// The key is empty. Code 102.
@@ -53,6 +53,20 @@ pub enum QueryError {
         /// The latest version.
         latest: u64,
     },
+    /// A page request's data is not a [`crate::log::PageRequest`], or asks for no entry or
+    /// more than [`crate::log::MAX_PAGE_ENTRIES`]. Code 104.
+    #[error("bad page request: {0}")]
+    BadPageRequest(String),
+    /// A page request starts at or ends past the end of the log. Code 105.
+    #[error("entries {from}..{end} are past the end of the log ({len} entries)")]
+    PageOutOfRange {
+        /// The first entry asked for.
+        from: u64,
+        /// One past the last entry asked for.
+        end: u64,
+        /// The log's length at the height asked.
+        len: u64,
+    },
     /// The tree failed (a bug). Code 199.
     #[error("state tree error: {0}")]
     Tree(String),
@@ -65,6 +79,8 @@ impl QueryError {
             Self::UnknownPath(_) => 101,
             Self::EmptyKey => 102,
             Self::HeightNotAvailable { .. } => 103,
+            Self::BadPageRequest(_) => 104,
+            Self::PageOutOfRange { .. } => 105,
             Self::Tree(_) => 199,
         }
     }

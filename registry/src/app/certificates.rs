@@ -5,6 +5,7 @@ use super::exec::{Exec, Role};
 use crate::certificate::SignedCertificate;
 use crate::error::TxError;
 use crate::keys;
+use crate::log::Log;
 use crate::state::{
     CertRecord, IssuerStatus, Revocation, RevocationEntry, RevocationReason, Revoker,
 };
@@ -125,7 +126,7 @@ impl Exec<'_> {
             height: self.height,
             time: self.time,
         };
-        let log_index = self.append(keys::REVOCATION_LOG_LEN, keys::revocation_log, &entry)?;
+        let log_index = self.append_log(Log::Revocation, &entry)?;
         record.revocation = Some(Revocation {
             reason,
             note: note.to_owned(),

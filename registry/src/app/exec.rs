@@ -11,6 +11,7 @@ use super::{Event, Registry};
 use crate::codec::Canonical;
 use crate::error::TxError;
 use crate::keys;
+use crate::log::{Log, LogHead};
 use crate::state::{decode_u64, encode_u64, Governance, IssuerRecord};
 use crate::tx::{Message, Tx, MAX_SEQUENCE_GAP};
 use crate::types::{IssuerId, PublicKey};
@@ -85,7 +86,7 @@ impl<'a> Exec<'a> {
         self.writes.insert(key, value.to_bytes());
     }
 
-    /// Appends to a log with a `len` counter; returns the new entry's index.
+    /// Appends to a list with a `len` counter (no head); returns the new entry's index.
     pub(super) fn append<T: Canonical>(
         &mut self,
         len_key: &[u8],
@@ -95,6 +96,41 @@ impl<'a> Exec<'a> {
         let n = self.counter(len_key)?;
         self.put(entry_key(n), entry);
         self.writes.insert(len_key.to_vec(), encode_u64(n + 1));
+        Ok(n)
+    }
+
+    /// Appends to a log: the entry at `<log>/<n>`, the length `<log>/len` and the hash-chain
+    /// head `<log>/head` updated together; returns the new entry's index. A log without a head
+    /// (its entries written before heads existed, or only by the genesis) gets one computed
+    /// over all its entries first.
+    pub(super) fn append_log<T: Canonical>(&mut self, log: Log, entry: &T) -> Result<u64, TxError> {
+        let n = self.counter(log.len_key())?;
+        let previous = match self.read::<LogHead>(log.head_key())? {
+            Some(head) => head,
+            None => {
+                let mut head = LogHead::EMPTY;
+                for i in 0..n {
+                    let bytes = self.get(&log.entry_key(i)).ok_or_else(|| {
+                        TxError::Internal(format!("{} entry {i} of {n} is missing", log.name()))
+                    })?;
+                    head = log.extend(head, [bytes]);
+                }
+                head
+            }
+        };
+        if previous.len != n {
+            return Err(TxError::Internal(format!(
+                "{} head covers {} entries, the log has {n}",
+                log.name(),
+                previous.len
+            )));
+        }
+        let bytes = entry.to_bytes();
+        let head = log.extend(previous, [bytes.as_slice()]);
+        self.writes.insert(log.entry_key(n), bytes);
+        self.writes
+            .insert(log.len_key().to_vec(), encode_u64(n + 1));
+        self.put(log.head_key().to_vec(), &head);
         Ok(n)
     }
 

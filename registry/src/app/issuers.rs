@@ -4,6 +4,7 @@
 use super::exec::{Exec, Role};
 use crate::error::TxError;
 use crate::keys;
+use crate::log::Log;
 use crate::state::{IssuerChange, IssuerLogEntry, IssuerRecord, IssuerStatus};
 use crate::types::{IssuerId, PublicKey};
 
@@ -49,7 +50,7 @@ impl Exec<'_> {
             time: self.time,
             proposal: Some(proposal),
         };
-        let n = self.append(keys::ISSUER_LOG_LEN, keys::issuer_log, &entry)?;
+        let n = self.append_log(Log::Issuer, &entry)?;
         self.event(
             "issuer_changed",
             &[

@@ -5,6 +5,7 @@ mod support;
 mod corpus;
 mod determinism;
 mod ics23_vectors;
+mod logs;
 mod proofs;
 mod qr;
 mod rules;
