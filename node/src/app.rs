@@ -610,7 +610,9 @@ impl NodeApp {
     }
 
     /// `Query`: `/key` (the key in `data`) or `/store/<key>`, at the committed version or an
-    /// older one still kept, with the registry's ICS-23 proof as one CometBFT `ProofOp`.
+    /// older one still kept, with the registry's ICS-23 proof as one CometBFT `ProofOp`; or
+    /// `/log/issuer` / `/log/revocation`, a page of log entries at that version with no proof
+    /// (`registry::Registry::log_page`; the client checks it against the log's proven head).
     pub fn query(&self, req: &request::Query) -> response::Query {
         let Some(chain) = &self.chain else {
             return query_response(QueryResult {
@@ -622,6 +624,30 @@ impl NodeApp {
                 height: 0,
             });
         };
+        let asked = req.height.value();
+        let version = if asked == 0 { chain.committed } else { asked };
+        if let Some(log) = registry::log::Log::from_page_path(&req.path) {
+            let data = req.data.to_vec();
+            if version > chain.committed {
+                let e = QueryError::HeightNotAvailable {
+                    height: version,
+                    oldest: chain.registry.oldest_queryable_version(),
+                    latest: chain.committed,
+                };
+                return query_error(data, version, &e);
+            }
+            return match chain.registry.log_page(log, &data, version) {
+                Ok(page) => query_response(QueryResult {
+                    code: 0,
+                    log: String::new(),
+                    key: data,
+                    value: Some(page),
+                    proof: None,
+                    height: version,
+                }),
+                Err(e) => query_error(data, version, &e),
+            };
+        }
         let key = if req.path == "/key" {
             req.data.to_vec()
         } else if let Some(rest) = req.path.strip_prefix("/store/") {
@@ -629,8 +655,6 @@ impl NodeApp {
         } else {
             return query_error(Vec::new(), 0, &QueryError::UnknownPath(req.path.clone()));
         };
-        let asked = req.height.value();
-        let version = if asked == 0 { chain.committed } else { asked };
         if version > chain.committed {
             let e = QueryError::HeightNotAvailable {
                 height: version,

@@ -386,3 +386,90 @@ fn validator_changes_reach_finalize_block_through_process_proposal_and_the_store
     assert_eq!(reg.validator_power(&v0), Some(10));
     assert_eq!(reg.validator_power(&v1), Some(7));
 }
+
+fn page(
+    app: &NodeApp,
+    path: &str,
+    from: u64,
+    count: u32,
+    height: u32,
+) -> tendermint::abci::response::Query {
+    use registry::Canonical as _;
+    app.query(&request::Query {
+        data: registry::log::PageRequest { from, count }.to_bytes().into(),
+        path: path.into(),
+        height: height.into(),
+        prove: true,
+    })
+}
+
+#[test]
+fn log_pages_are_served_at_a_committed_height_and_match_the_proven_head() {
+    use registry::log::{Log, LogHead, Page};
+    use registry::state::RevocationReason;
+    use registry::Canonical as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = NodeApp::open(dir.path(), NodeConfig::default()).unwrap();
+    app.init_chain(&init(&demo_state(), CHAIN_ID, 1)).unwrap();
+    app.finalize_block(&finalize(1, &[issue(1, "PH-1"), issue(2, "PH-2")]))
+        .unwrap();
+    app.commit().unwrap();
+    let key = dev_key("issuer-ke-kephis");
+    let revoke = |seq: u64, serial: &str| {
+        TxBuilder::new(CHAIN_ID, &key)
+            .revoke(
+                seq,
+                registry::CertId::parse(&format!("KE-KEPHIS/{serial}")).unwrap(),
+                RevocationReason::Superseded,
+                "",
+            )
+            .unwrap()
+    };
+    let f = app
+        .finalize_block(&finalize(2, &[revoke(3, "PH-1"), revoke(4, "PH-2")]))
+        .unwrap();
+    assert!(f.tx_results.iter().all(|r| r.code.value() == 0));
+    // Before the commit the committed version (1) has no revocation: past the end.
+    let q = page(&app, "/log/revocation", 0, 2, 0);
+    assert_eq!((q.code.value(), q.height.value()), (105, 1), "{}", q.log);
+    app.commit().unwrap();
+
+    let q = page(&app, "/log/revocation", 0, 2, 0);
+    assert_eq!(q.code.value(), 0, "{}", q.log);
+    assert_eq!(q.height.value(), 2);
+    assert!(
+        q.proof.is_none(),
+        "a page carries no proof, even when asked"
+    );
+    let p = Page::from_bytes(&q.value).unwrap();
+    assert_eq!((p.from, p.entries.len()), (0, 2));
+    // The page's entries are the proven ones and chain to the proven head.
+    let proven = |key: &[u8]| {
+        let q = app.query(&request::Query {
+            data: Bytes::copy_from_slice(key),
+            path: "/key".into(),
+            height: 2u32.into(),
+            prove: true,
+        });
+        assert_eq!(q.code.value(), 0);
+        assert!(q.proof.is_some());
+        q.value.to_vec()
+    };
+    for (n, entry) in p.entries.iter().enumerate() {
+        assert_eq!(&proven(&Log::Revocation.entry_key(n as u64)), entry);
+    }
+    let head = LogHead::from_bytes(&proven(Log::Revocation.head_key())).unwrap();
+    assert_eq!(
+        Log::Revocation.extend(LogHead::EMPTY, p.entries.iter().map(Vec::as_slice)),
+        head
+    );
+    // At the earlier committed height, and the bounds.
+    assert_eq!(page(&app, "/log/revocation", 0, 1, 1).code.value(), 105);
+    assert_eq!(page(&app, "/log/revocation", 0, 1, 3).code.value(), 103);
+    assert_eq!(page(&app, "/log/revocation", 0, 0, 0).code.value(), 104);
+    assert_eq!(page(&app, "/log/revocation", 1, 2, 0).code.value(), 105);
+    let issuers = page(&app, "/log/issuer", 0, 3, 0);
+    assert_eq!(issuers.code.value(), 0, "{}", issuers.log);
+    assert_eq!(Page::from_bytes(&issuers.value).unwrap().entries.len(), 3);
+}
