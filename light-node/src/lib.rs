@@ -33,7 +33,7 @@ pub use provider::{
     complete_light_block, BoxFuture, BroadcastAnswer, NodeInfo, ProofOp, Provider, ProviderError,
     QueryAnswer, TxAnswer, TxProof,
 };
-pub use query::{Proven, ProvenTx, QueryError, QueryRequest, StateVerifier};
+pub use query::{Proven, ProvenTx, QueryError, QueryRequest, StateVerifier, Unverified};
 pub use rpc::{RpcConfig, RpcProvider, Traffic};
 pub use status::{AttackKind, ForkReport, Head, Health, NodeView, Status, SyncState};
 pub use store::{Opened, PruneWindow, SqliteStore, StoreError, StoreIdentity, StoredEvidence};

@@ -1,6 +1,7 @@
 //! Proven queries: an `abci_query` answer checked against the app hash of a verified header,
 //! bound to the key and the height asked for; a transaction's inclusion proven against a
-//! verified header's data hash.
+//! verified header's data hash. Also unverified queries ([`Unverified`]): raw answers for the
+//! caller to check against a proven value (bulk data whose digest is proven).
 
 use light_client::{Hash, Height, Time};
 use sha2::{Digest, Sha256};
@@ -49,6 +50,20 @@ pub struct Proven {
     pub header_time: Time,
     /// That header's app hash.
     pub app_hash: Vec<u8>,
+    /// The node that answered.
+    pub node: String,
+}
+
+/// The value bytes of an `abci_query` answer that NO proof checked: only that the node
+/// answered with code 0 for the state height asked. The caller must check them against
+/// something proven (for the registry's log pages, a hash chain whose head is proven) before
+/// believing a byte of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unverified {
+    /// The answer's value, as the node sent it (empty when it sent none).
+    pub value: Vec<u8>,
+    /// The state height it claims to answer for (the one asked).
+    pub height: Height,
     /// The node that answered.
     pub node: String,
 }
@@ -295,6 +310,69 @@ impl LightNode {
             return Err(QueryError::Unproven {
                 reasons: failures.join("; "),
                 rejected,
+            });
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Asks `abci_query` of each `(path, data)` at state height `height` WITHOUT checking any
+    /// proof, in order: the primary first (in JSON-RPC batches), then each witness for what
+    /// is still missing. An answer counts when its height is the one asked and its code is 0;
+    /// anything else (silence, an error code, another height) is asked of the next node. The
+    /// bytes answered are [`Unverified`]: a node can answer anything, so the caller must
+    /// check them against a proven value before use (the light node knows no application and
+    /// cannot). Refused while a fork is detected, like every query.
+    pub async fn query_unverified_many(
+        &self,
+        queries: &[(String, Vec<u8>)],
+        height: Height,
+    ) -> Result<Vec<Unverified>, QueryError> {
+        if let Some(fork) = self.fork() {
+            return Err(SyncError::ForkDetected(fork).into());
+        }
+        if height.value() == 0 {
+            return Err(QueryError::NoState);
+        }
+        let mut out: Vec<Option<Unverified>> = vec![None; queries.len()];
+        let mut pending: Vec<usize> = (0..queries.len()).collect();
+        let mut failures = Vec::new();
+        for provider in self.query_providers() {
+            if pending.is_empty() {
+                break;
+            }
+            let asks: Vec<(String, Vec<u8>)> =
+                pending.iter().map(|&i| queries[i].clone()).collect();
+            let answers = provider.abci_queries(&asks, height).await;
+            let mut still = Vec::new();
+            let mut first_failure = None;
+            for (&i, answer) in pending.iter().zip(answers) {
+                let failed = match answer {
+                    Err(e) => e.to_string(),
+                    Ok(a) if a.height != height => {
+                        format!("answered for height {} instead of {height}", a.height)
+                    }
+                    Ok(a) if a.code != 0 => format!("query failed with code {}: {}", a.code, a.log),
+                    Ok(a) => {
+                        out[i] = Some(Unverified {
+                            value: a.value.unwrap_or_default(),
+                            height,
+                            node: provider.url().to_owned(),
+                        });
+                        continue;
+                    }
+                };
+                first_failure.get_or_insert(failed);
+                still.push(i);
+            }
+            if let Some(why) = first_failure {
+                failures.push(format!("{}: {why}", provider.url()));
+            }
+            pending = still;
+        }
+        if !pending.is_empty() {
+            return Err(QueryError::Unproven {
+                reasons: failures.join("; "),
+                rejected: 0,
             });
         }
         Ok(out.into_iter().flatten().collect())

@@ -337,3 +337,61 @@ async fn many_values_are_proven_at_one_height_and_one_lie_sends_them_all_to_the_
         "{err}"
     );
 }
+
+fn raw(value: &[u8], height: u64, code: u32) -> QueryAnswer {
+    QueryAnswer {
+        code,
+        log: if code == 0 {
+            String::new()
+        } else {
+            "refused".into()
+        },
+        key: Vec::new(),
+        value: Some(value.to_vec()),
+        height: Height(height),
+        proof_ops: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn unverified_answers_come_from_the_primary_or_else_a_witness_and_are_raw_bytes() {
+    let chain = stable_chain(30);
+    let s = setup(chain.clone(), vec![chain.clone()]).await;
+    s.node.sync().await.unwrap();
+    let w = &s.witnesses[0];
+    // The primary answers page a; it lacks page b, which the witness has; page c it answers
+    // with an error code and the witness for another height; page d nobody has.
+    s.primary.set_query(b"a", 10, raw(b"page a", 10, 0));
+    w.set_query(b"b", 10, raw(b"page b", 10, 0));
+    s.primary.set_query(b"c", 10, raw(b"", 10, 105));
+    w.set_query(b"c", 10, raw(b"page c", 11, 0));
+    let ask = |data: &[u8]| ("/log/x".to_owned(), data.to_vec());
+    let got = s
+        .node
+        .query_unverified_many(&[ask(b"a"), ask(b"b")], Height(10))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].value, b"page a");
+    assert_eq!(got[0].node, "mem://primary");
+    assert_eq!(got[1].value, b"page b");
+    assert_eq!(got[1].node, "mem://witness-0");
+    assert!(got.iter().all(|u| u.height == Height(10)));
+
+    let err = s
+        .node
+        .query_unverified_many(&[ask(b"a"), ask(b"c")], Height(10))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("code 105"), "{text}");
+    assert!(text.contains("instead of 10"), "{text}");
+    assert!(matches!(
+        s.node.query_unverified_many(&[ask(b"d")], Height(10)).await,
+        Err(QueryError::Unproven { rejected: 0, .. })
+    ));
+    assert!(matches!(
+        s.node.query_unverified_many(&[ask(b"a")], Height(0)).await,
+        Err(QueryError::NoState)
+    ));
+}
