@@ -37,7 +37,7 @@ struct Subset {
     remapper: GlyphRemapper,
     /// By CID: the advance in thousandths of an em.
     widths: Vec<i32>,
-    /// By CID: the characters (empty when unknown).
+    /// By CID: the characters it stands for (empty when unknown).
     text: Vec<String>,
 }
 
@@ -77,7 +77,12 @@ impl Embedded {
                 .push((f64::from(advance) * scale).round() as i32);
             subset.text.push(String::new());
         }
-        if subset.text[i].is_empty() && !glyph.text.is_empty() {
+        // A glyph may stand for more characters in one place than another (a letter merged
+        // with its mark by the shaper): the fewest is what it is.
+        let known = &subset.text[i];
+        if !glyph.text.is_empty()
+            && (known.is_empty() || glyph.text.chars().count() < known.chars().count())
+        {
             subset.text[i] = glyph.text.clone();
         }
         (cid, subset.widths[i])

@@ -127,6 +127,50 @@ fn mirror(c: char) -> Option<char> {
     })
 }
 
+/// What each shaped glyph of `piece` stands for: a cluster's characters go to its glyphs
+/// one each when there are as many of both (a letter and its marks), else all to its first
+/// glyph in logical order (a ligature) and none to the others. A bracket that a
+/// right-to-left run mirrors stands for the bracket drawn (`glyph_of` is the font's map).
+fn cluster_texts(
+    piece: &str,
+    infos: &[rustybuzz::GlyphInfo],
+    rtl: bool,
+    glyph_of: impl Fn(char) -> Option<u16>,
+) -> Vec<String> {
+    let mut starts: Vec<usize> = infos.iter().map(|g| g.cluster as usize).collect();
+    starts.push(piece.len());
+    starts.sort_unstable();
+    starts.dedup();
+    let mut texts = vec![String::new(); infos.len()];
+    for pair in starts.windows(2) {
+        let chars: Vec<char> = piece
+            .get(pair[0]..pair[1])
+            .unwrap_or_default()
+            .chars()
+            .collect();
+        // The cluster's glyphs, in logical order (a right-to-left run comes reversed).
+        let mut glyphs: Vec<usize> = (0..infos.len())
+            .filter(|&i| infos[i].cluster as usize == pair[0])
+            .collect();
+        if rtl {
+            glyphs.reverse();
+        }
+        if glyphs.len() == chars.len() {
+            for (&g, &c) in glyphs.iter().zip(&chars) {
+                let id = u16::try_from(infos[g].glyph_id).ok();
+                let shown = match mirror(c) {
+                    Some(m) if rtl && glyph_of(m) == id && glyph_of(c) != id => m,
+                    _ => c,
+                };
+                texts[g] = shown.to_string();
+            }
+        } else if let Some(&first) = glyphs.first() {
+            texts[first] = chars.iter().collect();
+        }
+    }
+    texts
+}
+
 impl Fonts {
     /// The embedded fonts, parsed (they are part of the program: a font that does not parse
     /// is a build defect, caught by every PDF test).
@@ -273,43 +317,10 @@ impl Fonts {
         let shaped = rustybuzz::shape(font, &[], buffer);
         let scale = 1000.0 / f64::from(font.units_per_em());
         let milli = |v: i32| (f64::from(v) * scale).round() as i32;
-        // The clusters' starts, to find each cluster's characters.
-        let mut bounds: Vec<usize> = shaped
-            .glyph_infos()
-            .iter()
-            .map(|g| g.cluster as usize)
-            .collect();
-        bounds.push(piece.len());
-        bounds.sort_unstable();
-        bounds.dedup();
-        let mut seen: Vec<usize> = Vec::new();
-        for (info, pos) in shaped.glyph_infos().iter().zip(shaped.glyph_positions()) {
-            let cluster = info.cluster as usize;
+        let infos = shaped.glyph_infos();
+        let texts = cluster_texts(piece, infos, rtl, |c| font.glyph_index(c).map(|g| g.0));
+        for ((info, pos), text) in infos.iter().zip(shaped.glyph_positions()).zip(texts) {
             let id = u16::try_from(info.glyph_id).unwrap_or(0);
-            let text = if seen.contains(&cluster) {
-                String::new()
-            } else {
-                seen.push(cluster);
-                let end = bounds[bounds.partition_point(|&b| b <= cluster)..]
-                    .first()
-                    .copied()
-                    .unwrap_or(piece.len());
-                let chars = piece.get(cluster..end).unwrap_or_default();
-                // A mirrored bracket stands for the bracket it shows.
-                let mut it = chars.chars();
-                match (it.next(), it.next()) {
-                    (Some(c), None) if rtl => match mirror(c) {
-                        Some(m)
-                            if font.glyph_index(m).map(|g| g.0) == Some(id)
-                                && font.glyph_index(c).map(|g| g.0) != Some(id) =>
-                        {
-                            m.to_string()
-                        }
-                        _ => chars.to_owned(),
-                    },
-                    _ => chars.to_owned(),
-                }
-            };
             out.push(Glyph {
                 face,
                 id,
@@ -442,6 +453,25 @@ mod tests {
         let lam_alef = fonts.line("لا", Weight::Regular);
         assert_eq!(lam_alef.glyphs.len(), 1);
         assert_eq!(lam_alef.glyphs[0].text, "لا");
+    }
+
+    #[test]
+    fn every_character_is_stood_for_by_exactly_one_glyph() {
+        // Marks, the shaper's merged clusters, ligatures (lam-alef, the word Allah), mirrored
+        // brackets: the glyphs' texts together are the line's characters, each once.
+        let fonts = Fonts::new();
+        for text in [
+            "مُحَمَّد بن عَبْدِ اللّٰه للتجارة",
+            "لا آفات (AE) [x]",
+            "Ελλάδα Москва Ağır œuvre façade",
+        ] {
+            let line = fonts.line(text, Weight::Regular);
+            let mut got: Vec<char> = line.glyphs.iter().flat_map(|g| g.text.chars()).collect();
+            let mut want: Vec<char> = text.chars().collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{text}");
+        }
     }
 
     #[test]
