@@ -1,16 +1,22 @@
 //! Offline knowledge (`offline.sqlite` in the data directory, migrations in
 //! `wallet/migrations/offline/`): the issuer registry and the revocation log, synced while
-//! online and proven value by value against verified headers, so that a field inspector can
-//! judge a scanned certificate with no network.
+//! online and checked against verified headers, so that a field inspector can judge a scanned
+//! certificate with no network.
 //!
-//! A sync proves, at one state height H: `meta/block`, `issuer_log/len` and
-//! `revocation_log/len`; every log entry the device lacks (`[stored len, proven len)`); and the
-//! record of every issuer a new issuer-log entry names (at the first sync: all of them). The
-//! logs are append-only, so entries proven at an earlier height stay true; an issuer record
+//! A sync proves, at one state height H: `meta/block`, each log's length (`<log>/len`) and
+//! hash-chain head (`<log>/head`, `registry::log`). The entries the device lacks
+//! (`[stored len, proven len)`) are fetched in pages with no proof (`/log/<name>` at H), and
+//! the head the device holds is extended over them: only if it equals the proven head are they
+//! believed (a node that changes, drops, adds or reorders an entry fails the sync, naming the
+//! nodes that served the pages). A chain without a head for a log (state written before heads
+//! existed) has every new entry of that log proven on its own instead. Then the record of
+//! every issuer a new issuer-log entry names (at the first sync: all of them) is proven. The
+//! logs are append-only, so entries checked at an earlier height stay true; an issuer record
 //! changes only with an issuer-log entry, so the records kept are those of height H. A proven
-//! length smaller than the stored one, a log entry naming an issuer with no record, or a value
-//! that does not decode is a chain that contradicts itself: the sync fails and the stored
-//! knowledge is kept. Everything is written in one transaction.
+//! length smaller than the stored one, a head that disagrees with its length, a log entry
+//! naming an issuer with no record, or a value that does not decode is a chain that
+//! contradicts itself: the sync fails and the stored knowledge is kept. Everything is written
+//! in one transaction, with the heads the next sync extends.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -18,6 +24,7 @@ use std::time::Instant;
 
 use light_client::Height;
 use light_node::{LightNode, Proven, QueryRequest};
+use registry::log::{Log, LogHead, Page, PageRequest, MAX_PAGE_ENTRIES};
 use registry::offline::TrustSnapshot;
 use registry::state::{BlockMeta, IssuerLogEntry, IssuerRecord, RevocationEntry};
 use registry::{keys, Canonical, CertId, IssuerId};
@@ -31,6 +38,11 @@ use crate::{RegistryProofs, WalletError};
 pub const FILE: &str = "offline.sqlite";
 /// Values proven per `query_many` call (each call is a few JSON-RPC batches).
 pub const CHUNK: usize = 1000;
+/// Entries asked per log page (the registry's bound, `registry::log::MAX_PAGE_ENTRIES`).
+pub const PAGE: u32 = MAX_PAGE_ENTRIES;
+/// Pages asked per JSON-RPC batch (at most 8 × 256 KiB of entries, within the light node's
+/// answer limit even base64-encoded).
+pub const PAGES_PER_BATCH: usize = 8;
 
 fn db(e: sqlx::Error) -> WalletError {
     WalletError::Storage(format!("offline data: {e}"))
@@ -175,6 +187,55 @@ impl OfflineStore {
             .transpose()
     }
 
+    /// The stored heads of the logs, `[issuer, revocation]` (`None`: not stored, before the
+    /// first sync or from a store synced before heads).
+    async fn heads(&self) -> Result<[Option<[u8; 32]>; 2], WalletError> {
+        let Some(row) =
+            sqlx::query("SELECT issuer_log_head, revocation_log_head FROM meta WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?
+        else {
+            return Ok([None, None]);
+        };
+        let head = |col: &str| -> Result<Option<[u8; 32]>, WalletError> {
+            let bytes: Option<Vec<u8>> = row.try_get(col).map_err(db)?;
+            bytes
+                .map(|b| {
+                    <[u8; 32]>::try_from(b.as_slice()).map_err(|_| {
+                        WalletError::Storage(format!("offline data is damaged: {col}"))
+                    })
+                })
+                .transpose()
+        };
+        Ok([head("issuer_log_head")?, head("revocation_log_head")?])
+    }
+
+    /// The head of `log` over the stored entries `0 .. len`, recomputed from them.
+    async fn recompute_head(&self, log: Log, len: u64) -> Result<LogHead, WalletError> {
+        let sql = match log {
+            Log::Issuer => "SELECT n, entry FROM issuer_log ORDER BY n",
+            Log::Revocation => "SELECT n, entry FROM revocations ORDER BY n",
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(db)?;
+        let mut head = LogHead::EMPTY;
+        for row in &rows {
+            if uint(row, "n")? != head.len {
+                break;
+            }
+            let entry: Vec<u8> = row.try_get("entry").map_err(db)?;
+            head = log.extend(head, [entry.as_slice()]);
+        }
+        if head.len != len {
+            return Err(WalletError::Storage(format!(
+                "offline data is damaged: {} holds {} of its {len} entries",
+                log.name(),
+                head.len
+            )));
+        }
+        Ok(head)
+    }
+
     /// Closes the database (its WAL checkpointed into the file).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -254,8 +315,9 @@ impl OfflineStore {
         let m = &update.meta;
         sqlx::query(
             "INSERT OR REPLACE INTO meta (id, chain_id, height, block_time, header_height,
-             header_time, app_hash, issuer_log_len, revocation_log_len, synced_at)
-             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             header_time, app_hash, issuer_log_len, revocation_log_len, synced_at,
+             issuer_log_head, revocation_log_head)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&m.chain_id)
         .bind(int(m.height))
@@ -266,6 +328,8 @@ impl OfflineStore {
         .bind(int(m.issuer_log_len))
         .bind(int(m.revocation_log_len))
         .bind(int(m.synced_at))
+        .bind(update.heads[0].to_vec())
+        .bind(update.heads[1].to_vec())
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -280,6 +344,8 @@ struct Update {
     issuer_log: Vec<(u64, IssuerLogEntry)>,
     revocations: Vec<(u64, RevocationEntry)>,
     issuers: Vec<IssuerRecord>,
+    /// The logs' heads over all their entries after this sync, `[issuer, revocation]`.
+    heads: [[u8; 32]; 2],
 }
 
 fn request(key: Vec<u8>) -> QueryRequest {
@@ -349,6 +415,179 @@ pub fn status(
     }
 }
 
+/// The new entries of one log, checked, with its head over all its entries.
+struct Fetched {
+    /// `(index, canonical bytes)`, in log order.
+    entries: Vec<(u64, Vec<u8>)>,
+    /// The head after them.
+    head: [u8; 32],
+    /// Values proven for them (the fallback proves each entry).
+    proofs: u64,
+}
+
+fn head_value(p: &Proven, log: Log) -> Result<Option<LogHead>, WalletError> {
+    p.value
+        .as_deref()
+        .map(|b| {
+            LogHead::from_bytes(b)
+                .map_err(|e| broken(format!("{}/head does not decode: {e}", log.name())))
+        })
+        .transpose()
+}
+
+/// The error of pages that do not extend the stored head to the proven one.
+fn lied(log: Log, height: Height, nodes: &BTreeSet<String>, what: &str) -> WalletError {
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    WalletError::InvalidRequest(format!(
+        "a full node served {} entries that do not match the proven head at height {height} \
+         ({what}; pages from {}); nothing was stored and the previous offline data was kept",
+        log.name(),
+        nodes.join(", ")
+    ))
+}
+
+/// Fetches entries `from .. to` of `log` at state height `height` in unproven pages, and
+/// checks them: the head `start` (over entries `0 .. from`) extended over them must be
+/// `proven`.
+async fn fetch_pages(
+    node: &LightNode,
+    log: Log,
+    start: LogHead,
+    proven: LogHead,
+    height: Height,
+) -> Result<Fetched, WalletError> {
+    let (from, to) = (start.len, proven.len);
+    let mut entries: Vec<(u64, Vec<u8>)> = Vec::with_capacity((to - from) as usize);
+    let mut nodes = BTreeSet::new();
+    let mut next = from;
+    while next < to {
+        let mut asks = Vec::new();
+        let mut at = next;
+        while at < to && asks.len() < PAGES_PER_BATCH {
+            let count = u32::try_from((to - at).min(u64::from(PAGE))).unwrap_or(PAGE);
+            asks.push((at, count));
+            at += u64::from(count);
+        }
+        let queries: Vec<(String, Vec<u8>)> = asks
+            .iter()
+            .map(|&(from, count)| {
+                let data = PageRequest { from, count }.to_bytes();
+                (log.page_path().to_owned(), data)
+            })
+            .collect();
+        let answers = node.query_unverified_many(&queries, height).await?;
+        for (&(asked, count), answer) in asks.iter().zip(answers) {
+            nodes.insert(answer.node.clone());
+            let page = Page::from_bytes(&answer.value)
+                .map_err(|e| lied(log, height, &nodes, &format!("a page does not decode: {e}")))?;
+            let n = page.entries.len() as u64;
+            if page.from != asked || n == 0 || n > u64::from(count) {
+                return Err(lied(
+                    log,
+                    height,
+                    &nodes,
+                    &format!(
+                        "asked for {count} entries from {asked}, got {n} from {}",
+                        page.from
+                    ),
+                ));
+            }
+            entries.extend((asked..).zip(page.entries));
+            next = asked + n;
+            if n < u64::from(count) {
+                // A short page (the byte bound): ask again from where it ended.
+                break;
+            }
+        }
+    }
+    let head = log.extend(start, entries.iter().map(|(_, e)| e.as_slice()));
+    if head != proven {
+        return Err(lied(log, height, &nodes, "the recomputed head differs"));
+    }
+    Ok(Fetched {
+        entries,
+        head: head.head,
+        proofs: 0,
+    })
+}
+
+/// The new entries of `log` (`stored` of them held, whose head is `stored_head` if known),
+/// up to the proven length `len` and head `proven` at `height`: in pages checked against the
+/// head, or each proven on its own when the chain has no head for the log.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_log(
+    store: &OfflineStore,
+    node: &LightNode,
+    log: Log,
+    stored: u64,
+    stored_head: Option<[u8; 32]>,
+    len: u64,
+    proven: Option<LogHead>,
+    height: Height,
+) -> Result<Fetched, WalletError> {
+    let start = match stored_head {
+        Some(head) => LogHead { len: stored, head },
+        None if stored == 0 => LogHead::EMPTY,
+        None => store.recompute_head(log, stored).await?,
+    };
+    match proven {
+        Some(proven) => {
+            if proven.len != len {
+                return Err(broken(format!(
+                    "{}/head covers {} entries, {}/len says {len}",
+                    log.name(),
+                    proven.len,
+                    log.name()
+                )));
+            }
+            if stored == len {
+                if start != proven {
+                    return Err(broken(format!(
+                        "the stored {} differs from the chain's at the same length",
+                        log.name()
+                    )));
+                }
+                return Ok(Fetched {
+                    entries: Vec::new(),
+                    head: start.head,
+                    proofs: 0,
+                });
+            }
+            fetch_pages(node, log, start, proven, height).await
+        }
+        None => {
+            // A chain from before heads: every new entry proven on its own.
+            let keys = (stored..len).map(|n| log.entry_key(n)).collect();
+            let proven = prove_all(node, keys, height).await?;
+            let mut entries = Vec::with_capacity(proven.len());
+            for (n, p) in (stored..len).zip(proven) {
+                let bytes = p
+                    .value
+                    .ok_or_else(|| broken(format!("{}/{n} is proven absent", log.name())))?;
+                entries.push((n, bytes));
+            }
+            let head = log.extend(start, entries.iter().map(|(_, e)| e.as_slice()));
+            Ok(Fetched {
+                proofs: entries.len() as u64,
+                entries,
+                head: head.head,
+            })
+        }
+    }
+}
+
+fn decode_entries<T: Canonical>(log: Log, fetched: &Fetched) -> Result<Vec<(u64, T)>, WalletError> {
+    fetched
+        .entries
+        .iter()
+        .map(|(n, bytes)| {
+            T::from_bytes(bytes)
+                .map(|e| (*n, e))
+                .map_err(|e| broken(format!("{}/{n} does not decode: {e}", log.name())))
+        })
+        .collect()
+}
+
 /// Syncs the offline knowledge of chain `chain_id` to the newest verified state of `node`.
 /// Answers what it did, with the status judged by `warn_after_secs` and
 /// `trusting_period_secs` at `now`.
@@ -364,12 +603,19 @@ pub async fn sync(
     let previous = store.meta().await?;
     let reset = previous.as_ref().is_some_and(|m| m.chain_id != chain_id);
     let previous = previous.filter(|m| m.chain_id == chain_id);
+    let stored_heads = if previous.is_some() {
+        store.heads().await?
+    } else {
+        [None, None]
+    };
     let heads = node
         .query_many(
             &[
                 request(keys::BLOCK.to_vec()),
                 request(keys::ISSUER_LOG_LEN.to_vec()),
                 request(keys::REVOCATION_LOG_LEN.to_vec()),
+                request(keys::ISSUER_LOG_HEAD.to_vec()),
+                request(keys::REVOCATION_LOG_HEAD.to_vec()),
             ],
             None,
             &RegistryProofs,
@@ -385,6 +631,8 @@ pub async fn sync(
     }
     let issuer_len = counter(&heads[1], "issuer_log/len")?;
     let revocation_len = counter(&heads[2], "revocation_log/len")?;
+    let issuer_head = head_value(&heads[3], Log::Issuer)?;
+    let revocation_head = head_value(&heads[4], Log::Revocation)?;
     let (had_issuers, had_revocations) = previous
         .as_ref()
         .map_or((0, 0), |m| (m.issuer_log_len, m.revocation_log_len));
@@ -398,7 +646,7 @@ pub async fn sync(
                 new_revocations: 0,
                 new_issuer_changes: 0,
                 issuers_fetched: 0,
-                proofs: 3,
+                proofs: heads.len() as u64,
                 took_ms: started.elapsed().as_millis() as u64,
             });
         }
@@ -409,24 +657,31 @@ pub async fn sync(
             )));
         }
     }
-    let issuer_log: Vec<(u64, IssuerLogEntry)> = {
-        let keys = (had_issuers..issuer_len).map(keys::issuer_log).collect();
-        let proven = prove_all(node, keys, height).await?;
-        (had_issuers..issuer_len)
-            .zip(proven)
-            .map(|(n, p)| Ok((n, decode(&p, &format!("issuer_log/{n}"))?)))
-            .collect::<Result<_, WalletError>>()?
-    };
-    let revocations: Vec<(u64, RevocationEntry)> = {
-        let keys = (had_revocations..revocation_len)
-            .map(keys::revocation_log)
-            .collect();
-        let proven = prove_all(node, keys, height).await?;
-        (had_revocations..revocation_len)
-            .zip(proven)
-            .map(|(n, p)| Ok((n, decode(&p, &format!("revocation_log/{n}"))?)))
-            .collect::<Result<_, WalletError>>()?
-    };
+    let issuer_fetched = fetch_log(
+        store,
+        node,
+        Log::Issuer,
+        had_issuers,
+        stored_heads[0],
+        issuer_len,
+        issuer_head,
+        height,
+    )
+    .await?;
+    let revocation_fetched = fetch_log(
+        store,
+        node,
+        Log::Revocation,
+        had_revocations,
+        stored_heads[1],
+        revocation_len,
+        revocation_head,
+        height,
+    )
+    .await?;
+    let issuer_log: Vec<(u64, IssuerLogEntry)> = decode_entries(Log::Issuer, &issuer_fetched)?;
+    let revocations: Vec<(u64, RevocationEntry)> =
+        decode_entries(Log::Revocation, &revocation_fetched)?;
     // The issuers whose records changed (at the first sync: every issuer ever logged).
     let changed: BTreeSet<IssuerId> = issuer_log.iter().map(|(_, e)| e.issuer.clone()).collect();
     let ids: Vec<IssuerId> = changed.into_iter().collect();
@@ -456,11 +711,14 @@ pub async fn sync(
         issuer_log,
         revocations,
         issuers,
+        heads: [issuer_fetched.head, revocation_fetched.head],
     };
     store.apply(&update, reset).await?;
     let known = store.logged_issuers().await?.len() as u64;
-    let proofs =
-        3 + (update.issuer_log.len() + update.revocations.len() + update.issuers.len()) as u64;
+    let proofs = heads.len() as u64
+        + issuer_fetched.proofs
+        + revocation_fetched.proofs
+        + update.issuers.len() as u64;
     Ok(OfflineSync {
         status: status(
             &update.meta,

@@ -3,8 +3,12 @@
 //! revoked after it, expired, forged, never registered and removed-issuer certificates judged
 //! from it with their freshness; the network back: every offline verdict checked again online
 //! and the changed ones flagged; the next sync fetches only what is new; the devnet stopped,
-//! offline verification still answers.
+//! offline verification still answers. The bulk sync of the logs: pages checked against the
+//! proven heads, a node that changes, drops, adds or reorders entries refused with nothing
+//! stored, the incremental sync extending the stored head; a chain without heads proven entry
+//! by entry.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use devnet::{Behaviour, Devnet, DevnetConfig, SampleStatus, Samples};
@@ -231,4 +235,351 @@ async fn offline_verdicts_say_how_fresh_they_are_and_are_checked_again_online() 
     let r = check(&wallet, &good, false).await;
     assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
     assert_eq!(r.evidence.mode, Mode::Offline);
+}
+
+/// How a [`PageLiar`] changes the log pages it relays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lie {
+    Honest,
+    /// One byte of the first entry changed (it still decodes).
+    Change,
+    /// The first entry left out.
+    Drop,
+    /// A copy of the first entry added after it.
+    Add,
+    /// The first two entries swapped.
+    Reorder,
+}
+
+/// A full node that relays a real one but lies in the log pages (`/log/...`) it answers;
+/// proven answers it relays unchanged.
+#[derive(Debug)]
+struct PageLiar {
+    inner: light_node::RpcProvider,
+    lie: Mutex<Lie>,
+    pages: Mutex<u64>,
+}
+
+impl PageLiar {
+    fn doctor(&self, path: &str, answer: light_node::QueryAnswer) -> light_node::QueryAnswer {
+        use registry::Canonical as _;
+        if !path.starts_with("/log/") || answer.code != 0 {
+            return answer;
+        }
+        *self.pages.lock().unwrap() += 1;
+        let lie = *self.lie.lock().unwrap();
+        let Some(mut page) = answer
+            .value
+            .as_deref()
+            .and_then(|v| registry::log::Page::from_bytes(v).ok())
+        else {
+            return answer;
+        };
+        let e = &mut page.entries;
+        match lie {
+            Lie::Honest => return answer,
+            Lie::Change => {
+                if let Some(b) = e.first_mut().and_then(|x| x.last_mut()) {
+                    *b ^= 1;
+                }
+            }
+            Lie::Drop => {
+                if e.len() > 1 {
+                    e.remove(0);
+                }
+            }
+            Lie::Add => {
+                let first = e[0].clone();
+                e.insert(1, first);
+            }
+            Lie::Reorder => {
+                if e.len() > 1 {
+                    e.swap(0, 1);
+                }
+            }
+        }
+        light_node::QueryAnswer {
+            value: Some(page.to_bytes()),
+            ..answer
+        }
+    }
+}
+
+impl light_node::Provider for PageLiar {
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+    fn status(
+        &self,
+    ) -> light_node::BoxFuture<'_, Result<light_node::NodeInfo, light_node::ProviderError>> {
+        self.inner.status()
+    }
+    fn signed_header(
+        &self,
+        height: Option<light_client::Height>,
+    ) -> light_node::BoxFuture<'_, Result<light_client::SignedHeader, light_node::ProviderError>>
+    {
+        self.inner.signed_header(height)
+    }
+    fn header(
+        &self,
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'_, Result<light_client::Header, light_node::ProviderError>> {
+        self.inner.header(height)
+    }
+    fn validators(
+        &self,
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'_, Result<light_client::ValidatorSet, light_node::ProviderError>>
+    {
+        self.inner.validators(height)
+    }
+    fn abci_query<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'a, Result<light_node::QueryAnswer, light_node::ProviderError>> {
+        Box::pin(async move {
+            let a = self.inner.abci_query(path, data, height).await?;
+            Ok(self.doctor(path, a))
+        })
+    }
+    fn abci_queries<'a>(
+        &'a self,
+        queries: &'a [(String, Vec<u8>)],
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'a, Vec<Result<light_node::QueryAnswer, light_node::ProviderError>>>
+    {
+        Box::pin(async move {
+            let answers = self.inner.abci_queries(queries, height).await;
+            queries
+                .iter()
+                .zip(answers)
+                .map(|((path, _), a)| a.map(|a| self.doctor(path, a)))
+                .collect()
+        })
+    }
+    fn tx(
+        &self,
+        hash: light_client::Hash,
+    ) -> light_node::BoxFuture<'_, Result<light_node::TxAnswer, light_node::ProviderError>> {
+        self.inner.tx(hash)
+    }
+    fn broadcast_tx_sync<'a>(
+        &'a self,
+        tx: &'a [u8],
+    ) -> light_node::BoxFuture<'a, Result<light_node::BroadcastAnswer, light_node::ProviderError>>
+    {
+        self.inner.broadcast_tx_sync(tx)
+    }
+    fn broadcast_evidence<'a>(
+        &'a self,
+        evidence: &'a serde_json::Value,
+    ) -> light_node::BoxFuture<'a, Result<String, light_node::ProviderError>> {
+        self.inner.broadcast_evidence(evidence)
+    }
+}
+
+/// A light node over `net` whose primary is a [`PageLiar`] relaying node 0.
+async fn liar_node(
+    net: &Devnet,
+    config: &DevnetConfig,
+) -> (
+    light_node::LightNode,
+    Arc<PageLiar>,
+    light_client::config::ChainConfig,
+) {
+    use light_node::{
+        LightNode, NodeOptions, Provider, PruneWindow, RpcConfig, RpcProvider, SqliteStore,
+        StoreIdentity, SystemClock,
+    };
+    let chain = devnet::chain_config(config, net.chain(), net.rpc_urls()).unwrap();
+    let identity = StoreIdentity {
+        chain_id: chain.chain_id.as_str().to_owned(),
+        checkpoint_height: chain.checkpoint.height,
+        checkpoint_hash: chain.checkpoint.hash,
+    };
+    let store = SqliteStore::in_memory(identity, PruneWindow(1_000))
+        .await
+        .unwrap();
+    let liar = Arc::new(PageLiar {
+        inner: RpcProvider::new(&chain.primary, RpcConfig::default()).unwrap(),
+        lie: Mutex::new(Lie::Honest),
+        pages: Mutex::new(0),
+    });
+    let witnesses = chain
+        .witnesses
+        .iter()
+        .map(|w| Arc::new(RpcProvider::new(w, RpcConfig::default()).unwrap()) as Arc<dyn Provider>)
+        .collect();
+    let node = LightNode::new(
+        chain.clone(),
+        store,
+        liar.clone() as Arc<dyn Provider>,
+        witnesses,
+        Arc::new(SystemClock),
+        NodeOptions::default(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    (node, liar, chain)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_knowledge() {
+    use tradeseal_wallet::offline::{self, OfflineStore};
+    let config = DevnetConfig::for_tests();
+    let net = Devnet::start(config.clone()).await.expect("devnet starts");
+    assert!(net.wait_for_height(3, Duration::from_secs(20)).await);
+    let samples = net.samples().expect("seeded samples").clone();
+    let seeded = net.chain().latest_height();
+    assert!(
+        net.wait_for_height(seeded + 2, Duration::from_secs(20))
+            .await
+    );
+    let (node, liar, chain) = liar_node(&net, &config).await;
+    node.sync().await.unwrap();
+    let store = OfflineStore::in_memory().await.unwrap();
+    let trusting = chain.trusting_period.as_secs();
+    let sync = |store: &OfflineStore| {
+        let (store, node) = (store.clone(), &node);
+        let chain_id = samples.chain_id.clone();
+        async move { offline::sync(&store, node, &chain_id, unix_now(), 86_400, trusting).await }
+    };
+    let expect_lie = |r: Result<tradeseal_api::OfflineSync, tradeseal_wallet::WalletError>,
+                      what: &str| {
+        let e = r.expect_err(what).to_string();
+        assert!(
+            e.contains("entries that do not match the proven head"),
+            "{what}: {e}"
+        );
+        assert!(e.contains("nothing was stored"), "{what}: {e}");
+    };
+
+    // The samples revoked several certificates: at least two entries, so that every lie
+    // changes the page.
+    let revoked = samples_with(&samples, SampleStatus::Revoked).len() as u64;
+    assert!(revoked >= 2, "the samples revoke two certificates");
+    for lie in [Lie::Change, Lie::Drop, Lie::Add, Lie::Reorder] {
+        *liar.lie.lock().unwrap() = lie;
+        expect_lie(sync(&store).await, &format!("{lie:?} at the first sync"));
+        assert!(
+            store.meta().await.unwrap().is_none(),
+            "{lie:?}: nothing stored"
+        );
+        assert_eq!(store.issuer_count().await.unwrap(), 0);
+    }
+
+    // Honest pages: the logs come in pages, only the heads and the issuer records proven.
+    *liar.lie.lock().unwrap() = Lie::Honest;
+    let pages_before = *liar.pages.lock().unwrap();
+    let first = sync(&store).await.unwrap();
+    assert!(
+        *liar.pages.lock().unwrap() > pages_before,
+        "pages were asked"
+    );
+    assert_eq!(first.new_revocations, revoked);
+    assert_eq!(first.status.revocations, revoked);
+    assert_eq!(first.status.issuers, samples.issuers.len() as u64);
+    assert_eq!(first.proofs, 5 + first.issuers_fetched, "{first:?}");
+    let revoked_before = samples_with(&samples, SampleStatus::Revoked)[0].clone();
+    let knows = store
+        .knowledge(&revoked_before.certificate.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(knows.revocation.is_some());
+
+    // One more revocation: the next sync extends the stored head over one new entry.
+    let valid = samples_with(&samples, SampleStatus::Valid)[0].clone();
+    let issuer = samples
+        .issuers
+        .iter()
+        .find(|i| i.spec.id == valid.certificate.id.issuer)
+        .unwrap();
+    let revoke = TxBuilder::new(&samples.chain_id, &issuer.key)
+        .revoke(
+            500_000,
+            valid.certificate.id.clone(),
+            RevocationReason::Superseded,
+            "replaced",
+        )
+        .unwrap();
+    net.chain().submit_tx(revoke).expect("accepted");
+    let now = net.chain().latest_height();
+    assert!(net.wait_for_height(now + 3, Duration::from_secs(20)).await);
+    node.sync().await.unwrap();
+    // A page of one entry changed or padded is refused; the knowledge of the first sync stays.
+    for lie in [Lie::Change, Lie::Add] {
+        *liar.lie.lock().unwrap() = lie;
+        expect_lie(
+            sync(&store).await,
+            &format!("{lie:?} at the incremental sync"),
+        );
+        let meta = store.meta().await.unwrap().unwrap();
+        assert_eq!(meta.height, first.status.height, "{lie:?}");
+        assert_eq!(meta.revocation_log_len, revoked);
+        let k = store
+            .knowledge(&valid.certificate.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            k.revocation.is_none(),
+            "{lie:?}: the unchecked entry was not kept"
+        );
+    }
+    *liar.lie.lock().unwrap() = Lie::Honest;
+    let second = sync(&store).await.unwrap();
+    assert_eq!(second.previous_height, first.status.height);
+    assert_eq!(second.new_revocations, 1);
+    assert_eq!(second.issuers_fetched, 0);
+    assert_eq!(second.proofs, 5);
+    let k = store
+        .knowledge(&valid.certificate.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        k.revocation.map(|r| r.reason),
+        Some(RevocationReason::Superseded)
+    );
+
+    // The devnet's own lying mode (every answer's last byte flipped) on the primary: its
+    // proofs fail and the witnesses prove the heads, but the page it serves is refused.
+    let valid2 = samples_with(&samples, SampleStatus::Valid)[1].clone();
+    let issuer2 = samples
+        .issuers
+        .iter()
+        .find(|i| i.spec.id == valid2.certificate.id.issuer)
+        .unwrap();
+    let revoke = TxBuilder::new(&samples.chain_id, &issuer2.key)
+        .revoke(
+            500_001,
+            valid2.certificate.id.clone(),
+            RevocationReason::Superseded,
+            "replaced",
+        )
+        .unwrap();
+    net.chain().submit_tx(revoke).expect("accepted");
+    let now = net.chain().latest_height();
+    assert!(net.wait_for_height(now + 3, Duration::from_secs(20)).await);
+    node.sync().await.unwrap();
+    net.set_behaviour(0, Behaviour::LieValue);
+    expect_lie(sync(&store).await, "lie-value on the primary");
+    assert_eq!(
+        store.meta().await.unwrap().unwrap().height,
+        second.status.height
+    );
+    net.set_behaviour(0, Behaviour::Honest);
+    net.shutdown().await;
 }
