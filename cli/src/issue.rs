@@ -236,7 +236,7 @@ async fn issue_with(
     };
     if !artefacts.unprintable_fields.is_empty() {
         eprintln!(
-            "note: {} print with '?' for characters the PDF's standard fonts lack; the QR code \
+            "note: {} print with '?' for characters the embedded fonts lack; the QR code \
              carries them exactly",
             artefacts.unprintable_fields.join(", ")
         );

@@ -347,7 +347,7 @@ async fn blocks() {
         );
     };
 
-    // 1. The registry in process (what the devnet calls per block).
+    // 1. The registry alone, in process.
     let mut reg = Registry::new(&demo_genesis(CHAIN_ID, GENESIS_TIME)).unwrap();
     let t = Instant::now();
     for (h, txs) in (1u64..).zip(&blocks) {
@@ -382,6 +382,23 @@ async fn blocks() {
     }
     report(
         "`NodeApp` in process (+ proposal check, block log fsync)",
+        t.elapsed(),
+    );
+    assert_eq!(app.committed_app_hash(), Some(expected));
+    drop(app);
+
+    // 2b. NodeApp in memory, as the development network drives it (no block log).
+    let mut app = NodeApp::in_memory(NodeConfig::default());
+    app.init_chain(&init_chain().try_into().unwrap()).unwrap();
+    let t = Instant::now();
+    for (h, txs) in (1u64..).zip(&blocks) {
+        app.process_proposal(&process(h, txs).try_into().unwrap());
+        app.finalize_block(&finalize(h, txs).try_into().unwrap())
+            .unwrap();
+        app.commit().unwrap();
+    }
+    report(
+        "`NodeApp` in memory (the devnet's path: + proposal check, no log)",
         t.elapsed(),
     );
     assert_eq!(app.committed_app_hash(), Some(expected));

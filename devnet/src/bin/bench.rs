@@ -25,8 +25,9 @@ struct Args {
     /// Streams for the key-value app (the registry uses one stream per issuer).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// Transactions per JSON-RPC batch request.
-    #[arg(long, default_value_t = 50)]
+    /// Transactions per JSON-RPC batch request (at most the nodes' batch limit, CometBFT's
+    /// default `max_request_batch_size`).
+    #[arg(long, default_value_t = devnet::MAX_REQUEST_BATCH_SIZE)]
     batch: usize,
     /// Most transactions per block.
     #[arg(long, default_value_t = 5000)]
@@ -51,10 +52,12 @@ fn build_streams(net: &Devnet, args: &Args) -> anyhow::Result<Vec<Vec<Vec<u8>>>>
         return Ok(out);
     }
     let samples = net.samples().context("registry samples")?;
-    let mut out = vec![Vec::new(); samples.issuers.len()];
+    // The issuers that may still issue (governance removes one of the samples).
+    let issuers: Vec<_> = samples.issuers.iter().filter(|s| !s.removed).collect();
+    let mut out = vec![Vec::new(); issuers.len()];
     for i in 0..args.txs {
-        let which = i % samples.issuers.len();
-        let issuer = &samples.issuers[which];
+        let which = i % issuers.len();
+        let issuer = issuers[which];
         let template = samples
             .certificates
             .iter()
