@@ -583,3 +583,204 @@ async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_
     net.set_behaviour(0, Behaviour::Honest);
     net.shutdown().await;
 }
+
+/// A full node in memory: a registry and light blocks whose app hashes are its roots, signed
+/// by test validators; answers proven queries from the registry (no pages are asked of it in
+/// the test below, it answers them all the same).
+#[derive(Debug)]
+struct RegistryNode {
+    url: String,
+    reg: registry::Registry,
+    blocks: Vec<light_client::LightBlock>,
+}
+
+impl RegistryNode {
+    /// The demo genesis and `empty` empty blocks, with `empty + 1` light blocks (header
+    /// H + 1 commits to state H), times ending now.
+    fn new(url: &str, empty: u64) -> RegistryNode {
+        use light_client::test_utils::{light_block, resign, validators, BlockSpec};
+        let now = unix_now();
+        let genesis = registry::devkit::demo_genesis(LOCAL_CHAIN, now - 3_600);
+        let mut reg = registry::Registry::new(&genesis).unwrap();
+        for h in 1..=empty {
+            reg.execute_block(h, now - 3_600 + h, &[]).unwrap();
+        }
+        let vals = validators("v", 4, 10);
+        let mut blocks: Vec<light_client::LightBlock> = Vec::new();
+        for h in 1..=empty + 1 {
+            let time =
+                light_client::Time::from_unix((now - (empty + 1 - h) * 5) as i64, 0).unwrap();
+            let mut spec = BlockSpec::new(LOCAL_CHAIN, h, time, &vals);
+            spec.last_block_id = blocks.last().map(|b| b.signed_header.commit.block_id);
+            let mut block = light_block(&spec);
+            block.signed_header.header.app_hash =
+                light_client::types::HexBytes(reg.app_hash_at(h - 1).unwrap().to_vec());
+            blocks.push(resign(&block, &vals));
+        }
+        RegistryNode {
+            url: url.to_owned(),
+            reg,
+            blocks,
+        }
+    }
+
+    fn block(
+        &self,
+        h: light_client::Height,
+    ) -> Result<&light_client::LightBlock, light_node::ProviderError> {
+        usize::try_from(h.value())
+            .ok()
+            .and_then(|h| h.checked_sub(1))
+            .and_then(|i| self.blocks.get(i))
+            .ok_or(light_node::ProviderError::HeightUnavailable(h))
+    }
+}
+
+const LOCAL_CHAIN: &str = "tradeseal-offline-test";
+
+impl light_node::Provider for RegistryNode {
+    fn url(&self) -> &str {
+        &self.url
+    }
+    fn status(
+        &self,
+    ) -> light_node::BoxFuture<'_, Result<light_node::NodeInfo, light_node::ProviderError>> {
+        let latest = light_client::Height(self.blocks.len() as u64);
+        Box::pin(async move {
+            Ok(light_node::NodeInfo {
+                network: LOCAL_CHAIN.to_owned(),
+                latest_height: latest,
+            })
+        })
+    }
+    fn signed_header(
+        &self,
+        height: Option<light_client::Height>,
+    ) -> light_node::BoxFuture<'_, Result<light_client::SignedHeader, light_node::ProviderError>>
+    {
+        let h = height.unwrap_or(light_client::Height(self.blocks.len() as u64));
+        let out = self.block(h).map(|b| b.signed_header.clone());
+        Box::pin(async move { out })
+    }
+    fn header(
+        &self,
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'_, Result<light_client::Header, light_node::ProviderError>> {
+        let out = self.block(height).map(|b| b.signed_header.header.clone());
+        Box::pin(async move { out })
+    }
+    fn validators(
+        &self,
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'_, Result<light_client::ValidatorSet, light_node::ProviderError>>
+    {
+        let out = self.block(height).map(|b| b.validators.clone());
+        Box::pin(async move { out })
+    }
+    fn abci_query<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        height: light_client::Height,
+    ) -> light_node::BoxFuture<'a, Result<light_node::QueryAnswer, light_node::ProviderError>> {
+        let q = self.reg.query(path, data, Some(height.value()), true);
+        Box::pin(async move {
+            Ok(light_node::QueryAnswer {
+                code: q.code,
+                log: q.log,
+                key: q.key,
+                value: q.value,
+                height: light_client::Height(q.height),
+                proof_ops: q
+                    .proof
+                    .into_iter()
+                    .map(|p| light_node::ProofOp {
+                        kind: p.kind,
+                        key: p.key,
+                        data: p.data,
+                    })
+                    .collect(),
+            })
+        })
+    }
+    fn tx(
+        &self,
+        _hash: light_client::Hash,
+    ) -> light_node::BoxFuture<'_, Result<light_node::TxAnswer, light_node::ProviderError>> {
+        Box::pin(async { Err(light_node::ProviderError::Unreachable("no tx index".into())) })
+    }
+    fn broadcast_tx_sync<'a>(
+        &'a self,
+        _tx: &'a [u8],
+    ) -> light_node::BoxFuture<'a, Result<light_node::BroadcastAnswer, light_node::ProviderError>>
+    {
+        Box::pin(async { Err(light_node::ProviderError::Unreachable("read only".into())) })
+    }
+    fn broadcast_evidence<'a>(
+        &'a self,
+        _evidence: &'a serde_json::Value,
+    ) -> light_node::BoxFuture<'a, Result<String, light_node::ProviderError>> {
+        Box::pin(async { Err(light_node::ProviderError::Unreachable("read only".into())) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_without_a_head_is_proven_entry_by_entry() {
+    use light_node::{LightNode, NodeOptions, Provider, PruneWindow, SqliteStore, StoreIdentity};
+    use tradeseal_wallet::offline::{self, OfflineStore};
+    // The demo genesis registers its issuers in the issuer log and writes no head: until the
+    // first issuer change, the log has entries and no head, as on a chain from before heads.
+    let primary = Arc::new(RegistryNode::new("mem://registry-0", 3));
+    let witness = Arc::new(RegistryNode::new("mem://registry-1", 3));
+    assert!(primary.reg.get(registry::keys::ISSUER_LOG_HEAD).is_none());
+    let checkpoint = &primary.blocks[0];
+    let chain = light_client::config::ChainConfig {
+        chain_id: light_client::ChainId::new(LOCAL_CHAIN),
+        checkpoint: light_client::config::Checkpoint {
+            height: checkpoint.height(),
+            hash: checkpoint.signed_header.header.hash(),
+        },
+        trusting_period: Duration::from_secs(14 * 86_400),
+        trust_level: light_client::config::TrustLevel::ONE_THIRD,
+        max_clock_drift: Duration::from_secs(10),
+        primary: primary.url.clone(),
+        witnesses: vec![witness.url.clone()],
+    };
+    let identity = StoreIdentity {
+        chain_id: LOCAL_CHAIN.to_owned(),
+        checkpoint_height: chain.checkpoint.height,
+        checkpoint_hash: chain.checkpoint.hash,
+    };
+    let node = LightNode::new(
+        chain.clone(),
+        SqliteStore::in_memory(identity, PruneWindow(1_000))
+            .await
+            .unwrap(),
+        primary.clone() as Arc<dyn Provider>,
+        vec![witness.clone() as Arc<dyn Provider>],
+        Arc::new(light_node::SystemClock),
+        NodeOptions::default(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    node.sync().await.unwrap();
+    let store = OfflineStore::in_memory().await.unwrap();
+    let first = offline::sync(&store, &node, LOCAL_CHAIN, unix_now(), 86_400, 14 * 86_400)
+        .await
+        .unwrap();
+    let issuers = registry::devkit::demo_genesis(LOCAL_CHAIN, 0).issuers.len() as u64;
+    assert_eq!(first.new_issuer_changes, issuers);
+    assert_eq!(first.status.issuers, issuers);
+    assert_eq!(first.status.revocations, 0);
+    // The five values of the lengths and heads, each issuer-log entry on its own and each
+    // issuer record.
+    assert_eq!(first.proofs, 5 + issuers + issuers, "{first:?}");
+    assert_eq!(store.issuer_count().await.unwrap(), issuers);
+    let id = registry::devkit::demo_genesis(LOCAL_CHAIN, 0).issuers[0]
+        .id
+        .clone();
+    assert!(store.issuer(&id).await.unwrap().is_some());
+    let meta = store.meta().await.unwrap().unwrap();
+    assert_eq!(meta.issuer_log_len, issuers);
+}
