@@ -735,3 +735,74 @@ pub async fn sync(
         took_ms: started.elapsed().as_millis() as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use registry::state::RevocationReason;
+
+    fn entry(n: u64) -> RevocationEntry {
+        RevocationEntry {
+            cert: CertId::parse(&format!("KE-KEPHIS/PH-{n}")).unwrap(),
+            reason: RevocationReason::Superseded,
+            height: 10 + n,
+            time: 1_000 + n,
+        }
+    }
+
+    fn meta(revocations: u64) -> Meta {
+        Meta {
+            chain_id: "c".into(),
+            height: 20,
+            block_time: 2_000,
+            header_height: 21,
+            header_time: "2026-01-01T00:00:00Z".into(),
+            app_hash: "00".into(),
+            issuer_log_len: 0,
+            revocation_log_len: revocations,
+            synced_at: 2_000,
+        }
+    }
+
+    #[tokio::test]
+    async fn heads_are_stored_and_recomputed_from_the_entries_when_absent() {
+        let store = OfflineStore::in_memory().await.unwrap();
+        assert_eq!(store.heads().await.unwrap(), [None, None]);
+        let revocations: Vec<(u64, RevocationEntry)> = (0..3).map(|n| (n, entry(n))).collect();
+        let bytes: Vec<Vec<u8>> = revocations.iter().map(|(_, e)| e.to_bytes()).collect();
+        let head = Log::Revocation.extend(LogHead::EMPTY, bytes.iter().map(Vec::as_slice));
+        let update = Update {
+            meta: meta(3),
+            issuer_log: Vec::new(),
+            revocations,
+            issuers: Vec::new(),
+            heads: [LogHead::EMPTY.head, head.head],
+        };
+        store.apply(&update, false).await.unwrap();
+        assert_eq!(
+            store.heads().await.unwrap(),
+            [Some(LogHead::EMPTY.head), Some(head.head)]
+        );
+        // A store synced before heads has none: the next sync recomputes it from the entries.
+        sqlx::query("UPDATE meta SET issuer_log_head = NULL, revocation_log_head = NULL")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(store.heads().await.unwrap(), [None, None]);
+        assert_eq!(
+            store.recompute_head(Log::Revocation, 3).await.unwrap(),
+            head
+        );
+        assert_eq!(
+            store.recompute_head(Log::Issuer, 0).await.unwrap(),
+            LogHead::EMPTY
+        );
+        // Entries missing from the store are damage, not a head.
+        let e = store
+            .recompute_head(Log::Revocation, 4)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("holds 3 of its 4 entries"), "{e}");
+    }
+}
