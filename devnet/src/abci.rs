@@ -209,21 +209,22 @@ pub fn prepare(
     })
 }
 
-/// `ProcessProposal` of the sealed block `record`.
+/// `ProcessProposal` of the sealed block `record`: what `FinalizeBlock` of it will carry,
+/// the previous commit as the proposal's.
 pub fn process(
     record: &BlockRecord,
     last: Option<&BlockRecord>,
 ) -> Result<request::ProcessProposal, AppError> {
-    let h = record.height();
+    let f = finalize(record, last)?;
     Ok(request::ProcessProposal {
-        txs: to_bytes(&record.txs),
-        proposed_last_commit: Some(commit_info(last)?),
-        misbehavior: Vec::new(),
-        hash: hash(&record.block_id.hash),
-        height: height(h)?,
-        time: time(record.header.time, h)?,
-        next_validators_hash: hash(&record.header.next_validators_hash),
-        proposer_address: account(&record.header.proposer_address),
+        txs: f.txs,
+        proposed_last_commit: Some(f.decided_last_commit),
+        misbehavior: f.misbehavior,
+        hash: f.hash,
+        height: f.height,
+        time: f.time,
+        next_validators_hash: f.next_validators_hash,
+        proposer_address: f.proposer_address,
     })
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use light_client::types::{
     consensus_params_hash, data_hash, results_hash, Address, BlockId, BlockIdFlag, ChainId, Commit,
-    CommitSig, Hash, Header, Height, HexBytes, PartSetHeader, ResultLeaf, Signature, Time,
-    Validator, ValidatorSet, Version, BLOCK_PROTOCOL,
+    CommitSig, Hash, Header, Height, HexBytes, LightBlock, PartSetHeader, ResultLeaf, Signature,
+    SignedHeader, Time, Validator, ValidatorSet, Version, BLOCK_PROTOCOL,
 };
 use light_client::{merkle, vote};
 
@@ -49,6 +49,18 @@ impl BlockRecord {
     /// The height.
     pub fn height(&self) -> u64 {
         self.header.height.value()
+    }
+
+    /// The light block a full node serves for this height (header, commit, both sets).
+    pub fn light_block(&self) -> LightBlock {
+        LightBlock {
+            signed_header: SignedHeader {
+                header: self.header.clone(),
+                commit: self.commit.clone(),
+            },
+            validators: (*self.validators).clone(),
+            next_validators: Some((*self.next_validators).clone()),
+        }
     }
 }
 
@@ -264,19 +276,7 @@ mod tests {
     use super::*;
     use crate::app::KvApp;
     use crate::chain::{Chain, ChainParams};
-    use light_client::types::LightBlock;
     use light_client::verify::{verify, Options, Verdict};
-
-    fn light_block(b: &BlockRecord) -> LightBlock {
-        LightBlock {
-            signed_header: light_client::types::SignedHeader {
-                header: b.header.clone(),
-                commit: b.commit.clone(),
-            },
-            validators: (*b.validators).clone(),
-            next_validators: Some((*b.next_validators).clone()),
-        }
-    }
 
     #[test]
     fn every_produced_block_verifies_through_set_changes() {
@@ -302,7 +302,7 @@ mod tests {
             }
             chain.submit_tx(format!("k{h}=v").into_bytes()).unwrap();
             t = after_millis(t, 500);
-            blocks.push(light_block(&chain.produce_block(t).unwrap()));
+            blocks.push(chain.produce_block(t).unwrap().light_block());
         }
         let at = after_millis(t, 1000);
         let opts = Options::default();

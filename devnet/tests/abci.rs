@@ -8,7 +8,7 @@ use devnet::{
     after_millis, now, request, response, AppError, AppGenesis, Application, Chain, ChainParams,
     KeyRing, KvApp, ValidatorUpdate,
 };
-use light_client::types::{data_hash, results_hash, LightBlock, ResultLeaf, SignedHeader};
+use light_client::types::{data_hash, results_hash, LightBlock, ResultLeaf};
 use light_client::verify::{verify, Options, Verdict};
 use prost_014::Message as _;
 use tendermint_proto::v0_38::abci::ExecTxResult as PbResult;
@@ -113,15 +113,7 @@ fn recording(calls: &Calls) -> Box<Recording> {
 }
 
 fn light(chain: &Chain, h: u64) -> LightBlock {
-    let b = chain.blocks().get(h).cloned().unwrap();
-    LightBlock {
-        signed_header: SignedHeader {
-            header: b.header.clone(),
-            commit: b.commit.clone(),
-        },
-        validators: (*b.validators).clone(),
-        next_validators: Some((*b.next_validators).clone()),
-    }
+    chain.blocks().get(h).unwrap().light_block()
 }
 
 #[test]

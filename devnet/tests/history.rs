@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use devnet::{AppKind, BlockRecord, DevnetConfig};
-use light_client::types::{LightBlock, SignedHeader, Time};
+use light_client::types::{LightBlock, Time};
 use light_client::verify::{verify, Options, Verdict};
 
 use crate::support::{self, light_block, now};
@@ -20,17 +20,6 @@ fn config_in(dir: &std::path::Path) -> DevnetConfig {
         rotate_every: ROTATE,
         block_interval: Duration::from_millis(100),
         ..support::config(AppKind::Kv)
-    }
-}
-
-fn light(b: &BlockRecord) -> LightBlock {
-    LightBlock {
-        signed_header: SignedHeader {
-            header: b.header.clone(),
-            commit: b.commit.clone(),
-        },
-        validators: (*b.validators).clone(),
-        next_validators: Some((*b.next_validators).clone()),
     }
 }
 
@@ -107,7 +96,7 @@ async fn a_generated_history_verifies_and_survives_a_restart() {
     assert_eq!(keys(&blocks[299]), vec![5, 6, 7, 8]);
 
     // Every block verifies from the one before; skips verify or lack trust, as the sets say.
-    let lights: Vec<LightBlock> = blocks.iter().map(|b| light(b)).collect();
+    let lights: Vec<LightBlock> = blocks.iter().map(|b| b.light_block()).collect();
     let opts = Options::default();
     let at = now();
     for pair in lights.windows(2) {

@@ -369,40 +369,31 @@ async fn blocks() {
         empty as f64 / t.elapsed().as_secs_f64()
     );
 
-    // 2. NodeApp in process: ProcessProposal, FinalizeBlock, Commit (fsync).
+    // 2. NodeApp in process: ProcessProposal, FinalizeBlock, Commit (fsync); and in memory,
+    // as the development network drives it (no block log).
     let dir = tempfile::tempdir().unwrap();
-    let mut app = NodeApp::open(&dir.path().join("a"), NodeConfig::default()).unwrap();
-    app.init_chain(&init_chain().try_into().unwrap()).unwrap();
-    let t = Instant::now();
-    for (h, txs) in (1u64..).zip(&blocks) {
-        app.process_proposal(&process(h, txs).try_into().unwrap());
-        app.finalize_block(&finalize(h, txs).try_into().unwrap())
-            .unwrap();
-        app.commit().unwrap();
-    }
+    let in_process = |mut app: NodeApp| {
+        app.init_chain(&init_chain().try_into().unwrap()).unwrap();
+        let t = Instant::now();
+        for (h, txs) in (1u64..).zip(&blocks) {
+            app.process_proposal(&process(h, txs).try_into().unwrap());
+            app.finalize_block(&finalize(h, txs).try_into().unwrap())
+                .unwrap();
+            app.commit().unwrap();
+        }
+        let took = t.elapsed();
+        assert_eq!(app.committed_app_hash(), Some(expected));
+        took
+    };
+    let on_disk = NodeApp::open(&dir.path().join("a"), NodeConfig::default()).unwrap();
     report(
         "`NodeApp` in process (+ proposal check, block log fsync)",
-        t.elapsed(),
+        in_process(on_disk),
     );
-    assert_eq!(app.committed_app_hash(), Some(expected));
-    drop(app);
-
-    // 2b. NodeApp in memory, as the development network drives it (no block log).
-    let mut app = NodeApp::in_memory(NodeConfig::default());
-    app.init_chain(&init_chain().try_into().unwrap()).unwrap();
-    let t = Instant::now();
-    for (h, txs) in (1u64..).zip(&blocks) {
-        app.process_proposal(&process(h, txs).try_into().unwrap());
-        app.finalize_block(&finalize(h, txs).try_into().unwrap())
-            .unwrap();
-        app.commit().unwrap();
-    }
     report(
         "`NodeApp` in memory (the devnet's path: + proposal check, no log)",
-        t.elapsed(),
+        in_process(NodeApp::in_memory(NodeConfig::default())),
     );
-    assert_eq!(app.committed_app_hash(), Some(expected));
-    drop(app);
 
     // 3. Over the ABCI socket: a Unix socket, and TCP through the node's relay.
     let app = NodeApp::open(&dir.path().join("b"), NodeConfig::default()).unwrap();

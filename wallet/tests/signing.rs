@@ -67,6 +67,18 @@ async fn start_with(rpc: RpcConfig) -> Net {
 }
 
 impl Net {
+    /// Submits the signed `entry` until the chain settles it, and requires it confirmed by
+    /// proof; the settled entry.
+    async fn settle_confirmed(&self, entry: &OutboxEntry) -> OutboxEntry {
+        let r = self
+            .outbox
+            .submit_until_settled(&self.wallet, &[entry.id], deadline())
+            .await
+            .unwrap();
+        assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+        r.entries[0].clone()
+    }
+
     /// Signs `prepared` as the user confirms its review (no PIN: the keys are in memory).
     async fn confirm(&self, prepared: &signing::Prepared) -> OutboxEntry {
         signing::sign(
@@ -384,12 +396,7 @@ async fn governance_proposes_and_approves_and_a_rejection_keeps_the_registrys_re
         },
     )
     .await;
-    let r = n
-        .outbox
-        .submit_until_settled(&n.wallet, &[propose.id], deadline())
-        .await
-        .unwrap();
-    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    n.settle_confirmed(&propose).await;
     let approve = sign(
         "dev/governance-1",
         Form::Approve {
@@ -397,12 +404,7 @@ async fn governance_proposes_and_approves_and_a_rejection_keeps_the_registrys_re
         },
     )
     .await;
-    let r = n
-        .outbox
-        .submit_until_settled(&n.wallet, &[approve.id], deadline())
-        .await
-        .unwrap();
-    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    n.settle_confirmed(&approve).await;
     let issuer = n.wallet.query("issuer/KE-TRADE-LIC", None).await.unwrap();
     let record: registry::state::IssuerRecord =
         registry::Canonical::from_bytes(&issuer.value.unwrap()).unwrap();
@@ -711,13 +713,7 @@ async fn governance_adds_a_validator_who_signs_from_two_blocks_later_and_the_lig
         "{:?}",
         prepared.review
     );
-    let propose = n.confirm(&prepared).await;
-    let r = n
-        .outbox
-        .submit_until_settled(&n.wallet, &[propose.id], deadline())
-        .await
-        .unwrap();
-    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
+    n.settle_confirmed(&n.confirm(&prepared).await).await;
     let approve = signing::prepare(
         &n.wallet,
         &n.keystore,
@@ -729,14 +725,9 @@ async fn governance_adds_a_validator_who_signs_from_two_blocks_later_and_the_lig
     )
     .await
     .unwrap();
-    let approve = n.confirm(&approve).await;
-    let r = n
-        .outbox
-        .submit_until_settled(&n.wallet, &[approve.id], deadline())
+    let approved_at = n
+        .settle_confirmed(&n.confirm(&approve).await)
         .await
-        .unwrap();
-    assert_eq!(r.entries[0].state, OutboxState::Confirmed, "{r:?}");
-    let approved_at = r.entries[0]
         .height
         .expect("a confirmed entry has its height");
 

@@ -297,17 +297,17 @@ pub(super) fn tx_result_json(r: &ExecTxResult) -> Value {
     })
 }
 
-/// A `ResponseCheckTx` as CometBFT JSON (v0.38: the same fields as `ExecTxResult`).
+/// A `ResponseCheckTx` as CometBFT JSON (v0.38: the fields of `ExecTxResult`).
 fn check_tx_json(r: &response::CheckTx) -> Value {
-    json!({
-        "code": r.code.value(),
-        "data": b64_or_null(&r.data),
-        "log": r.log,
-        "info": r.info,
-        "gas_wanted": r.gas_wanted.to_string(),
-        "gas_used": r.gas_used.to_string(),
-        "events": events_json(&r.events),
-        "codespace": r.codespace
+    tx_result_json(&ExecTxResult {
+        code: r.code,
+        data: r.data.clone(),
+        log: r.log.clone(),
+        info: r.info.clone(),
+        gas_wanted: r.gas_wanted,
+        gas_used: r.gas_used,
+        events: r.events.clone(),
+        codespace: r.codespace.clone(),
     })
 }
 
