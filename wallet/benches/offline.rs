@@ -1,10 +1,11 @@
 //! Offline knowledge at scale: a devnet on loopback (three full nodes) grown to 100 issuers
-//! and 100,000 revocations, then the time, bytes and requests of a first offline sync, the
-//! space `offline.sqlite` takes, an incremental sync after 1,000 more revocations, and the
-//! offline verdict time (goal: under 30 ms) next to the online verdict of the same
-//! certificate, measured in the same run. Prints a Markdown table. Run with
-//! `cargo bench -p tradeseal-wallet --bench offline`; not part of the tests (growing the
-//! chain alone takes a few minutes).
+//! and 100,000 revocations, then the time, bytes and requests of a first offline sync (the
+//! logs' heads proven, their entries in pages checked against them, the issuer records
+//! proven), the space `offline.sqlite` takes next to the logs' own size on chain, an
+//! incremental sync after 1,000 more revocations, and the offline verdict time (goal: under
+//! 30 ms) next to the online verdict of the same certificate, measured in the same run.
+//! Prints a Markdown table. Run with `cargo bench -p tradeseal-wallet --bench offline`; not
+//! part of the tests (growing the chain alone takes a few minutes).
 
 #[path = "../tests/support.rs"]
 mod support;
@@ -218,6 +219,13 @@ fn counter(net: &Devnet, key: &[u8]) -> u64 {
     }
 }
 
+/// The bytes of every entry of a log in the latest state (the data's own size).
+fn log_bytes(net: &Devnet, len_key: &[u8], entry: impl Fn(u64) -> Vec<u8>) -> u64 {
+    (0..counter(net, len_key))
+        .map(|n| net.chain().value(&entry(n)).unwrap().len() as u64)
+        .sum()
+}
+
 fn traffic(providers: &[RpcProvider]) -> (u64, u64) {
     providers.iter().fold((0, 0), |(r, b), p| {
         (r + p.traffic().requests(), b + p.traffic().bytes_received())
@@ -326,6 +334,15 @@ async fn run() {
     assert_eq!(first.status.revocations as usize, REVOCATIONS, "{first:?}");
     store.close().await;
     let space = file_size(&data);
+    let own = log_bytes(
+        &net,
+        registry::keys::REVOCATION_LOG_LEN,
+        registry::keys::revocation_log,
+    ) + log_bytes(
+        &net,
+        registry::keys::ISSUER_LOG_LEN,
+        registry::keys::issuer_log,
+    );
     let store = OfflineStore::open(&data).await.unwrap();
 
     // 1,000 more revocations, then the incremental sync.
@@ -391,6 +408,11 @@ async fn run() {
         "offline knowledge: {ISSUERS} issuers, {REVOCATIONS} revocations (chain grown in {:.0} s, height {}), 3 full nodes on loopback",
         grown.as_secs_f64(),
         net.chain().latest_height()
+    );
+    println!(
+        "log entries on chain (their canonical bytes, at the first sync): {}; received / entries: {:.2}",
+        mib(own),
+        (after.1 - before.1) as f64 / own as f64
     );
     println!();
     println!("| what | time | requests | bytes received | values proven | offline.sqlite |");
