@@ -378,6 +378,13 @@ impl LightNode {
         Ok(out.into_iter().flatten().collect())
     }
 
+    /// Marks node `url` faulty with `why`, as a node whose proof fails is marked: for a caller
+    /// that found [`Unverified`] bytes from it contradicting a proven value. A node that is
+    /// not one of this light node's does nothing.
+    pub fn report_faulty(&self, url: &str, why: String) {
+        self.mark_faulty(url, why);
+    }
+
     /// Proves that transaction `hash` is included in a verified block: the node's Merkle
     /// proof must lead from the transaction's hash to the verified header's `data_hash`.
     pub async fn prove_tx(&self, hash: Hash) -> Result<ProvenTx, QueryError> {

@@ -394,4 +394,19 @@ async fn unverified_answers_come_from_the_primary_or_else_a_witness_and_are_raw_
         s.node.query_unverified_many(&[ask(b"a")], Height(0)).await,
         Err(QueryError::NoState)
     ));
+    // A caller that found the primary's bytes contradicting a proven value reports it.
+    s.node
+        .report_faulty("mem://primary", "served a page that does not match".into());
+    let primary = s
+        .node
+        .status()
+        .nodes
+        .into_iter()
+        .find(|n| n.url == "mem://primary")
+        .unwrap();
+    assert_eq!(primary.health, light_node::Health::Faulty);
+    assert_eq!(
+        primary.detail.as_deref(),
+        Some("served a page that does not match")
+    );
 }
