@@ -435,8 +435,25 @@ fn head_value(p: &Proven, log: Log) -> Result<Option<LogHead>, WalletError> {
         .transpose()
 }
 
-/// The error of pages that do not extend the stored head to the proven one.
-fn lied(log: Log, height: Height, nodes: &BTreeSet<String>, what: &str) -> WalletError {
+/// The error of pages that do not extend the stored head to the proven one. When one node
+/// served them all, it is marked faulty in the light node's status (with several, which one
+/// lied is not known).
+fn lied(
+    node: &LightNode,
+    log: Log,
+    height: Height,
+    nodes: &BTreeSet<String>,
+    what: &str,
+) -> WalletError {
+    if let [url] = Vec::from_iter(nodes).as_slice() {
+        node.report_faulty(
+            url,
+            format!(
+                "served {} entries that do not match the proven head ({what})",
+                log.name()
+            ),
+        );
+    }
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
     WalletError::InvalidRequest(format!(
         "a full node served {} entries that do not match the proven head at height {height} \
@@ -478,11 +495,19 @@ async fn fetch_pages(
         let answers = node.query_unverified_many(&queries, height).await?;
         for (&(asked, count), answer) in asks.iter().zip(answers) {
             nodes.insert(answer.node.clone());
-            let page = Page::from_bytes(&answer.value)
-                .map_err(|e| lied(log, height, &nodes, &format!("a page does not decode: {e}")))?;
+            let page = Page::from_bytes(&answer.value).map_err(|e| {
+                lied(
+                    node,
+                    log,
+                    height,
+                    &nodes,
+                    &format!("a page does not decode: {e}"),
+                )
+            })?;
             let n = page.entries.len() as u64;
             if page.from != asked || n == 0 || n > u64::from(count) {
                 return Err(lied(
+                    node,
                     log,
                     height,
                     &nodes,
@@ -502,7 +527,13 @@ async fn fetch_pages(
     }
     let head = log.extend(start, entries.iter().map(|(_, e)| e.as_slice()));
     if head != proven {
-        return Err(lied(log, height, &nodes, "the recomputed head differs"));
+        return Err(lied(
+            node,
+            log,
+            height,
+            &nodes,
+            "the recomputed head differs",
+        ));
     }
     Ok(Fetched {
         entries,

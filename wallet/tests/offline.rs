@@ -477,6 +477,20 @@ async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_
             "{lie:?}: nothing stored"
         );
         assert_eq!(store.issuer_count().await.unwrap(), 0);
+        // It served every page: the light node's status names it.
+        let view = node
+            .status()
+            .nodes
+            .into_iter()
+            .find(|n| n.url == light_node::Provider::url(liar.as_ref()))
+            .unwrap();
+        assert_eq!(view.health, light_node::Health::Faulty, "{lie:?}");
+        assert!(
+            view.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("do not match the proven head")),
+            "{view:?}"
+        );
     }
 
     // Honest pages: the logs come in pages, only the heads and the issuer records proven.
