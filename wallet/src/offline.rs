@@ -24,7 +24,9 @@ use std::time::Instant;
 
 use light_client::Height;
 use light_node::{LightNode, Proven, QueryRequest};
-use registry::log::{Log, LogHead, Page, PageRequest, MAX_PAGE_ENTRIES};
+use registry::log::{
+    Log, LogHead, Page, PageRequest, MAX_ENTRY_BYTES, MAX_PAGE_BYTES, MAX_PAGE_ENTRIES,
+};
 use registry::offline::TrustSnapshot;
 use registry::state::{BlockMeta, IssuerLogEntry, IssuerRecord, RevocationEntry};
 use registry::{keys, Canonical, CertId, IssuerId};
@@ -517,9 +519,22 @@ async fn fetch_pages(
                     ),
                 ));
             }
+            let short = n < u64::from(count);
+            let bytes: usize = page.entries.iter().map(|e| 4 + e.len()).sum();
+            if short && bytes + 4 + MAX_ENTRY_BYTES <= MAX_PAGE_BYTES {
+                // An honest node stops short only when the next entry would pass the byte
+                // bound: a node that shortens pages (many more round trips) is refused.
+                return Err(lied(
+                    node,
+                    log,
+                    height,
+                    &nodes,
+                    &format!("a page of {n} entries ({bytes} bytes) stops short of the bound"),
+                ));
+            }
             entries.extend((asked..).zip(page.entries));
             next = asked + n;
-            if n < u64::from(count) {
+            if short {
                 // A short page (the byte bound): ask again from where it ended.
                 break;
             }
