@@ -1330,11 +1330,13 @@ impl LightNode {
     /// Any node that answers, primary first (for queries whose answers are verified).
     pub(crate) fn query_providers(&self) -> Vec<Arc<dyn Provider>> {
         let nodes = self.lock_nodes();
-        let mut out: Vec<_> = nodes
+        let mut slots: Vec<_> = nodes
             .iter()
             .filter(|s| s.view.health != Health::Forked)
-            .map(|s| s.provider.clone())
             .collect();
+        // A node found faulty is asked last, after every other that may answer.
+        slots.sort_by_key(|s| s.view.health == Health::Faulty);
+        let mut out: Vec<_> = slots.iter().map(|s| s.provider.clone()).collect();
         if out.is_empty() {
             out = nodes.iter().map(|s| s.provider.clone()).collect();
         }

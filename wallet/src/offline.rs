@@ -437,6 +437,26 @@ fn head_value(p: &Proven, log: Log) -> Result<Option<LogHead>, WalletError> {
         .transpose()
 }
 
+/// Why pages were refused; `blamed`: one node served them all, and is now marked faulty (so
+/// the light node asks it last).
+struct PageError {
+    error: WalletError,
+    blamed: bool,
+}
+
+impl From<WalletError> for PageError {
+    fn from(error: WalletError) -> Self {
+        Self {
+            error,
+            blamed: false,
+        }
+    }
+}
+
+/// Times the pages of one log are asked again after a node that served them all was caught
+/// lying: each time the nodes not caught yet are asked first.
+const PAGE_ATTEMPTS: usize = 3;
+
 /// The error of pages that do not extend the stored head to the proven one. When one node
 /// served them all, it is marked faulty in the light node's status (with several, which one
 /// lied is not known).
@@ -446,8 +466,8 @@ fn lied(
     height: Height,
     nodes: &BTreeSet<String>,
     what: &str,
-) -> WalletError {
-    if let [url] = Vec::from_iter(nodes).as_slice() {
+) -> PageError {
+    let blamed = if let [url] = Vec::from_iter(nodes).as_slice() {
         node.report_faulty(
             url,
             format!(
@@ -455,14 +475,21 @@ fn lied(
                 log.name()
             ),
         );
-    }
+        true
+    } else {
+        false
+    };
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-    WalletError::InvalidRequest(format!(
-        "a full node served {} entries that do not match the proven head at height {height} \
-         ({what}; pages from {}); nothing was stored and the previous offline data was kept",
-        log.name(),
-        nodes.join(", ")
-    ))
+    PageError {
+        error: WalletError::InvalidRequest(format!(
+            "a full node served {} entries that do not match the proven head at height \
+             {height} ({what}; pages from {}); nothing was stored and the previous offline \
+             data was kept",
+            log.name(),
+            nodes.join(", ")
+        )),
+        blamed,
+    }
 }
 
 /// Fetches entries `from .. to` of `log` at state height `height` in unproven pages, and
@@ -474,7 +501,7 @@ async fn fetch_pages(
     start: LogHead,
     proven: LogHead,
     height: Height,
-) -> Result<Fetched, WalletError> {
+) -> Result<Fetched, PageError> {
     let (from, to) = (start.len, proven.len);
     let mut entries: Vec<(u64, Vec<u8>)> = Vec::with_capacity((to - from) as usize);
     let mut nodes = BTreeSet::new();
@@ -494,7 +521,10 @@ async fn fetch_pages(
                 (log.page_path().to_owned(), data)
             })
             .collect();
-        let answers = node.query_unverified_many(&queries, height).await?;
+        let answers = node
+            .query_unverified_many(&queries, height)
+            .await
+            .map_err(WalletError::from)?;
         for (&(asked, count), answer) in asks.iter().zip(answers) {
             nodes.insert(answer.node.clone());
             let page = Page::from_bytes(&answer.value).map_err(|e| {
@@ -599,7 +629,19 @@ async fn fetch_log(
                     proofs: 0,
                 });
             }
-            fetch_pages(node, log, start, proven, height).await
+            // A node caught serving pages that do not match is asked last the next time: the
+            // pages come from another node, and are checked the same way.
+            let mut attempt = 1;
+            loop {
+                match fetch_pages(node, log, start, proven, height).await {
+                    Ok(fetched) => return Ok(fetched),
+                    Err(e) if e.blamed && attempt < PAGE_ATTEMPTS => {
+                        tracing::warn!(error = %e.error, attempt, "log pages refused; asking another node");
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e.error),
+                }
+            }
         }
         None => {
             // A chain from before heads: every new entry proven on its own.

@@ -382,9 +382,12 @@ impl light_node::Provider for PageLiar {
 }
 
 /// A light node over `net` whose primary is a [`PageLiar`] relaying node 0.
+/// A light node whose primary is a [`PageLiar`] over the devnet's primary; the devnet's other
+/// nodes its witnesses when `witnesses`.
 async fn liar_node(
     net: &Devnet,
     config: &DevnetConfig,
+    witnesses: bool,
 ) -> (
     light_node::LightNode,
     Arc<PageLiar>,
@@ -411,6 +414,7 @@ async fn liar_node(
     let witnesses = chain
         .witnesses
         .iter()
+        .filter(|_| witnesses)
         .map(|w| Arc::new(RpcProvider::new(w, RpcConfig::default()).unwrap()) as Arc<dyn Provider>)
         .collect();
     let node = LightNode::new(
@@ -435,7 +439,7 @@ fn unix_now() -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_knowledge() {
+async fn log_pages_that_do_not_match_the_proven_head_are_refused_and_asked_of_another_node() {
     use tradeseal_wallet::offline::{self, OfflineStore};
     let config = DevnetConfig::for_tests();
     let net = Devnet::start(config.clone()).await.expect("devnet starts");
@@ -446,15 +450,17 @@ async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_
         net.wait_for_height(seeded + 2, Duration::from_secs(20))
             .await
     );
-    let (node, liar, chain) = liar_node(&net, &config).await;
+    // The liar alone: nothing else to ask, the sync fails.
+    let (node, liar, chain) = liar_node(&net, &config, false).await;
     node.sync().await.unwrap();
     let store = OfflineStore::in_memory().await.unwrap();
     let trusting = chain.trusting_period.as_secs();
-    let sync = |store: &OfflineStore| {
-        let (store, node) = (store.clone(), &node);
+    let sync_with = |store: &OfflineStore, node: &light_node::LightNode| {
+        let (store, node) = (store.clone(), node.clone());
         let chain_id = samples.chain_id.clone();
-        async move { offline::sync(&store, node, &chain_id, unix_now(), 86_400, trusting).await }
+        async move { offline::sync(&store, &node, &chain_id, unix_now(), 86_400, trusting).await }
     };
+    let sync = |store: &OfflineStore| sync_with(store, &node);
     let expect_lie = |r: Result<tradeseal_api::OfflineSync, tradeseal_wallet::WalletError>,
                       what: &str| {
         let e = r.expect_err(what).to_string();
@@ -568,8 +574,27 @@ async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_
         Some(RevocationReason::Superseded)
     );
 
+    // With witnesses: a lying primary's pages are refused, and the same pages asked of a
+    // witness pass; the liar is marked faulty.
+    let (backed, backed_liar, _) = liar_node(&net, &config, true).await;
+    backed.sync().await.unwrap();
+    *backed_liar.lie.lock().unwrap() = Lie::Change;
+    let with_witness = OfflineStore::in_memory().await.unwrap();
+    let retried = sync_with(&with_witness, &backed)
+        .await
+        .expect("the witness's pages pass");
+    assert_eq!(retried.new_revocations, revoked + 1);
+    let view = backed
+        .status()
+        .nodes
+        .into_iter()
+        .find(|n| n.url == light_node::Provider::url(backed_liar.as_ref()))
+        .unwrap();
+    assert_eq!(view.health, light_node::Health::Faulty);
+
     // The devnet's own lying mode (every answer's last byte flipped) on the primary: its
-    // proofs fail and the witnesses prove the heads, but the page it serves is refused.
+    // proofs fail and the witnesses prove the heads, and its pages are refused and asked of
+    // a witness.
     let valid2 = samples_with(&samples, SampleStatus::Valid)[1].clone();
     let issuer2 = samples
         .issuers
@@ -588,12 +613,14 @@ async fn log_pages_that_do_not_match_the_proven_head_fail_the_sync_and_keep_the_
     let now = net.chain().latest_height();
     assert!(net.wait_for_height(now + 3, Duration::from_secs(20)).await);
     node.sync().await.unwrap();
+    backed.sync().await.unwrap();
+    *backed_liar.lie.lock().unwrap() = Lie::Honest;
     net.set_behaviour(0, Behaviour::LieValue);
-    expect_lie(sync(&store).await, "lie-value on the primary");
-    assert_eq!(
-        store.meta().await.unwrap().unwrap().height,
-        second.status.height
-    );
+    let third = sync_with(&store, &backed)
+        .await
+        .expect("lie-value on the primary: the witnesses serve");
+    assert_eq!(third.new_revocations, 1);
+    assert!(third.status.height > second.status.height);
     net.set_behaviour(0, Behaviour::Honest);
     net.shutdown().await;
 }
