@@ -431,6 +431,32 @@ async fn liar_node(
     (node, liar, chain)
 }
 
+/// Has the issuer of `cert` revoke it (superseded) with `sequence`, and waits until the
+/// revocation's state is provable.
+async fn revoke_committed(
+    net: &Devnet,
+    samples: &Samples,
+    cert: &SignedCertificate,
+    sequence: u64,
+) {
+    let issuer = samples
+        .issuers
+        .iter()
+        .find(|i| i.spec.id == cert.certificate.id.issuer)
+        .unwrap();
+    let revoke = TxBuilder::new(&samples.chain_id, &issuer.key)
+        .revoke(
+            sequence,
+            cert.certificate.id.clone(),
+            RevocationReason::Superseded,
+            "replaced",
+        )
+        .unwrap();
+    net.chain().submit_tx(revoke).expect("accepted");
+    let now = net.chain().latest_height();
+    assert!(net.wait_for_height(now + 3, Duration::from_secs(20)).await);
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -521,22 +547,7 @@ async fn log_pages_that_do_not_match_the_proven_head_are_refused_and_asked_of_an
 
     // One more revocation: the next sync extends the stored head over one new entry.
     let valid = samples_with(&samples, SampleStatus::Valid)[0].clone();
-    let issuer = samples
-        .issuers
-        .iter()
-        .find(|i| i.spec.id == valid.certificate.id.issuer)
-        .unwrap();
-    let revoke = TxBuilder::new(&samples.chain_id, &issuer.key)
-        .revoke(
-            500_000,
-            valid.certificate.id.clone(),
-            RevocationReason::Superseded,
-            "replaced",
-        )
-        .unwrap();
-    net.chain().submit_tx(revoke).expect("accepted");
-    let now = net.chain().latest_height();
-    assert!(net.wait_for_height(now + 3, Duration::from_secs(20)).await);
+    revoke_committed(&net, &samples, &valid, 500_000).await;
     node.sync().await.unwrap();
     // A page of one entry changed or padded is refused; the knowledge of the first sync stays.
     for lie in [Lie::Change, Lie::Add] {
@@ -596,22 +607,7 @@ async fn log_pages_that_do_not_match_the_proven_head_are_refused_and_asked_of_an
     // proofs fail and the witnesses prove the heads, and its pages are refused and asked of
     // a witness.
     let valid2 = samples_with(&samples, SampleStatus::Valid)[1].clone();
-    let issuer2 = samples
-        .issuers
-        .iter()
-        .find(|i| i.spec.id == valid2.certificate.id.issuer)
-        .unwrap();
-    let revoke = TxBuilder::new(&samples.chain_id, &issuer2.key)
-        .revoke(
-            500_001,
-            valid2.certificate.id.clone(),
-            RevocationReason::Superseded,
-            "replaced",
-        )
-        .unwrap();
-    net.chain().submit_tx(revoke).expect("accepted");
-    let now = net.chain().latest_height();
-    assert!(net.wait_for_height(now + 3, Duration::from_secs(20)).await);
+    revoke_committed(&net, &samples, &valid2, 500_001).await;
     node.sync().await.unwrap();
     backed.sync().await.unwrap();
     *backed_liar.lie.lock().unwrap() = Lie::Honest;
