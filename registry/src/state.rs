@@ -617,6 +617,50 @@ pub struct ValidatorTotals {
     pub total_power: u64,
 }
 
+impl ValidatorTotals {
+    /// The set's totals once the validator `key`, of power `current` now (0: not in the
+    /// set), has power `power` (0: removed), by the registry's rules: removing a key that is
+    /// not a validator (26) or the last one (27), a new validator in a full set (28), a total
+    /// over [`MAX_TOTAL_VOTING_POWER`] (30). Execution applies it; a wallet checks a proposal
+    /// against the proven totals with it before signing.
+    pub fn after_change(
+        &self,
+        key: &PublicKey,
+        current: u64,
+        power: u64,
+    ) -> Result<ValidatorTotals, crate::TxError> {
+        use crate::TxError;
+        let mut next = *self;
+        if power == 0 {
+            if current == 0 {
+                return Err(TxError::ValidatorNotFound { key: *key });
+            }
+            if next.count <= 1 {
+                return Err(TxError::LastValidator { key: *key });
+            }
+            next.count -= 1;
+        } else if current == 0 {
+            if next.count >= MAX_VALIDATORS as u64 {
+                return Err(TxError::TooManyValidators {
+                    max: MAX_VALIDATORS,
+                });
+            }
+            next.count += 1;
+        }
+        let others = next
+            .total_power
+            .checked_sub(current)
+            .ok_or_else(|| TxError::Internal("validator_set total below a power".into()))?;
+        next.total_power = others
+            .checked_add(power)
+            .filter(|t| *t <= MAX_TOTAL_VOTING_POWER)
+            .ok_or(TxError::TotalPowerTooHigh {
+                max: MAX_TOTAL_VOTING_POWER,
+            })?;
+        Ok(next)
+    }
+}
+
 impl Canonical for ValidatorTotals {
     fn encode_to(&self, w: &mut Writer) {
         w.u64(self.count).u64(self.total_power);

@@ -503,10 +503,9 @@ impl<'a> ChainState<'a> {
         key: &PublicKey,
         power: u64,
     ) -> Result<(), SignError> {
-        use registry::state::{ValidatorTotals, MAX_TOTAL_VOTING_POWER, MAX_VALIDATORS};
-        let reject = |e| Err(SignError::WouldBeRejected(e));
+        use registry::state::ValidatorTotals;
         let Some(totals) = self.get(keys::VALIDATOR_SET).await? else {
-            return reject(TxError::ValidatorSetUnknown);
+            return Err(SignError::WouldBeRejected(TxError::ValidatorSetUnknown));
         };
         let totals: ValidatorTotals = proven_value("validator_set", &totals)?;
         let current = match self.get(&keys::validator(key)).await? {
@@ -515,23 +514,9 @@ impl<'a> ChainState<'a> {
             })?,
             None => 0,
         };
-        if power == 0 && current == 0 {
-            return reject(TxError::ValidatorNotFound { key: *key });
-        }
-        if power == 0 && totals.count <= 1 {
-            return reject(TxError::LastValidator { key: *key });
-        }
-        if power > 0 && current == 0 && totals.count >= MAX_VALIDATORS as u64 {
-            return reject(TxError::TooManyValidators {
-                max: MAX_VALIDATORS,
-            });
-        }
-        let total = (totals.total_power.saturating_sub(current)).saturating_add(power);
-        if total > MAX_TOTAL_VOTING_POWER {
-            return reject(TxError::TotalPowerTooHigh {
-                max: MAX_TOTAL_VOTING_POWER,
-            });
-        }
+        totals
+            .after_change(key, current, power)
+            .map_err(SignError::WouldBeRejected)?;
         self.checks.push(format!(
             "{} has voting power {current} of {} in a set of {} (proven)",
             key.to_hex(),

@@ -5,8 +5,7 @@ use crate::error::TxError;
 use crate::keys;
 use crate::state::{
     decode_u64, encode_u64, GovAction, IssuerChange, IssuerRecord, IssuerStatus, Proposal,
-    ProposalStatus, Revoker, ValidatorTotals, MAX_TOTAL_VOTING_POWER, MAX_VALIDATORS,
-    MAX_VALIDATOR_POWER,
+    ProposalStatus, Revoker, ValidatorTotals, MAX_VALIDATOR_POWER,
 };
 use crate::types::PublicKey;
 
@@ -173,7 +172,7 @@ impl Exec<'_> {
     /// `validator/<hex>` and `validator_set`. The block's validator updates are read from
     /// these writes when it commits.
     fn set_validator(&mut self, key: PublicKey, power: u64, proposal: u64) -> Result<(), TxError> {
-        let mut totals: ValidatorTotals = self
+        let totals: ValidatorTotals = self
             .read(keys::VALIDATOR_SET)?
             .ok_or(TxError::ValidatorSetUnknown)?;
         if !key.is_valid_ed25519() {
@@ -189,32 +188,7 @@ impl Exec<'_> {
             None => 0,
             Some(b) => decode_u64(b).map_err(|e| TxError::Internal(format!("validator: {e}")))?,
         };
-        if power == 0 {
-            if current == 0 {
-                return Err(TxError::ValidatorNotFound { key });
-            }
-            if totals.count <= 1 {
-                return Err(TxError::LastValidator { key });
-            }
-            totals.count -= 1;
-        } else if current == 0 {
-            if totals.count >= MAX_VALIDATORS as u64 {
-                return Err(TxError::TooManyValidators {
-                    max: MAX_VALIDATORS,
-                });
-            }
-            totals.count += 1;
-        }
-        let others = totals
-            .total_power
-            .checked_sub(current)
-            .ok_or_else(|| TxError::Internal("validator_set total below a power".into()))?;
-        totals.total_power = others
-            .checked_add(power)
-            .filter(|t| *t <= MAX_TOTAL_VOTING_POWER)
-            .ok_or(TxError::TotalPowerTooHigh {
-                max: MAX_TOTAL_VOTING_POWER,
-            })?;
+        let totals = totals.after_change(&key, current, power)?;
         self.writes.insert(keys::validator(&key), encode_u64(power));
         self.put(keys::VALIDATOR_SET.to_vec(), &totals);
         self.event(
