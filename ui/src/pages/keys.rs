@@ -75,7 +75,7 @@ pub(crate) fn invalid(text: &str) -> ApiError {
 #[derive(Debug, Clone, Copy)]
 struct StoreChoice {
     backend: RwSignal<String>,
-    library: RwSignal<String>,
+    token_library: RwSignal<String>,
     slot: RwSignal<String>,
     token_label: RwSignal<String>,
     pin: RwSignal<String>,
@@ -85,7 +85,7 @@ impl StoreChoice {
     fn new() -> StoreChoice {
         StoreChoice {
             backend: RwSignal::new("keyring".to_owned()),
-            library: RwSignal::new(String::new()),
+            token_library: RwSignal::new(String::new()),
             slot: RwSignal::new(String::new()),
             token_label: RwSignal::new(String::new()),
             pin: RwSignal::new(String::new()),
@@ -97,7 +97,7 @@ impl StoreChoice {
         if self.backend.get_untracked() != "pkcs11" {
             return Ok((KeyBackendChoice::Keyring, None));
         }
-        let library = self.library.get_untracked().trim().to_owned();
+        let library = self.token_library.get_untracked().trim().to_owned();
         if library.is_empty() {
             return Err(invalid(t.keys_need_library));
         }
@@ -142,7 +142,7 @@ fn StoreFields(prefix: &'static str, store: StoreChoice) -> impl IntoView {
         </label>
         <Show when=move || store.backend.get() == "pkcs11">
             <div class="token-fields">
-                <Field id=id("library") label=|t| t.keys_library value=store.library/>
+                <Field id=id("library") label=|t| t.keys_library value=store.token_library/>
                 <div class="verify-row">
                     <Field id=id("slot") label=|t| t.keys_slot value=store.slot/>
                     <Field id=id("token") label=|t| t.keys_token_label value=store.token_label/>
