@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use registry::{PublicKey, QueryError, QueryResult, Registry, RegistryConfig, Tx, TxResult};
+use registry::{PublicKey, QueryResult, Registry, RegistryConfig, Tx, TxResult};
 use tendermint::abci::types::ExecTxResult;
 use tendermint::abci::{request, response, Code, Event};
 use tendermint::merkle::proof::{ProofOp, ProofOps};
@@ -624,56 +624,13 @@ impl NodeApp {
                 height: 0,
             });
         };
-        let asked = req.height.value();
-        let version = if asked == 0 { chain.committed } else { asked };
-        if let Some(log) = registry::log::Log::from_page_path(&req.path) {
-            let data = req.data.to_vec();
-            if version > chain.committed {
-                let e = QueryError::HeightNotAvailable {
-                    height: version,
-                    oldest: chain.registry.oldest_queryable_version(),
-                    latest: chain.committed,
-                };
-                return query_error(data, version, &e);
-            }
-            return match chain.registry.log_page(log, &data, version) {
-                Ok(page) => query_response(QueryResult {
-                    code: 0,
-                    log: String::new(),
-                    key: data,
-                    value: Some(page),
-                    proof: None,
-                    height: version,
-                }),
-                Err(e) => query_error(data, version, &e),
-            };
-        }
-        let key = if req.path == "/key" {
-            req.data.to_vec()
-        } else if let Some(rest) = req.path.strip_prefix("/store/") {
-            rest.as_bytes().to_vec()
-        } else {
-            return query_error(Vec::new(), 0, &QueryError::UnknownPath(req.path.clone()));
-        };
-        if version > chain.committed {
-            let e = QueryError::HeightNotAvailable {
-                height: version,
-                oldest: chain.registry.oldest_queryable_version(),
-                latest: chain.committed,
-            };
-            return query_error(key, version, &e);
-        }
-        match chain.registry.query_key(&key, version, req.prove) {
-            Ok((value, proof)) => query_response(QueryResult {
-                code: 0,
-                log: String::new(),
-                key,
-                value,
-                proof,
-                height: version,
-            }),
-            Err(e) => query_error(key, version, &e),
-        }
+        query_response(chain.registry.query_upto(
+            &req.path,
+            &req.data,
+            Some(req.height.value()),
+            req.prove,
+            chain.committed,
+        ))
     }
 }
 
@@ -804,17 +761,6 @@ fn exec_result(r: &TxResult) -> ExecTxResult {
         codespace: codespace(r.code, REGISTRY_CODESPACE),
         ..Default::default()
     }
-}
-
-fn query_error(key: Vec<u8>, height: u64, e: &QueryError) -> response::Query {
-    query_response(QueryResult {
-        code: e.code(),
-        log: e.to_string(),
-        key,
-        value: None,
-        proof: None,
-        height,
-    })
 }
 
 fn query_response(r: QueryResult) -> response::Query {

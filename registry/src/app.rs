@@ -463,11 +463,38 @@ impl Registry {
     /// `/log/issuer` and `/log/revocation` answer a page of log entries with no proof
     /// ([`Registry::log_page`]); `data` is a [`crate::log::PageRequest`].
     pub fn query(&self, path: &str, data: &[u8], height: Option<u64>, prove: bool) -> QueryResult {
+        self.query_upto(path, data, height, prove, self.version)
+    }
+
+    /// [`Registry::query`] answering from no version above `latest` (`None` or `Some(0)`:
+    /// `latest` itself): an application whose newest block is executed but not yet committed
+    /// answers from the committed one.
+    pub fn query_upto(
+        &self,
+        path: &str,
+        data: &[u8],
+        height: Option<u64>,
+        prove: bool,
+        latest: u64,
+    ) -> QueryResult {
         let version = match height {
-            None | Some(0) => self.version,
+            None | Some(0) => latest,
             Some(h) => h,
         };
+        let above = |key: Vec<u8>| {
+            (version > latest).then(|| {
+                let e = QueryError::HeightNotAvailable {
+                    height: version,
+                    oldest: self.oldest,
+                    latest,
+                };
+                self.query_error(key, version, &e)
+            })
+        };
         if let Some(log) = Log::from_page_path(path) {
+            if let Some(refused) = above(data.to_vec()) {
+                return refused;
+            }
             return match self.log_page(log, data, version) {
                 Ok(page) => QueryResult {
                     code: 0,
@@ -487,6 +514,9 @@ impl Registry {
         } else {
             return self.query_error(Vec::new(), 0, &QueryError::UnknownPath(path.to_owned()));
         };
+        if let Some(refused) = above(key.clone()) {
+            return refused;
+        }
         match self.query_key(&key, version, prove) {
             Ok((value, proof)) => QueryResult {
                 code: 0,
