@@ -58,9 +58,8 @@ fn cut(net: &Devnet, behaviour: Behaviour) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn offline_verdicts_say_how_fresh_they_are_and_are_checked_again_online() {
-    let config = DevnetConfig::for_tests();
+/// A devnet with its samples written and their state provable.
+async fn start_seeded(config: &DevnetConfig) -> (Devnet, Samples) {
     let net = Devnet::start(config.clone()).await.expect("devnet starts");
     assert!(net.wait_for_height(3, Duration::from_secs(20)).await);
     let samples = net.samples().expect("seeded samples").clone();
@@ -69,6 +68,13 @@ async fn offline_verdicts_say_how_fresh_they_are_and_are_checked_again_online() 
         net.wait_for_height(seeded + 2, Duration::from_secs(20))
             .await
     );
+    (net, samples)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_verdicts_say_how_fresh_they_are_and_are_checked_again_online() {
+    let config = DevnetConfig::for_tests();
+    let (net, samples) = start_seeded(&config).await;
     let dir = tempfile::tempdir().unwrap();
     let wallet = wallet_for(&net, &config, dir.path(), NodeSetup::quick()).await;
     wallet.sync_once().await.unwrap();
@@ -468,14 +474,7 @@ fn unix_now() -> u64 {
 async fn log_pages_that_do_not_match_the_proven_head_are_refused_and_asked_of_another_node() {
     use tradeseal_wallet::offline::{self, OfflineStore};
     let config = DevnetConfig::for_tests();
-    let net = Devnet::start(config.clone()).await.expect("devnet starts");
-    assert!(net.wait_for_height(3, Duration::from_secs(20)).await);
-    let samples = net.samples().expect("seeded samples").clone();
-    let seeded = net.chain().latest_height();
-    assert!(
-        net.wait_for_height(seeded + 2, Duration::from_secs(20))
-            .await
-    );
+    let (net, samples) = start_seeded(&config).await;
     // The liar alone: nothing else to ask, the sync fails.
     let (node, liar, chain) = liar_node(&net, &config, false).await;
     node.sync().await.unwrap();
